@@ -1,0 +1,30 @@
+"""pretrain-validator: gate datasets on diversity and representativeness.
+
+>>> from validator import load_rules, validate
+>>> report = validate(df, load_rules("rules/pretrain.yaml"))   # doctest: +SKIP
+>>> report.passed, [r.observed for r in report.results]        # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from .engine import to_pandera, validate
+from .result import Report, Result, ValidationFailure
+from .rules.loader import RuleFileError, RuleSet, load_rules
+from .summaries.frame import MeasurementError
+from .summaries.io import DataReadError
+
+__all__ = [
+    "DataReadError",
+    "MeasurementError",
+    "Report",
+    "Result",
+    "RuleFileError",
+    "RuleSet",
+    "ValidationFailure",
+    "__version__",
+    "load_rules",
+    "to_pandera",
+    "validate",
+]

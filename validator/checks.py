@@ -1,0 +1,277 @@
+"""From a rule and the data's summaries to a :class:`~validator.result.Result`.
+
+This module measures (summaries -> metric functions) and then applies the bounds. It never
+reads files itself: data comes as :class:`~validator.summaries.frame.FrameSummaries`, reference
+files through :class:`ReferenceStore`.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from .metrics._log import unit
+from .metrics.distance import distance_statistic, standardize
+from .metrics.divergence import epsilon_smooth, kl_contributions, kl_divergence, laplace_smooth
+from .metrics.entropy import shannon_entropy
+from .result import Result
+from .rules.loader import RuleSet
+from .rules.model import DistanceSpreadRule, EntropyRule, KLDivergenceRule, Reference
+from .summaries.frame import FrameSummaries, MeasurementError
+from .summaries.histogram import cell_labels, equal_width_edges
+from .summaries.io import read_table
+
+TOP = 5  # categories listed in details (largest contributions, unseen categories)
+
+
+class ReferenceStore:
+    """Reference data files, each read once per run and summarised like the data."""
+
+    def __init__(self, ruleset: RuleSet):
+        self.ruleset = ruleset
+        self._frames: dict[Path, FrameSummaries] = {}
+
+    def files(self) -> list[Path]:
+        """Every reference file the rule set names (resolved), for reading up front."""
+        out = []
+        for rule in self.ruleset.rules:
+            if isinstance(rule, KLDivergenceRule):
+                ref = self.ruleset.reference_for(rule)
+                if ref.file is not None:
+                    out.append(self.ruleset.resolve(ref.file))
+        return out
+
+    def summaries(self, path: str) -> FrameSummaries:
+        """The summaries of a reference file (raises DataReadError when unreadable)."""
+        p = self.ruleset.resolve(path)
+        if p not in self._frames:
+            self._frames[p] = FrameSummaries(read_table(p), name=f"reference file {path}")
+        return self._frames[p]
+
+
+def evaluate(rule, ruleset: RuleSet, data: FrameSummaries, refs: ReferenceStore) -> Result:
+    """Measure one rule and compare it with its bounds.
+
+    Returns a Result whose outcome is ``error`` (with the reason) when the rule cannot be
+    measured: a missing or non-numeric column, no rows left after dropping nulls, ...
+    Reference files that cannot be read raise :class:`~validator.summaries.io.DataReadError`.
+    """
+    params = rule.model_dump(exclude={"id", "metric", "min", "max", "severity", "description"})
+    result = Result(
+        rule_id=rule.id,
+        metric=rule.metric,
+        outcome="error",
+        severity=rule.severity,
+        min=rule.min,
+        max=rule.max,
+        params=params,
+        description=rule.description,
+    )
+    try:
+        if isinstance(rule, EntropyRule):
+            _entropy(rule, data, result)
+        elif isinstance(rule, KLDivergenceRule):
+            _kl(rule, ruleset, data, refs, result)
+        elif isinstance(rule, DistanceSpreadRule):
+            _distance(rule, data, result)
+        else:  # pragma: no cover - the model's union is closed
+            raise MeasurementError(f"unknown metric {rule.metric!r}")
+    except MeasurementError as exc:
+        result.outcome = "error"
+        result.reason = str(exc)
+        return result
+    _apply_bounds(result)
+    return result
+
+
+def _apply_bounds(result: Result) -> None:
+    v = result.observed
+    low_ok = result.min is None or v >= result.min
+    high_ok = result.max is None or v <= result.max
+    if math.isinf(v) and result.metric == "kl_divergence":
+        result.outcome = "failed"  # an infinite divergence fails by default (DESIGN.md)
+        return
+    result.outcome = "passed" if (low_ok and high_ok) else "failed"
+    if result.outcome == "failed" and not result.reason:
+        bound = f">= {result.min:g}" if not low_ok else f"<= {result.max:g}"
+        result.reason = f"observed {v:.6g} {result.units or ''}".rstrip() + f", expected {bound}"
+
+
+def _nonempty(n: int, data: FrameSummaries, column: str, nulls: int) -> None:
+    if n <= 0:
+        if data.n_rows == 0:
+            raise MeasurementError(f"0 non-null values: the data has 0 rows")
+        raise MeasurementError(f"0 non-null values in column {column!r} ({nulls} null of {data.n_rows} rows)")
+
+
+# -- entropy -----------------------------------------------------------------------------------
+
+
+def _binned_counts(rule, data: FrameSummaries, column: str, edges) -> tuple[np.ndarray, list[str], int]:
+    cells, nulls = data.histogram(column, edges)
+    counts = cells.astype(np.float64)
+    labels = cell_labels(edges)
+    if rule.nulls == "category" and nulls:
+        counts = np.append(counts, nulls)
+        labels = labels + ["<null>"]
+    return counts, labels, nulls
+
+
+def _entropy(rule: EntropyRule, data: FrameSummaries, result: Result) -> None:
+    if rule.bins is not None:
+        if rule.bins.edges is not None:
+            edges = np.asarray(rule.bins.edges)
+        else:
+            rng = data.value_range(rule.column)
+            if rng is None:
+                values, nulls = data.numeric_values(rule.column)
+                _nonempty(0, data, rule.column, nulls)
+                raise MeasurementError(f"column {rule.column!r} has no finite values to bin")
+            edges = equal_width_edges(rng[0], rng[1], rule.bins.count)
+        counts, labels, nulls = _binned_counts(rule, data, rule.column, edges)
+        result.details["edges"] = [float(e) for e in edges]
+    else:
+        cc = data.value_counts(rule.column)
+        keys, counts = cc.with_nulls(rule.nulls)
+        nulls = cc.nulls
+        labels = keys
+    n = int(counts.sum())
+    _nonempty(n, data, rule.column, nulls)
+    result.observed = shannon_entropy(counts, base=rule.base, estimator=rule.estimator, normalize=rule.normalize)
+    result.units = "normalized (H / log K)" if rule.normalize else unit(rule.base)
+    result.n = n
+    nz = counts > 0
+    result.details.update(categories=int(nz.sum()), nulls=int(nulls), null_policy=rule.nulls)
+    order = np.argsort(-counts, kind="stable")[:TOP]
+    result.details["top_categories"] = {str(labels[i]): float(counts[i] / n) for i in order if counts[i] > 0}
+
+
+# -- KL divergence -----------------------------------------------------------------------------
+
+
+def _kl(rule: KLDivergenceRule, ruleset: RuleSet, data: FrameSummaries, refs: ReferenceStore, result: Result) -> None:
+    ref = ruleset.reference_for(rule)
+    result.params["reference"] = rule.reference if isinstance(rule.reference, str) else "(inline)"
+    numeric_edges = None
+    if ref.kind == "bins":
+        numeric_edges = np.asarray(ref.bins.edges)
+    elif ref.kind == "file" and rule.bins is not None:
+        ref_data = refs.summaries(ref.file)
+        if rule.bins.edges is not None:
+            numeric_edges = np.asarray(rule.bins.edges)
+        else:
+            rng = ref_data.value_range(ref.column)
+            if rng is None:
+                raise MeasurementError(f"reference column {ref.column!r} of {ref.file} has no finite values to bin")
+            numeric_edges = equal_width_edges(rng[0], rng[1], rule.bins.count)
+
+    if numeric_edges is not None:
+        p, labels, nulls = _binned_counts(rule, data, rule.column, numeric_edges)
+        if ref.kind == "bins":
+            values = ref.bins.probabilities if ref.bins.probabilities is not None else ref.bins.counts
+            q = np.concatenate([[0.0], np.asarray(values, dtype=np.float64), [0.0]])
+            q_is_prob = ref.bins.probabilities is not None
+        else:
+            ref_data = refs.summaries(ref.file)
+            q, _, _ = _binned_counts(rule, ref_data, ref.column, numeric_edges)
+            q_is_prob = False
+        if q.size < p.size:  # the data has a null cell the reference lacks
+            q = np.append(q, 0.0)
+        elif p.size < q.size:
+            p = np.append(p, 0.0)
+            labels = labels + ["<null>"]
+        result.details["edges"] = [float(e) for e in numeric_edges]
+    else:
+        p_dict = data.category_counts(rule.column, rule.nulls)
+        nulls = data.value_counts(rule.column).nulls
+        if ref.kind == "file":
+            q_dict = refs.summaries(ref.file).category_counts(ref.column, rule.nulls)
+            q_is_prob = False
+        else:
+            q_dict = dict(ref.categories if ref.kind == "categories" else ref.counts)
+            q_is_prob = ref.kind == "categories"
+        if ref.other is not None:
+            unseen = {k: c for k, c in p_dict.items() if k not in q_dict}
+            if unseen:
+                p_dict = {k: c for k, c in p_dict.items() if k in q_dict}
+                p_dict[ref.other] = p_dict.get(ref.other, 0) + sum(unseen.values())
+                top = sorted(unseen.items(), key=lambda kv: -kv[1])
+                result.details["counted_as_other"] = {str(k): int(c) for k, c in top[:20]}
+                result.details["categories_counted_as_other"] = len(unseen)
+        labels = list(q_dict) + [k for k in p_dict if k not in q_dict]
+        p = np.array([p_dict.get(k, 0) for k in labels], dtype=np.float64)
+        q = np.array([q_dict.get(k, 0.0) for k in labels], dtype=np.float64)
+
+    n = float(p.sum())
+    _nonempty(int(n), data, rule.column, nulls)
+    if not q.sum() > 0:
+        raise MeasurementError(f"the reference has no mass (column {ref.column!r} of {ref.file} is empty)")
+    keep = (p > 0) | (q > 0)  # cells where neither side has mass are not part of the union
+    p, q = p[keep], q[keep]
+    labels = [l for l, k in zip(labels, keep) if k]
+
+    smoothing = "none"
+    if rule.smoothing is not None and rule.smoothing.laplace is not None:
+        p_use, q_use = laplace_smooth(p, q, rule.smoothing.laplace)
+        smoothing = f"laplace {rule.smoothing.laplace:g} added to each of {p.size} cells of the union"
+    else:
+        p_use = p
+        q_use = q if q_is_prob else q / q.sum()  # counts become shares, explicitly
+        if rule.smoothing is not None and rule.smoothing.epsilon is not None:
+            q_use = epsilon_smooth(q_use, rule.smoothing.epsilon)
+            smoothing = f"epsilon {rule.smoothing.epsilon:g} uniform mixing over {p.size} cells of the union"
+    value = kl_divergence(p_use, q_use, base=rule.base)
+    result.observed = value
+    result.units = unit(rule.base)
+    result.n = int(round(n)) if float(n).is_integer() else n
+    result.details["smoothing"] = smoothing
+    result.details["cells"] = len(labels)
+    shares_p = p_use / p_use.sum()
+    if math.isinf(value):
+        missing = [labels[i] for i in np.flatnonzero((shares_p > 0) & (q_use == 0))]
+        result.details["missing_in_reference"] = [str(m) for m in missing]
+        shown = ", ".join(repr(str(m)) for m in missing[:TOP]) + (" ..." if len(missing) > TOP else "")
+        result.reason = (
+            f"infinite divergence: the data has {len(missing)} categor{'y' if len(missing) == 1 else 'ies'} "
+            f"the reference gives probability 0: {shown}; add them to the reference, name a catch-all "
+            "'other' category, or smooth explicitly"
+        )
+    else:
+        terms = kl_contributions(p_use, q_use, base=rule.base)
+        order = np.argsort(-np.abs(terms), kind="stable")[:TOP]
+        result.details["top_contributions"] = [
+            {"category": str(labels[i]), "data_share": float(shares_p[i]), "reference_share": float(q_use[i]),
+             "contribution": float(terms[i])}
+            for i in order
+        ]
+
+
+# -- distance spread ---------------------------------------------------------------------------
+
+
+def _distance(rule: DistanceSpreadRule, data: FrameSummaries, result: Result) -> None:
+    sample = data.row_sample(rule.columns, rule.sample.rows, rule.sample.seed)
+    result.details.update(
+        sampling="exact" if sample.exact else "sampled",
+        sample_size=int(sample.X.shape[0]),
+        seed=rule.sample.seed,
+        rows_with_finite_features=sample.n_valid,
+        dropped_rows=sample.n_dropped,
+    )
+    if sample.n_dropped:
+        result.details["dropped_reason"] = "a feature was null, NaN or infinite"
+    if sample.X.shape[0] < 2:
+        raise MeasurementError(
+            f"needs at least 2 rows with finite values in {rule.columns}; found {sample.n_valid}"
+            + (f" ({sample.n_dropped} rows dropped for null/NaN/inf features)" if sample.n_dropped else "")
+        )
+    X = standardize(sample.X) if rule.scale == "standard" else sample.X
+    try:
+        value = distance_statistic(X, rule.statistic, metric=rule.distance, q=rule.q, epsilon=rule.epsilon)
+    except ValueError as exc:
+        raise MeasurementError(str(exc)) from None
+    result.observed = float(value)
+    result.units = "fraction of rows" if rule.statistic == "duplicate_fraction" else f"{rule.distance} distance"
+    result.n = int(sample.X.shape[0])

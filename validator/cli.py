@@ -1,0 +1,90 @@
+"""The ``validate`` command: parse arguments, run the engine, print, exit with the documented code.
+
+Exit codes (DESIGN.md):
+  0  every error-severity rule passed
+  1  at least one error-severity rule failed or could not be measured
+  2  bad invocation or invalid rule file (nothing measured)
+  3  a data or reference file could not be read
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_DATA = 0, 1, 2, 3
+
+
+def _parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    p = argparse.ArgumentParser(
+        prog="validate",
+        description="Measure a dataset against diversity and representativeness rules (entropy, distance "
+        "spread, KL divergence from a reference) and exit non-zero when a rule fails.",
+        epilog="Exit codes: 0 all error-severity rules passed; 1 a rule failed or could not be measured; "
+        "2 bad invocation or invalid rule file; 3 a data or reference file could not be read.",
+    )
+    p.add_argument("--rules", "-r", required=True, metavar="RULES.yaml", help="rule file (YAML, version 1)")
+    p.add_argument("data", nargs="+", metavar="DATA", help="data files (CSV, TSV, Parquet, JSON Lines), directories or globs: shards of one dataset")
+    p.add_argument("--each", action="store_true", help="validate each file as its own dataset")
+    p.add_argument("--format", "-f", choices=["text", "json"], default="text", help="report format (default text)")
+    p.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE (the text table still goes to stdout)")
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit code (the console script exits with it)."""
+    code = run(argv)
+    if argv is None:
+        sys.exit(code)
+    return code
+
+
+def run(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)  # argparse exits with 2 on usage errors
+    from .engine import validate
+    from .report import render_json, render_text
+    from .rules.loader import RuleFileError, load_rules
+    from .summaries.io import DataReadError, expand_paths
+
+    try:
+        ruleset = load_rules(args.rules)
+    except RuleFileError as exc:
+        print(f"validate: invalid rule file\n{exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:
+        print(f"validate: cannot read rule file {args.rules}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+    try:
+        if args.each:
+            reports = [validate([p], ruleset, name=str(p)) for p in expand_paths(args.data)]
+        else:
+            reports = [validate(args.data, ruleset, name=", ".join(args.data))]
+    except DataReadError as exc:
+        print(f"validate: cannot read data: {exc}", file=sys.stderr)
+        return EXIT_DATA
+
+    text = "\n".join(render_text(r) for r in reports)
+    if args.format == "json":
+        body = render_json(reports, each=args.each)
+    else:
+        body = text
+    if args.output:
+        try:
+            Path(args.output).write_text(body, encoding="utf-8")
+        except OSError as exc:
+            print(f"validate: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_USAGE
+        if args.format != "text":
+            sys.stdout.write(text)
+    else:
+        sys.stdout.write(body)
+    return EXIT_OK if all(r.passed for r in reports) else EXIT_FAILED
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

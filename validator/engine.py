@@ -1,0 +1,218 @@
+"""The engine: a rule set compiled into a pandera ``DataFrameSchema``, and ``validate``.
+
+``to_pandera`` gives a real schema: the declared columns (presence, dtype, nullability) and one
+dataframe-level check per rule, ``ignore_na=False`` (the rule's own null policy decides, case
+H15), whose error text carries the observed value. The in-memory path runs through that schema
+(``inplace=True``: no copy of the frame). Results are built by our code from the summaries, not
+parsed back from pandera's messages; summaries are shared between rules, so each value count,
+histogram or sample is computed once per run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from .checks import ReferenceStore, evaluate
+from .result import Report, Result
+from .rules.loader import RuleSet, load_rules
+from .rules.model import ColumnSpec
+from .summaries.frame import FrameSummaries
+from .summaries.io import read_dataset
+
+
+@dataclass
+class _Evaluation:
+    """Shared state of the checks of one compiled schema: summaries of the frame last seen."""
+
+    ruleset: RuleSet
+    references: ReferenceStore
+    name: str = "the data"
+    summaries: FrameSummaries | None = None
+    results: dict[str, Result] = field(default_factory=dict)
+
+    def summaries_for(self, df: pd.DataFrame) -> FrameSummaries:
+        if self.summaries is None or self.summaries.df is not df:
+            self.summaries = FrameSummaries(df, name=self.name)
+            self.results = {}
+        return self.summaries
+
+
+def _pandera_dtype(spec: ColumnSpec):
+    import pandera.pandas as pa
+
+    return {
+        "str": pa.String,
+        "int": "int64",
+        "float": "float64",
+        "bool": "bool",
+        "category": "category",
+        "datetime": "datetime64[ns]",
+        "numeric": None,
+        None: None,
+    }[spec.dtype]
+
+
+def _check_message(result: Result) -> str:
+    if result.outcome == "error":
+        return f"{result.rule_id}: could not be measured: {result.reason}"
+    bounds = " and ".join(
+        b for b in (f">= {result.min:g}" if result.min is not None else "", f"<= {result.max:g}" if result.max is not None else "") if b
+    )
+    return f"{result.rule_id}: {result.metric} observed {result.observed:.6g} {result.units}, expected {bounds} ({result.outcome})"
+
+
+def to_pandera(ruleset: RuleSet, *, _state: _Evaluation | None = None):
+    """Compile a rule set into a pandera ``DataFrameSchema``.
+
+    Parameters
+    ----------
+    ruleset : RuleSet
+
+    Returns
+    -------
+    pandera.pandas.DataFrameSchema
+        Columns from the rule file's ``columns`` section; one dataframe-level ``Check`` per rule,
+        named by the rule id, ``ignore_na=False``, ``raise_warning=True`` for warning-severity
+        rules, whose error text is rewritten by the check with the measured value.
+
+    Notes
+    -----
+    The schema is usable on its own (``schema.validate(df)``, ``@pa.check_input``); a rule that
+    cannot be measured fails its check with the reason in the message. Reference files are
+    read on first use.
+    """
+    import pandera.pandas as pa
+
+    state = _state or _Evaluation(ruleset, ReferenceStore(ruleset))
+    columns = {}
+    for name, spec in ruleset.columns.items():
+        dtype = _pandera_dtype(spec)
+        checks = []
+        if spec.dtype == "numeric":
+            checks.append(
+                pa.Check(lambda s: bool(pd.api.types.is_numeric_dtype(s.dtype)), name="numeric_dtype", error="dtype is not numeric", ignore_na=False)
+            )
+        columns[name] = pa.Column(dtype, checks=checks, nullable=spec.nullable, required=spec.required)
+
+    checks = []
+    for rule in ruleset.rules:
+        checks.append(_rule_check(rule, state))
+    return pa.DataFrameSchema(columns=columns, checks=checks, name=f"rules {ruleset.source}")
+
+
+def _rule_check(rule, state: _Evaluation):
+    import pandera.pandas as pa
+
+    holder: dict = {}
+
+    def measure(df: pd.DataFrame) -> bool:
+        summaries = state.summaries_for(df)
+        result = evaluate(rule, state.ruleset, summaries, state.references)
+        state.results[rule.id] = result
+        # pandera reads `error` after the check ran, so the message carries the measured value.
+        holder["check"].error = _check_message(result)
+        return result.outcome == "passed"
+
+    check = pa.Check(
+        measure,
+        name=rule.id,
+        error=f"{rule.id}: {rule.metric}",
+        ignore_na=False,
+        raise_warning=rule.severity == "warning",
+    )
+    holder["check"] = check
+    return check
+
+
+def validate(data, rules, *, name: str | None = None) -> Report:
+    """Validate a dataset against a rule set.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame, path, or list of paths
+        A frame, or data file(s) (CSV, TSV, Parquet, JSON Lines; several paths are shards of
+        one dataset, read in sorted path order).
+    rules : RuleSet, path, or dict
+        Rules, or anything :func:`~validator.rules.loader.load_rules` accepts.
+    name : str, optional
+        How the data is named in the report.
+
+    Returns
+    -------
+    Report
+        One result per declared column and per rule, in rule-file order.
+
+    Raises
+    ------
+    RuleFileError
+        Invalid rules (when given as a path or dict).
+    DataReadError
+        A data or reference file cannot be read.
+    """
+    import warnings
+
+    import pandera.pandas as pa
+
+    ruleset = rules if isinstance(rules, RuleSet) else load_rules(rules)
+    if isinstance(data, pd.DataFrame):
+        df = data
+        name = name or "DataFrame"
+    else:
+        paths = [data] if isinstance(data, (str, Path)) else list(data)
+        df = read_dataset(paths)
+        name = name or ", ".join(str(p) for p in paths)
+
+    state = _Evaluation(ruleset, ReferenceStore(ruleset), name=name)
+    for ref_file in state.references.files():  # unreadable reference files fail fast (exit 3)
+        state.references.summaries(str(ref_file))
+
+    schema = to_pandera(ruleset, _state=state)
+    state.summaries_for(df)
+    failure_cases = None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # warning-severity rules are reported by us, not as warnings
+        try:
+            schema.validate(df, lazy=True, inplace=True)
+        except pa.errors.SchemaErrors as exc:
+            failure_cases = exc.failure_cases
+    results = _column_results(ruleset, df, failure_cases)
+    for rule in ruleset.rules:
+        # a check pandera skipped (it should not) is measured here rather than lost
+        results.append(state.results.get(rule.id) or evaluate(rule, ruleset, state.summaries, state.references))
+    return Report(results=results, dataset=name, n_rows=len(df), rules_source=ruleset.source)
+
+
+def _column_results(ruleset: RuleSet, df: pd.DataFrame, failure_cases) -> list[Result]:
+    """One result per declared column, from pandera's structured failure cases."""
+    failed: dict[str, list[str]] = {}
+    if failure_cases is not None:
+        for row in failure_cases.itertuples(index=False):
+            column = row.column
+            if row.check == "column_in_dataframe":
+                column = row.failure_case
+            if column in ruleset.columns:
+                failed.setdefault(column, []).append(str(row.check))
+    results = []
+    for name, spec in ruleset.columns.items():
+        params = spec.model_dump()
+        result = Result(rule_id=f"column:{name}", metric="column", outcome="passed", params=params, n=len(df))
+        checks = failed.get(name, [])
+        if checks:
+            result.outcome = "failed"
+            reasons = []
+            if "column_in_dataframe" in checks:
+                reasons.append("column is missing")
+            else:
+                col = df[name]
+                if any(c.startswith("dtype(") for c in checks) or "numeric_dtype" in checks:
+                    reasons.append(f"expected dtype {spec.dtype}, found {col.dtype}")
+                if "not_nullable" in checks:
+                    reasons.append(f"{int(col.isna().sum())} null values, but nullable is false")
+                other = [c for c in checks if not (c.startswith("dtype(") or c in ("not_nullable", "numeric_dtype"))]
+                reasons.extend(f"check {c} failed" for c in dict.fromkeys(other))
+            result.reason = "; ".join(reasons)
+        results.append(result)
+    return results

@@ -1,0 +1,146 @@
+"""Divergence of the data's distribution P from a reference Q (pure numpy/scipy).
+
+Direction (DESIGN.md): P is the dataset, Q the reference, D(P || Q) = sum p_i log(p_i / q_i),
+over the union of both supports. Smoothing is never implicit: :func:`laplace_smooth` and
+:func:`epsilon_smooth` are applied by the caller when the rule asks, and reported.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.special import rel_entr
+
+from ._log import log_base
+
+PROBABILITY_TOLERANCE = 1e-6
+
+
+def _as_distribution(x, name: str) -> np.ndarray:
+    a = np.asarray(x, dtype=np.float64).ravel()
+    if a.size == 0:
+        raise ValueError(f"{name} is empty")
+    if not np.all(np.isfinite(a)) or np.any(a < 0):
+        raise ValueError(f"{name} must be finite and >= 0 (a divergence is never computed from NaN)")
+    return a
+
+
+def kl_divergence(p_counts, q_probabilities, *, base=2) -> float:
+    """Kullback-Leibler divergence D(P || Q) of the data P from the reference Q.
+
+    ``D(P || Q) = sum_i p_i log(p_i / q_i)`` with ``p = p_counts / sum(p_counts)``; terms with
+    ``p_i = 0`` are 0; a cell with ``p_i > 0`` and ``q_i = 0`` makes D infinite.
+
+    Parameters
+    ----------
+    p_counts : array_like, shape (K,)
+        The data's counts (or weights, or probabilities) per cell of the union, finite, >= 0,
+        positive total. Normalised by their total: counts become shares.
+    q_probabilities : array_like, shape (K,)
+        The reference's probabilities on the same cells, finite, >= 0, summing to 1 within
+        1e-6. Never renormalised here (scipy issue 12553): a reference given as counts must be
+        divided by its total by the caller, explicitly.
+    base : {2, 'e', 10}
+        Logarithm base: 2 gives bits (default), 'e' nats.
+
+    Returns
+    -------
+    float
+        D(P || Q) in [0, +inf]; never negative (rounding below zero is clipped to 0), never NaN.
+
+    Raises
+    ------
+    ValueError
+        Shapes differ, a value is negative or non-finite, P has a zero total, or Q does not
+        sum to 1.
+
+    References
+    ----------
+    .. [1] S. Kullback and R. A. Leibler, "On Information and Sufficiency", Annals of
+       Mathematical Statistics 22 (1951).
+    .. [2] T. M. Cover and J. A. Thomas, Elements of Information Theory, 2nd ed. (2006), eq. 2.26.
+
+    Examples
+    --------
+    Handed case H03: P = (0, .1, .9), Q = (.1, .1, .8) gives 0.9 log2(0.9/0.8) bits.
+
+    >>> round(kl_divergence([0, .1, .9], [.1, .1, .8]), 7)
+    0.1529325
+    >>> kl_divergence([.3, .3, .4], [.5, .5, 0])
+    inf
+    """
+    p = _as_distribution(p_counts, "p_counts")
+    q = _as_distribution(q_probabilities, "q_probabilities")
+    if p.shape != q.shape:
+        raise ValueError(f"P and Q must have the same cells; got shapes {p.shape} and {q.shape}")
+    total = p.sum()
+    if total <= 0:
+        raise ValueError("the data distribution has no mass (0 rows)")
+    if abs(q.sum() - 1.0) > PROBABILITY_TOLERANCE:
+        raise ValueError(f"reference probabilities must sum to 1 within {PROBABILITY_TOLERANCE:g}; they sum to {q.sum():.10g}")
+    terms = rel_entr(p / total, q)
+    value = float(terms.sum())
+    if math.isinf(value):
+        return math.inf
+    return (value if value > 0 else 0.0) / log_base(base)  # clip rounding below 0, and -0.0
+
+
+def kl_contributions(p_counts, q_probabilities, *, base=2) -> np.ndarray:
+    """Per-cell terms ``p_i log(p_i / q_i)`` of :func:`kl_divergence` (same units); may be negative.
+
+    Parameters and errors as :func:`kl_divergence`; returns shape (K,).
+    """
+    p = _as_distribution(p_counts, "p_counts")
+    q = _as_distribution(q_probabilities, "q_probabilities")
+    return rel_entr(p / p.sum(), q) / log_base(base)
+
+
+def laplace_smooth(p_counts, q_counts, alpha: float) -> tuple[np.ndarray, np.ndarray]:
+    """Additive (Laplace / Lidstone) smoothing of both count vectors over the union of cells.
+
+    Adds ``alpha`` to every cell of the data counts and of the reference counts, then divides
+    each by its new total.
+
+    Parameters
+    ----------
+    p_counts, q_counts : array_like, shape (K,)
+        Data and reference counts on the same cells (finite, >= 0).
+    alpha : float
+        Pseudo-count added to each cell, > 0.
+
+    Returns
+    -------
+    p, q : ndarray, shape (K,)
+        Smoothed probabilities, each summing to 1.
+
+    References
+    ----------
+    .. [1] C. D. Manning and H. Schuetze, Foundations of Statistical NLP (1999), sec. 6.2.2.
+    """
+    if not alpha > 0:
+        raise ValueError(f"The 'alpha' parameter of laplace_smooth must be > 0. Got {alpha!r} instead.")
+    p = _as_distribution(p_counts, "p_counts") + alpha
+    q = _as_distribution(q_counts, "q_counts") + alpha
+    return p / p.sum(), q / q.sum()
+
+
+def epsilon_smooth(q_probabilities, epsilon: float) -> np.ndarray:
+    """Mix a reference with the uniform distribution: ``q' = (1 - e) q + e / K``.
+
+    Parameters
+    ----------
+    q_probabilities : array_like, shape (K,)
+        Reference probabilities over the union of cells, summing to 1.
+    epsilon : float
+        Mixing weight in (0, 1).
+
+    Returns
+    -------
+    ndarray, shape (K,)
+        Probabilities, all > 0, summing to 1.
+    """
+    if not 0 < epsilon < 1:
+        raise ValueError(f"The 'epsilon' parameter of epsilon_smooth must be in (0, 1). Got {epsilon!r} instead.")
+    q = _as_distribution(q_probabilities, "q_probabilities")
+    return (1.0 - epsilon) * q + epsilon / q.size

@@ -1,0 +1,81 @@
+"""Rendering reports: a readable text table for people, JSON for machines."""
+
+from __future__ import annotations
+
+import math
+
+from .result import Report, Result
+
+_STATUS = {"passed": "PASS", "failed": "FAIL", "error": "ERROR"}
+
+
+def _num(v: float | None) -> str:
+    if v is None:
+        return "-"
+    if math.isinf(v):
+        return "inf" if v > 0 else "-inf"
+    return f"{v:.4g}" if abs(v) >= 1e-3 or v == 0 else f"{v:.3e}"
+
+
+def _bounds(r: Result) -> str:
+    if r.metric == "column":
+        return ""
+    parts = []
+    if r.min is not None:
+        parts.append(f">= {r.min:g}")
+    if r.max is not None:
+        parts.append(f"<= {r.max:g}")
+    return " and ".join(parts)
+
+
+def _note(r: Result) -> str:
+    notes = []
+    d = r.details
+    if r.metric == "distance_spread" and "sampling" in d:
+        if d["sampling"] == "exact":
+            notes.append(f"exact over {d['sample_size']} rows")
+        else:
+            notes.append(f"sampled {d['sample_size']} of {d['rows_with_finite_features']} rows, seed {d['seed']}")
+        if d.get("dropped_rows"):
+            notes.append(f"{d['dropped_rows']} rows dropped (null/NaN/inf features)")
+    if r.metric == "kl_divergence" and d.get("smoothing") and d["smoothing"] != "none":
+        notes.append(f"smoothed: {d['smoothing']}")
+    if d.get("categories_counted_as_other"):
+        notes.append(f"{d['categories_counted_as_other']} categories counted as other")
+    if r.reason:
+        notes.append(r.reason)
+    return "; ".join(notes)
+
+
+def render_text(report: Report) -> str:
+    """A fixed-width table: status, rule, metric, observed value with units, bounds, n, notes."""
+    lines = [f"{report.dataset}: {report.n_rows:,} rows, rules {report.rules_source}"]
+    rows = []
+    for r in report.results:
+        status = _STATUS[r.outcome] + (" (warning)" if r.severity == "warning" and r.outcome != "passed" else "")
+        observed = "" if r.metric == "column" else f"{_num(r.observed)} {r.units or ''}".strip()
+        rows.append((status, r.rule_id, r.metric, observed, _bounds(r), "" if r.n is None else f"n={r.n:,}", _note(r)))
+    header = ("status", "rule", "metric", "observed", "expected", "n", "notes")
+    widths = [max(len(x[i]) for x in rows + [header]) for i in range(6)]
+    fmt = lambda row: "  ".join(c.ljust(w) for c, w in zip(row[:6], widths)) + ("  " + row[6] if row[6] else "")  # noqa: E731
+    lines.append(fmt(header).rstrip())
+    lines.extend(fmt(row).rstrip() for row in rows)
+    counts = {o: sum(r.outcome == o for r in report.results) for o in ("passed", "failed", "error")}
+    warned = sum(1 for r in report.results if r.severity == "warning" and r.outcome != "passed")
+    verdict = "PASSED" if report.passed else "FAILED"
+    summary = f"{verdict}: {counts['passed']} passed, {counts['failed']} failed, {counts['error']} could not be measured"
+    if warned:
+        summary += f" ({warned} of them warnings only)"
+    lines.append(summary)
+    return "\n".join(lines) + "\n"
+
+
+def render_json(reports: list[Report], each: bool = False) -> str:
+    """RFC 8259 JSON: one report object, or ``{"reports": [...]}`` with ``--each``."""
+    import json
+
+    if not each:
+        payload = reports[0].to_dict()
+    else:
+        payload = {"format_version": 1, "passed": all(r.passed for r in reports), "reports": [r.to_dict() for r in reports]}
+    return json.dumps(payload, indent=2, ensure_ascii=False, allow_nan=False) + "\n"

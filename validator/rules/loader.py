@@ -1,0 +1,387 @@
+"""Loading a rule file: YAML text -> typed :class:`RuleSet`, or errors that say where.
+
+Every problem is reported as ``file:line:column: rule 'id': what was expected, what was found``
+(with a "did you mean" for misspelt keys and metrics); all problems of a file are collected
+before raising :class:`RuleFileError` (exit code 2 on the command line).
+"""
+
+from __future__ import annotations
+
+import difflib
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pydantic
+from pydantic import BaseModel
+
+from .model import RULE_TYPES, KLDivergenceRule, Reference, RuleFile
+from .yaml_source import Mark, Positions, YamlSourceError, parse_yaml
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One fault in a rule file."""
+
+    message: str
+    mark: Mark | None = None
+    rule_id: str | None = None
+
+    def render(self, source: str) -> str:
+        where = f"{source}:{self.mark}" if self.mark else source
+        rule = f"rule '{self.rule_id}': " if self.rule_id else ""
+        return f"{where}: {rule}{self.message}"
+
+
+class RuleFileError(Exception):
+    """An invalid rule file. ``problems`` lists every fault; ``str()`` renders them one per line."""
+
+    def __init__(self, source: str, problems: list[Problem]):
+        self.source = source
+        self.problems = problems
+        super().__init__("\n".join(p.render(source) for p in problems))
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """A validated rule file.
+
+    Attributes
+    ----------
+    model : RuleFile
+        The typed rule file.
+    source : str
+        Where it came from (a path, or ``<text>`` / ``<dict>``).
+    base_dir : Path
+        Folder that relative reference paths resolve against (the rule file's folder).
+    """
+
+    model: RuleFile
+    source: str
+    base_dir: Path
+
+    @property
+    def rules(self):
+        return self.model.rules
+
+    @property
+    def columns(self):
+        return self.model.columns
+
+    def reference_for(self, rule: KLDivergenceRule) -> Reference:
+        """The reference a divergence rule compares against (named or inline)."""
+        if isinstance(rule.reference, str):
+            return self.model.references[rule.reference]
+        return rule.reference
+
+    def resolve(self, path: str) -> Path:
+        """A path from the rule file, relative to the rule file's folder."""
+        p = Path(path)
+        return p if p.is_absolute() else self.base_dir / p
+
+    def to_pandera(self):
+        """Compile into a pandera ``DataFrameSchema`` whose checks compute the same metrics.
+
+        See :func:`validator.engine.to_pandera`.
+        """
+        from ..engine import to_pandera
+
+        return to_pandera(self)
+
+
+def load_rules(path: str | Path | dict | None = None, *, text: str | None = None, source: str | None = None) -> RuleSet:
+    """Load and validate a rule file.
+
+    Parameters
+    ----------
+    path : str, Path or dict
+        A rule file path, or the rule file's content as a dict (positions then unknown).
+    text : str, optional
+        YAML text instead of a path.
+    source : str, optional
+        Name used in error messages for ``text`` or dict input.
+
+    Returns
+    -------
+    RuleSet
+
+    Raises
+    ------
+    RuleFileError
+        Invalid YAML or rule file; every problem with file, line, column and rule id.
+    FileNotFoundError / OSError
+        The rule file cannot be read (the CLI reports it with exit code 2).
+    """
+    positions = Positions()
+    if text is not None:
+        source = source or "<text>"
+        base_dir = Path.cwd()
+        data = _parse(text, source, positions)
+    elif isinstance(path, dict):
+        source = source or "<dict>"
+        base_dir = Path.cwd()
+        data = path
+    elif path is not None:
+        p = Path(path)
+        source = source or str(path)
+        base_dir = p.resolve().parent
+        try:
+            raw = p.read_bytes()
+        except IsADirectoryError:
+            raise RuleFileError(source, [Problem("is a directory, not a rule file")]) from None
+        try:
+            content = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise RuleFileError(source, [Problem(f"is not UTF-8 text (byte {exc.start})")]) from None
+        data = _parse(content, source, positions)
+    else:
+        raise TypeError("load_rules needs a path, a dict or text=")
+
+    if not isinstance(data, dict):
+        found = "an empty file" if data is None else f"a {type(data).__name__}"
+        raise RuleFileError(source, [Problem(f"expected a mapping with 'version' and 'rules', found {found}", Mark(1, 1))])
+    try:
+        model = RuleFile.model_validate(data)
+    except pydantic.ValidationError as exc:
+        raise RuleFileError(source, [_problem(err, data, positions) for err in exc.errors()]) from None
+    problems = _cross_checks(model, positions)
+    if problems:
+        raise RuleFileError(source, problems)
+    return RuleSet(model=model, source=source, base_dir=base_dir)
+
+
+def _parse(text: str, source: str, positions: Positions) -> Any:
+    try:
+        data, pos = parse_yaml(text)
+    except YamlSourceError as exc:
+        raise RuleFileError(source, [Problem(exc.message, exc.mark)]) from None
+    positions.values.update(pos.values)
+    positions.keys.update(pos.keys)
+    return data
+
+
+def _cross_checks(model: RuleFile, positions: Positions) -> list[Problem]:
+    """Checks across keys that pydantic cannot see with positions: unique ids, reference names."""
+    problems: list[Problem] = []
+    seen: dict[str, int] = {}
+    for i, rule in enumerate(model.rules):
+        if rule.id in seen:
+            first = positions.nearest(("rules", seen[rule.id], "id"))
+            where = f" (first at line {first.line})" if first else ""
+            problems.append(Problem(f"duplicate rule id{where}", positions.nearest(("rules", i, "id")), rule.id))
+        seen.setdefault(rule.id, i)
+        if not isinstance(rule, KLDivergenceRule):
+            continue
+        ref_path = ("rules", i, "reference")
+        if isinstance(rule.reference, str):
+            if rule.reference not in model.references:
+                known = list(model.references)
+                hint = _did_you_mean(rule.reference, known)
+                problems.append(
+                    Problem(
+                        f"reference {rule.reference!r} is not defined under 'references'"
+                        + (f" (defined: {', '.join(known)})" if known else " (none are defined)")
+                        + hint,
+                        positions.nearest(ref_path),
+                        rule.id,
+                    )
+                )
+                continue
+            ref = model.references[rule.reference]
+        else:
+            ref = rule.reference
+        if rule.smoothing and rule.smoothing.laplace is not None:
+            probs = ref.kind == "categories" or (ref.kind == "bins" and ref.bins.probabilities is not None)
+            if probs:
+                problems.append(
+                    Problem(
+                        "laplace smoothing adds pseudo-counts, but this reference is given as probabilities; "
+                        "use smoothing: {epsilon: e} (mixes in the uniform distribution), or give the reference as counts",
+                        positions.nearest(("rules", i, "smoothing", "laplace")),
+                        rule.id,
+                    )
+                )
+        if ref.kind == "bins" and rule.bins is not None:
+            problems.append(
+                Problem(
+                    "the reference is a histogram with its own frozen edges; remove the rule's 'bins'",
+                    positions.nearest(("rules", i, "bins")),
+                    rule.id,
+                )
+            )
+        if ref.kind in ("categories", "counts") and rule.bins is not None:
+            problems.append(
+                Problem(
+                    "'bins' applies to a numeric reference ('bins' histogram or 'file'); this reference is categorical",
+                    positions.nearest(("rules", i, "bins")),
+                    rule.id,
+                )
+            )
+    return problems
+
+
+# ---------------------------------------------------------------------------------------------
+# Turning pydantic errors into positioned, readable problems.
+
+
+def _problem(err: dict, data: Any, positions: Positions) -> Problem:
+    loc = tuple(err["loc"])
+    data_path, model_path = _split_loc(loc, data)
+    rule_id = None
+    if len(data_path) >= 2 and data_path[0] == "rules" and isinstance(data_path[1], int):
+        rule = data["rules"][data_path[1]]
+        if isinstance(rule, dict) and isinstance(rule.get("id"), str):
+            rule_id = rule["id"]
+    etype = err["type"]
+    where = _describe(data_path)
+    found = err.get("input")
+    if etype == "extra_forbidden":
+        key = data_path[-1]
+        allowed = _allowed_keys(model_path[:-1])
+        msg = f"unknown key {key!r}" + (f" in {_describe(data_path[:-1])}" if len(data_path) > 1 else "")
+        msg += _did_you_mean(str(key), allowed)
+        if allowed:
+            msg += f" (allowed: {', '.join(sorted(allowed))})"
+        mark = positions.keys.get(data_path) or positions.nearest(data_path)
+        return Problem(msg, mark, rule_id)
+    if etype == "missing":
+        return Problem(f"missing required key {data_path[-1]!r}", positions.nearest(data_path[:-1]), rule_id)
+    if etype == "union_tag_invalid":
+        tag = err["ctx"]["tag"]
+        msg = f"unknown metric {tag!r}; expected one of {', '.join(RULE_TYPES)}" + _did_you_mean(str(tag), list(RULE_TYPES))
+        return Problem(msg, positions.nearest(data_path + ("metric",)), rule_id)
+    if etype == "union_tag_not_found":
+        return Problem(f"missing required key 'metric' (one of {', '.join(RULE_TYPES)})", positions.nearest(data_path), rule_id)
+    if etype == "literal_error":
+        expected = err["ctx"]["expected"]
+        msg = f"{where}: expected {expected}, found {_show(found)}"
+        if isinstance(found, str):
+            options = [o.strip("'") for o in expected.replace(" or ", ", ").split(", ")]
+            msg += _did_you_mean(found, options)
+        return Problem(msg, positions.nearest(data_path), rule_id)
+    if etype in ("value_error", "assertion_error"):
+        text = err["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        return Problem(f"{where}: {text}" if data_path else text, positions.nearest(data_path), rule_id)
+    expected = _EXPECTED.get(etype)
+    if expected:
+        return Problem(f"{where}: expected {expected}, found {_show(found)}", positions.nearest(data_path), rule_id)
+    msg = err["msg"]
+    return Problem(f"{where}: {msg[:1].lower() + msg[1:]}, found {_show(found)}", positions.nearest(data_path), rule_id)
+
+
+_EXPECTED = {
+    "string_type": "text",
+    "int_type": "a whole number",
+    "float_type": "a number",
+    "finite_number": "a finite number",
+    "bool_type": "true or false",
+    "list_type": "a list",
+    "dict_type": "a mapping",
+    "model_type": "a mapping",
+    "model_attributes_type": "a mapping",
+    "string_too_short": "non-empty text",
+    "too_short": "a longer list",
+}
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return f"boolean {str(value).lower()}"
+    if isinstance(value, str):
+        return f"text {value!r}"
+    if isinstance(value, (int, float)):
+        return f"{type(value).__name__} {value!r}"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return f"a list of {len(value)}"
+    return repr(value)
+
+
+def _describe(path: tuple) -> str:
+    if not path:
+        return "the file"
+    parts = []
+    for p in path:
+        parts.append(f"[{p}]" if isinstance(p, int) else (("." if parts else "") + str(p)))
+    return "'" + "".join(parts) + "'"
+
+
+def _split_loc(loc: tuple, data: Any) -> tuple[tuple, tuple]:
+    """Separate pydantic's loc into the path in the data and the path through the model.
+
+    pydantic inserts union tags (e.g. ``'entropy'``) and type names into ``loc`` that are not
+    keys of the document; they are kept only for the model path.
+    """
+    data_path: list = []
+    model_path: list = []
+    node = data
+    for part in loc:
+        model_path.append(part)
+        if isinstance(node, dict) and isinstance(part, str) and part in node:
+            data_path.append(part)
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            data_path.append(part)
+            node = node[part]
+        elif isinstance(node, dict) and isinstance(part, str) and len(model_path) == len(loc):
+            data_path.append(part)  # a missing or unknown key: not in the data, but it is the subject
+        elif isinstance(part, str) and part in RULE_TYPES:
+            continue
+        else:
+            continue
+    return tuple(data_path), tuple(model_path)
+
+
+def _allowed_keys(model_path: tuple) -> list[str]:
+    """The keys allowed at a model path (for "did you mean"), walking the annotations."""
+    tp: Any = RuleFile
+    for part in model_path:
+        tp = _step(tp, part)
+        if tp is None:
+            return []
+    tp = _unwrap(tp)
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        return list(tp.model_fields)
+    return []
+
+
+def _unwrap(tp: Any) -> Any:
+    while True:
+        origin = typing.get_origin(tp)
+        if origin is typing.Annotated:
+            tp = typing.get_args(tp)[0]
+            continue
+        if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+            args = [a for a in typing.get_args(tp) if a is not type(None)]
+            models = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
+            if len(models) == 1 and all(not isinstance(a, type) or a in (str,) or a is models[0] for a in args):
+                tp = models[0]
+                continue
+            if len(args) == 1:
+                tp = args[0]
+                continue
+        return tp
+
+
+def _step(tp: Any, part: Any) -> Any:
+    tp = _unwrap(tp)
+    origin = typing.get_origin(tp)
+    if origin in (list, dict):
+        return typing.get_args(tp)[-1]
+    if isinstance(part, str) and part in RULE_TYPES and typing.get_origin(tp) is typing.Union:
+        return RULE_TYPES[part]
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        field = tp.model_fields.get(part)
+        return field.annotation if field else None
+    if typing.get_origin(tp) is typing.Union and isinstance(part, str) and part in RULE_TYPES:
+        return RULE_TYPES[part]
+    return None
+
+
+def _did_you_mean(word: str, options: list[str]) -> str:
+    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""

@@ -1,0 +1,284 @@
+"""The typed rule-file model (version 1): the single source of truth for rule semantics.
+
+Every key is checked here (pydantic, ``extra="forbid"``); ``schemas/rules.schema.json`` is
+generated from these classes and never written by hand. Rules are a tagged union on ``metric``
+so that an error stays on the rule type the user meant. No pandas here.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+#: Sum-to-one tolerance for reference probabilities (DESIGN.md: within 1e-6, never renormalised).
+PROBABILITY_TOLERANCE = 1e-6
+
+#: The category label under which ``nulls: category`` counts missing values.
+NULL_CATEGORY = "<null>"
+
+FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
+NonNegativeFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+
+
+class StrictModel(BaseModel):
+    """Base: unknown keys are errors; no coercion of strings into numbers."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class ColumnSpec(StrictModel):
+    """Presence, dtype and nullability of one column, compiled into a pandera ``Column``."""
+
+    dtype: Literal["str", "int", "float", "bool", "numeric", "category", "datetime"] | None = Field(
+        None, description="Expected kind of the column's values; omitted = any."
+    )
+    nullable: bool = Field(True, description="Whether missing values are allowed.")
+    required: bool = Field(True, description="Whether the column must be present.")
+
+
+class BinsSpec(StrictModel):
+    """Numeric binning: frozen ``edges`` or a ``count`` of equal-width bins over the observed range."""
+
+    edges: list[FiniteFloat] | None = Field(
+        None, min_length=2, description="Strictly increasing bin edges; bins are [a, b) but the last [a, b]."
+    )
+    count: Annotated[int, Field(ge=1, le=100_000)] | None = Field(
+        None, description="Number of equal-width bins over the observed range [min, max]."
+    )
+
+    @model_validator(mode="after")
+    def _one_of(self):
+        if (self.edges is None) == (self.count is None):
+            raise ValueError("give exactly one of 'edges' or 'count'")
+        if self.edges is not None and any(b <= a for a, b in zip(self.edges, self.edges[1:])):
+            raise ValueError(f"edges must be strictly increasing, got {self.edges}")
+        return self
+
+
+class SampleSpec(StrictModel):
+    """Cap and seed of the row sample used by distance rules."""
+
+    rows: Annotated[int, Field(ge=2)] = Field(20_000, description="Rows kept; exact when the data has at most this many.")
+    seed: Annotated[int, Field(ge=0)] = Field(0, description="Seed of the hash that picks the rows.")
+
+
+class Smoothing(StrictModel):
+    """Explicit smoothing for divergences (reported in every result)."""
+
+    laplace: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = Field(
+        None, description="Add alpha to every cell of the union in the data counts and reference counts."
+    )
+    epsilon: Annotated[float, Field(gt=0, lt=1, allow_inf_nan=False)] | None = Field(
+        None, description="Mix the reference with the uniform distribution: q' = (1 - e) q + e / K."
+    )
+
+    @model_validator(mode="after")
+    def _one_of(self):
+        if (self.laplace is None) == (self.epsilon is None):
+            raise ValueError("give exactly one of 'laplace' or 'epsilon'")
+        return self
+
+
+class HistogramReference(StrictModel):
+    """A binned numeric reference: frozen edges and the probability (or count) of each bin."""
+
+    edges: list[FiniteFloat] = Field(..., min_length=2, description="Strictly increasing bin edges.")
+    probabilities: list[NonNegativeFloat] | None = Field(None, description="One per bin, summing to 1.")
+    counts: list[NonNegativeFloat] | None = Field(None, description="One per bin, any finite reals >= 0.")
+
+    @model_validator(mode="after")
+    def _check(self):
+        if any(b <= a for a, b in zip(self.edges, self.edges[1:])):
+            raise ValueError(f"edges must be strictly increasing, got {self.edges}")
+        if (self.probabilities is None) == (self.counts is None):
+            raise ValueError("give exactly one of 'probabilities' or 'counts'")
+        values = self.probabilities if self.probabilities is not None else self.counts
+        if len(values) != len(self.edges) - 1:
+            raise ValueError(
+                f"{len(self.edges)} edges make {len(self.edges) - 1} bins, but {len(values)} values were given"
+            )
+        if self.probabilities is not None:
+            _check_sum(self.probabilities)
+        elif sum(self.counts) <= 0:
+            raise ValueError("counts must not all be 0")
+        return self
+
+
+def _check_sum(values) -> None:
+    total = math.fsum(values)
+    if abs(total - 1.0) > PROBABILITY_TOLERANCE:
+        raise ValueError(
+            f"probabilities must sum to 1 (within {PROBABILITY_TOLERANCE:g}), they sum to {total:.10g}; "
+            "nothing is renormalised silently: fix them, or give them as 'counts'"
+        )
+
+
+class Reference(StrictModel):
+    """A distribution "the real world" is expected to follow.
+
+    Exactly one of: ``categories`` (probabilities), ``counts``, ``bins`` (a histogram), or
+    ``file`` + ``column`` (a reference data file measured with the rule's own binning; paths
+    resolve relative to the rule file).
+    """
+
+    categories: dict[str, NonNegativeFloat] | None = Field(None, description="Category probabilities summing to 1.")
+    counts: dict[str, NonNegativeFloat] | None = Field(None, description="Category counts (finite reals >= 0).")
+    bins: HistogramReference | None = Field(None, description="A histogram on frozen edges.")
+    file: str | None = Field(None, description="Reference data file (CSV, TSV, Parquet, JSON Lines).")
+    column: str | None = Field(None, description="Column of the reference file.")
+    other: str | None = Field(
+        None, description="Catch-all category: data categories absent from the reference count into it."
+    )
+
+    @model_validator(mode="after")
+    def _check(self):
+        given = [k for k in ("categories", "counts", "bins", "file") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                "a reference needs exactly one of 'categories', 'counts', 'bins' or 'file'"
+                + (f", got {', '.join(given)}" if given else "")
+            )
+        if (self.file is None) != (self.column is None):
+            raise ValueError("'file' and 'column' go together")
+        if self.categories is not None:
+            if not self.categories:
+                raise ValueError("'categories' is empty")
+            _check_sum(self.categories.values())
+        if self.counts is not None:
+            if not self.counts or sum(self.counts.values()) <= 0:
+                raise ValueError("'counts' must have at least one category with a count > 0")
+        if self.other is not None:
+            keys = self.categories if self.categories is not None else self.counts
+            if keys is None:
+                raise ValueError("'other' names a category of 'categories' or 'counts'")
+            if self.other not in keys:
+                raise ValueError(f"'other' is {self.other!r}, which is not one of the reference's categories")
+        return self
+
+    @property
+    def kind(self) -> str:
+        for k in ("categories", "counts", "bins", "file"):
+            if getattr(self, k) is not None:
+                return k
+        raise AssertionError("unreachable")
+
+
+class _RuleBase(StrictModel):
+    id: Annotated[str, Field(min_length=1, pattern=r"^\S(.*\S)?$")] = Field(..., description="Unique rule id.")
+    description: str | None = Field(None, description="Free text shown in reports.")
+    severity: Literal["error", "warning"] = Field("error", description="A failing warning does not change the exit code.")
+    min: FiniteFloat | None = Field(None, description="Inclusive lower bound on the observed value.")
+    max: FiniteFloat | None = Field(None, description="Inclusive upper bound on the observed value.")
+
+    @model_validator(mode="after")
+    def _bounds(self):
+        if self.min is None and self.max is None:
+            raise ValueError("a rule needs 'min' and/or 'max'")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"'min' ({self.min:g}) is greater than 'max' ({self.max:g})")
+        for name in ("min", "max"):
+            value = getattr(self, name)
+            if value is not None and value < 0:
+                raise ValueError(f"'{name}' is {value:g}, but this metric is never negative")
+        return self
+
+
+Base = Literal[2, 10, "e"]
+Nulls = Literal["drop", "category"]
+
+
+class EntropyRule(_RuleBase):
+    """Shannon entropy H(X) = -sum p_i log p_i of a column's empirical distribution."""
+
+    metric: Literal["entropy"]
+    column: str = Field(..., description="Column whose value counts (or histogram) are measured.")
+    base: Base = Field(2, description="Logarithm base: 2 (bits), 'e' (nats), 10 (hartleys).")
+    normalize: bool = Field(False, description="Report H / log K (K observed categories; 0 when K = 1).")
+    estimator: Literal["plugin", "miller_madow"] = Field("plugin", description="Plug-in or Miller-Madow bias-corrected.")
+    nulls: Nulls = Field("drop", description="Drop nulls, or count them as one category.")
+    bins: BinsSpec | None = Field(None, description="Histogram a numeric column instead of counting values.")
+
+    @model_validator(mode="after")
+    def _normalized_bound(self):
+        if self.normalize and self.min is not None and self.min > 1:
+            raise ValueError(f"'min' is {self.min:g}, but normalised entropy is at most 1")
+        return self
+
+
+class DistanceSpreadRule(_RuleBase):
+    """A statistic of the pairwise (or nearest-neighbour) distances between rows' feature vectors."""
+
+    metric: Literal["distance_spread"]
+    columns: list[str] = Field(..., min_length=1, description="Numeric feature columns, one vector per row.")
+    distance: Literal["euclidean", "cosine"] = Field("euclidean", description="Distance between two rows.")
+    statistic: Literal["mean", "median", "quantile", "min", "mean_nn", "quantile_nn", "duplicate_fraction"] = Field(
+        "mean", description="Which statistic of the distances is bounded."
+    )
+    q: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] | None = Field(
+        None, description="Quantile level for 'quantile' and 'quantile_nn'."
+    )
+    epsilon: NonNegativeFloat = Field(0.0, description="duplicate_fraction: NN distance <= epsilon counts as duplicate.")
+    scale: Literal["none", "standard"] = Field("none", description="'standard' z-scores each feature first.")
+    sample: SampleSpec = Field(default_factory=SampleSpec, description="Row cap and seed; exact below the cap.")
+
+    @model_validator(mode="after")
+    def _q(self):
+        needs_q = self.statistic in ("quantile", "quantile_nn")
+        if needs_q and self.q is None:
+            raise ValueError(f"statistic '{self.statistic}' needs 'q' (a level in [0, 1])")
+        if not needs_q and self.q is not None:
+            raise ValueError(f"'q' only applies to statistic 'quantile' or 'quantile_nn', not '{self.statistic}'")
+        if self.statistic == "duplicate_fraction" and self.max is not None and self.max > 1:
+            raise ValueError(f"'max' is {self.max:g}, but a fraction is at most 1")
+        if len(set(self.columns)) != len(self.columns):
+            raise ValueError(f"'columns' lists a column twice: {self.columns}")
+        return self
+
+
+class KLDivergenceRule(_RuleBase):
+    """KL divergence D(P || Q) of the column's distribution P from a reference Q."""
+
+    metric: Literal["kl_divergence"]
+    column: str = Field(..., description="Column measured against the reference.")
+    reference: str | Reference = Field(..., description="Name of a reference in 'references', or one inline.")
+    bins: BinsSpec | None = Field(None, description="Binning of a numeric column (with a 'file' reference).")
+    smoothing: Smoothing | None = Field(None, description="Explicit smoothing; none by default.")
+    base: Base = Field(2, description="Logarithm base: 2 (bits), 'e' (nats), 10 (hartleys).")
+    nulls: Nulls = Field("drop", description=f"Drop nulls, or count them as category '{NULL_CATEGORY}'.")
+
+
+Rule = Annotated[Union[EntropyRule, DistanceSpreadRule, KLDivergenceRule], Field(discriminator="metric")]
+
+#: metric name -> rule class; the registry the loader, docs and tests read.
+RULE_TYPES: dict[str, type[_RuleBase]] = {
+    "entropy": EntropyRule,
+    "distance_spread": DistanceSpreadRule,
+    "kl_divergence": KLDivergenceRule,
+}
+
+
+class RuleFile(StrictModel):
+    """A whole rule file (``version: 1``)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        frozen=True,
+        title="pretrain-validator rule file",
+        json_schema_extra={"$schema": "https://json-schema.org/draft/2020-12/schema"},
+    )
+
+    version: Literal[1] = Field(..., description="Rule file format version.")
+    columns: dict[str, ColumnSpec] = Field(default_factory=dict, description="Declared columns, checked by pandera.")
+    references: dict[str, Reference] = Field(default_factory=dict, description="Named reference distributions.")
+    rules: list[Rule] = Field(..., min_length=1, description="The rules, measured in order.")
+
+    @field_validator("references")
+    @classmethod
+    def _names(cls, value):
+        for name in value:
+            if not name.strip():
+                raise ValueError("a reference name must not be blank")
+        return value

@@ -1,0 +1,222 @@
+"""Summaries of an in-memory pandas DataFrame: the only place metrics get their numbers from.
+
+Each summary (a column's value counts, its histogram on given edges, a seeded row sample of
+feature columns) is computed at most once per frame and shared by every rule that needs it;
+``computed`` counts the computations so tests can check that. All summaries are mergeable
+(counts add, samples keep the smallest hash keys), which is what lets chunked and Dask engines
+reuse the same metric code.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..rules.model import NULL_CATEGORY
+from .histogram import cell_counts
+from .sample import hash_indices
+
+
+class MeasurementError(Exception):
+    """A rule that cannot be measured on this data; the message is the reason shown in the report."""
+
+
+@dataclass(frozen=True)
+class CategoryCounts:
+    """Value counts of one column.
+
+    Attributes
+    ----------
+    keys : list
+        Distinct non-null values, as they are in the data (``1`` and ``"1"`` are distinct).
+    counts : ndarray of int64, shape (K,)
+        Rows per key.
+    nulls : int
+        Rows whose value is missing.
+    """
+
+    keys: list
+    counts: np.ndarray
+    nulls: int
+
+    def with_nulls(self, policy: str) -> tuple[list, np.ndarray]:
+        """Keys and counts under a null policy: 'drop', or 'category' (one extra cell)."""
+        if policy == "category" and self.nulls:
+            return self.keys + [NULL_CATEGORY], np.append(self.counts, np.int64(self.nulls))
+        return self.keys, self.counts
+
+
+@dataclass(frozen=True)
+class FeatureSample:
+    """A seeded row sample of feature columns for distance rules.
+
+    Attributes
+    ----------
+    X : ndarray of float64, shape (k, d)
+        The sampled rows (all values finite), in global row order.
+    n_valid : int
+        Rows whose features are all finite (the population sampled from).
+    n_dropped : int
+        Rows dropped because a feature was null, NaN or infinite.
+    exact : bool
+        True when every valid row is in ``X`` (no sampling happened).
+    seed : int
+    """
+
+    X: np.ndarray
+    n_valid: int
+    n_dropped: int
+    exact: bool
+    seed: int
+    indices: np.ndarray = field(repr=False)
+
+
+def category_key(value) -> str:
+    """The text form of a data value used to match it with a reference's category keys.
+
+    Integral numbers print without a decimal point (``3.0`` -> ``"3"``) so that a numeric
+    column read from a file matches keys written as ``3`` in YAML; booleans are ``true``/``false``.
+    """
+    if isinstance(value, (bool, np.bool_)):
+        return "true" if value else "false"
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        return str(int(value)) if float(value).is_integer() else repr(float(value))
+    return str(value)
+
+
+class FrameSummaries:
+    """Lazily computed, cached summaries of one DataFrame.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The dataset; rows are numbered 0..n-1 in their current order (the global row index).
+    name : str
+        How the data is named in messages (a path, or "the data").
+    """
+
+    def __init__(self, df: pd.DataFrame, name: str = "the data"):
+        self.df = df
+        self.name = name
+        self.n_rows = len(df)
+        self._cache: dict = {}
+        self.computed: Counter = Counter()
+
+    # -- columns ---------------------------------------------------------------------------
+    def column(self, name: str) -> pd.Series:
+        if name not in self.df.columns:
+            cols = [str(c) for c in self.df.columns]
+            close = difflib.get_close_matches(str(name), cols, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            shown = ", ".join(cols[:20]) + (", ..." if len(cols) > 20 else "")
+            raise MeasurementError(f"column {name!r} not found in {self.name}{hint} (columns: {shown})")
+        col = self.df[name]
+        if isinstance(col, pd.DataFrame):
+            raise MeasurementError(f"column name {name!r} appears more than once in {self.name}")
+        return col
+
+    def _numeric_series(self, name: str, purpose: str) -> pd.Series:
+        s = self.column(name)
+        if not pd.api.types.is_numeric_dtype(s.dtype):
+            raise MeasurementError(f"column {name!r} is not numeric (dtype {s.dtype}); {purpose} needs numbers")
+        return s
+
+    def _cached(self, key, compute):
+        if key not in self._cache:
+            self._cache[key] = compute()
+            self.computed[key[0]] += 1
+        return self._cache[key]
+
+    # -- value counts ------------------------------------------------------------------------
+    def value_counts(self, name: str) -> CategoryCounts:
+        """Value counts of a column (computed once); nulls counted apart."""
+
+        def compute():
+            s = self.column(name)
+            vc = s.value_counts(dropna=False, sort=False)
+            null = pd.isna(vc.index)
+            if not isinstance(null, np.ndarray):
+                null = np.asarray(null, dtype=bool)
+            keys = list(vc.index[~null])
+            counts = vc.to_numpy(dtype=np.int64)
+            return CategoryCounts(keys=keys, counts=counts[~null], nulls=int(counts[null].sum()))
+
+        return self._cached(("value_counts", name), compute)
+
+    def category_counts(self, name: str, nulls: str) -> dict[str, int]:
+        """Counts keyed by :func:`category_key` (keys that print alike are added together)."""
+        cc = self.value_counts(name)
+        keys, counts = cc.with_nulls(nulls)
+        out: dict[str, int] = {}
+        for k, c in zip(keys, counts.tolist()):
+            key = k if k == NULL_CATEGORY and nulls == "category" else category_key(k)
+            out[key] = out.get(key, 0) + c
+        return out
+
+    # -- numeric values and histograms --------------------------------------------------------
+    def numeric_values(self, name: str, purpose: str = "binning") -> tuple[np.ndarray, int]:
+        """Non-null values of a numeric column as float64, and the number of nulls."""
+
+        def compute():
+            s = self._numeric_series(name, purpose)
+            v = s.to_numpy(dtype=np.float64, na_value=np.nan)
+            null = np.isnan(v)
+            return v[~null], int(null.sum())
+
+        return self._cached(("numeric_values", name), compute)
+
+    def histogram(self, name: str, edges) -> tuple[np.ndarray, int]:
+        """Cell counts (below-tail, bins, above-tail) on frozen ``edges``, and the null count."""
+        edges = tuple(float(e) for e in edges)
+
+        def compute():
+            v, nulls = self.numeric_values(name, "binning")
+            return cell_counts(v, edges), nulls
+
+        return self._cached(("histogram", name, edges), compute)
+
+    def value_range(self, name: str) -> tuple[float, float] | None:
+        """(min, max) of the finite values of a numeric column; None when it has none."""
+
+        def compute():
+            v, _ = self.numeric_values(name, "binning")
+            v = v[np.isfinite(v)]
+            return (float(v.min()), float(v.max())) if v.size else None
+
+        return self._cached(("value_range", name), compute)
+
+    # -- row samples ----------------------------------------------------------------------------
+    def row_sample(self, columns: list[str], rows: int, seed: int) -> FeatureSample:
+        """The seeded sample of at most ``rows`` rows with all ``columns`` finite.
+
+        Rows are the ones with the smallest ``hash_indices(seed, global index)`` among the valid
+        rows (DESIGN.md "Row samples"): the same rows for any chunking or engine. Only the
+        sampled rows are gathered into a matrix, never the whole table.
+        """
+
+        def compute():
+            series = [self._numeric_series(c, "a distance rule") for c in columns]
+            n = self.n_rows
+            valid = np.ones(n, dtype=bool)
+            for s in series:
+                valid &= np.isfinite(s.to_numpy(dtype=np.float64, na_value=np.nan))
+            idx = np.flatnonzero(valid)
+            n_valid = idx.size
+            if n_valid > rows:
+                keys = hash_indices(seed, idx)
+                # the hash is a bijection of the index for a fixed seed: no ties to break.
+                idx = np.sort(idx[np.argpartition(keys, rows - 1)[:rows]])
+            X = np.empty((idx.size, len(series)), dtype=np.float64)
+            for j, s in enumerate(series):
+                X[:, j] = s.to_numpy(dtype=np.float64, na_value=np.nan)[idx]
+            return FeatureSample(
+                X=X, n_valid=n_valid, n_dropped=n - n_valid, exact=n_valid <= rows, seed=seed, indices=idx
+            )
+
+        return self._cached(("row_sample", tuple(columns), rows, seed), compute)
