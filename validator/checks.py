@@ -82,6 +82,11 @@ def evaluate(rule, ruleset: RuleSet, data: FrameSummaries, refs: ReferenceStore)
         result.outcome = "error"
         result.reason = str(exc)
         return result
+    except (ValueError, TypeError, ArithmeticError, MemoryError) as exc:
+        # an unforeseen fault in one rule must not hide the others' results
+        result.outcome = "error"
+        result.reason = f"could not be measured: {type(exc).__name__}: {exc}"
+        return result
     _apply_bounds(result)
     return result
 

@@ -42,8 +42,8 @@ def _note(r: Result) -> str:
         notes.append(f"smoothed: {d['smoothing']}")
     if d.get("categories_counted_as_other"):
         notes.append(f"{d['categories_counted_as_other']} categories counted as other")
-    if r.reason:
-        notes.append(r.reason)
+    if r.reason and not (r.outcome == "failed" and r.reason.startswith("observed ")):
+        notes.append(r.reason)  # a plain bound failure is already told by the observed/expected columns
     return "; ".join(notes)
 
 
@@ -51,7 +51,14 @@ def render_text(report: Report) -> str:
     """A fixed-width table: status, rule, metric, observed value with units, bounds, n, notes."""
     lines = [f"{report.dataset}: {report.n_rows:,} rows, rules {report.rules_source}"]
     rows = []
+    columns = [r for r in report.results if r.metric == "column"]
+    ok_columns = [r for r in columns if r.outcome == "passed"]
+    if ok_columns:
+        names = ", ".join(r.rule_id.removeprefix("column:") for r in ok_columns)
+        rows.append(("PASS", "columns", "column", "", "", "", f"{len(ok_columns)} declared columns as declared: {names}"))
     for r in report.results:
+        if r.metric == "column" and r.outcome == "passed":
+            continue
         status = _STATUS[r.outcome] + (" (warning)" if r.severity == "warning" and r.outcome != "passed" else "")
         observed = "" if r.metric == "column" else f"{_num(r.observed)} {r.units or ''}".strip()
         rows.append((status, r.rule_id, r.metric, observed, _bounds(r), "" if r.n is None else f"n={r.n:,}", _note(r)))
@@ -60,12 +67,15 @@ def render_text(report: Report) -> str:
     fmt = lambda row: "  ".join(c.ljust(w) for c, w in zip(row[:6], widths)) + ("  " + row[6] if row[6] else "")  # noqa: E731
     lines.append(fmt(header).rstrip())
     lines.extend(fmt(row).rstrip() for row in rows)
-    counts = {o: sum(r.outcome == o for r in report.results) for o in ("passed", "failed", "error")}
-    warned = sum(1 for r in report.results if r.severity == "warning" and r.outcome != "passed")
+    rules = [r for r in report.results if r.metric != "column"]
+    counts = {o: sum(r.outcome == o for r in rules) for o in ("passed", "failed", "error")}
+    warned = sum(1 for r in rules if r.severity == "warning" and r.outcome != "passed")
     verdict = "PASSED" if report.passed else "FAILED"
-    summary = f"{verdict}: {counts['passed']} passed, {counts['failed']} failed, {counts['error']} could not be measured"
+    summary = f"{verdict}: {len(rules)} rules: {counts['passed']} passed, {counts['failed']} failed, {counts['error']} could not be measured"
     if warned:
         summary += f" ({warned} of them warnings only)"
+    if columns:
+        summary += f"; {len(ok_columns)} of {len(columns)} declared columns as declared"
     lines.append(summary)
     return "\n".join(lines) + "\n"
 

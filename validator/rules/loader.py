@@ -262,7 +262,8 @@ def _problem(err: dict, data: Any, positions: Positions) -> Problem:
         return Problem(msg, positions.nearest(data_path), rule_id)
     if etype in ("value_error", "assertion_error"):
         text = err["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
-        return Problem(f"{where}: {text}" if data_path else text, positions.nearest(data_path), rule_id)
+        whole_rule = len(data_path) == 2 and data_path[0] == "rules"  # the rule id already says where
+        return Problem(f"{where}: {text}" if data_path and not whole_rule else text, positions.nearest(data_path), rule_id)
     expected = _EXPECTED.get(etype)
     if expected:
         return Problem(f"{where}: expected {expected}, found {_show(found)}", positions.nearest(data_path), rule_id)
@@ -327,12 +328,10 @@ def _split_loc(loc: tuple, data: Any) -> tuple[tuple, tuple]:
         elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
             data_path.append(part)
             node = node[part]
+        elif isinstance(node, dict) and part in RULE_TYPES and node.get("metric") == part:
+            continue  # the union tag pydantic inserts
         elif isinstance(node, dict) and isinstance(part, str) and len(model_path) == len(loc):
             data_path.append(part)  # a missing or unknown key: not in the data, but it is the subject
-        elif isinstance(part, str) and part in RULE_TYPES:
-            continue
-        else:
-            continue
     return tuple(data_path), tuple(model_path)
 
 

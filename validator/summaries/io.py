@@ -107,7 +107,7 @@ def read_table(path) -> pd.DataFrame:
         if ext in PARQUET:
             return pd.read_parquet(p)
         if ext in JSONL:
-            return pd.read_json(p, lines=True, dtype=False, convert_dates=False)
+            return pd.read_json(p, lines=True, dtype=False)
     except UnicodeDecodeError as exc:
         raise DataReadError(p, f"not UTF-8 text (invalid byte at offset {exc.start}); re-encode it as UTF-8") from None
     except pd.errors.EmptyDataError:

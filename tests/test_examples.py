@@ -1,0 +1,82 @@
+"""The main job on the shipped real example data: the pass/fail matrix the README shows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from validator import load_rules, validate
+from validator.cli import run
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "examples" / "data"
+
+PRETRAIN_RULES = [
+    "language-entropy",
+    "source-entropy",
+    "domain-entropy",
+    "embedding-spread",
+    "near-duplicates",
+    "language-representativeness",
+]
+
+# dataset -> the rules it must fail (all others must pass). The single-source and single-topic
+# sets are English-only WordNet, so they also fail both language rules.
+EXPECTED_FAILURES = {
+    "pretrain_good.csv": set(),
+    "pretrain_single_source.csv": {"source-entropy", "language-entropy", "embedding-spread", "language-representativeness"},
+    "pretrain_single_topic.csv": {"domain-entropy", "embedding-spread", "source-entropy", "language-entropy", "language-representativeness"},
+    "pretrain_one_language.csv": {"language-entropy", "language-representativeness"},
+    "pretrain_near_duplicates.csv": {"near-duplicates"},
+}
+
+
+@pytest.fixture(scope="module")
+def pretrain_rules():
+    return load_rules(ROOT / "rules" / "pretrain.yaml")
+
+
+@pytest.mark.parametrize("dataset", sorted(EXPECTED_FAILURES))
+def test_pass_fail_matrix(pretrain_rules, dataset):
+    report = validate(DATA / dataset, pretrain_rules)
+    by_id = {r.rule_id: r for r in report.results}
+    assert [r for r in by_id if not r.startswith("column:")] == PRETRAIN_RULES
+    assert all(by_id[r].outcome != "error" for r in by_id), [by_id[r].reason for r in by_id if by_id[r].outcome == "error"]
+    failing = {r for r in PRETRAIN_RULES if by_id[r].outcome == "failed"}
+    assert failing == EXPECTED_FAILURES[dataset]
+    assert all(by_id[c].outcome == "passed" for c in by_id if c.startswith("column:"))
+    assert report.passed == (not EXPECTED_FAILURES[dataset])
+
+
+def test_each_bad_subset_fails_the_rules_aimed_at_its_defect(pretrain_rules):
+    aimed = {
+        "pretrain_single_source.csv": {"source-entropy"},
+        "pretrain_single_topic.csv": {"domain-entropy", "embedding-spread"},
+        "pretrain_one_language.csv": {"language-entropy", "language-representativeness"},
+        "pretrain_near_duplicates.csv": {"near-duplicates"},
+    }
+    for dataset, rules in aimed.items():
+        assert rules <= EXPECTED_FAILURES[dataset]
+
+
+def test_main_job_command_on_the_good_set(capsys):
+    code = run(["--rules", str(ROOT / "rules" / "pretrain.yaml"), str(DATA / "pretrain_good.csv")])
+    out = capsys.readouterr().out
+    assert code == 0 and "PASSED" in out
+    for rule in PRETRAIN_RULES:
+        assert rule in out
+
+
+@pytest.mark.parametrize("dataset, passes", [("penguins.csv", True), ("penguins_one_species.csv", False)])
+def test_penguins_distance_spread(dataset, passes):
+    report = validate(DATA / dataset, load_rules(ROOT / "rules" / "penguins.yaml"))
+    assert (report["penguin-spread"].outcome == "passed") == passes
+    assert report["penguin-spread"].details["sampling"] == "exact"
+
+
+def test_every_rule_file_in_rules_loads():
+    files = sorted((ROOT / "rules").glob("*.yaml"))
+    assert files
+    for f in files:
+        assert load_rules(f).rules
