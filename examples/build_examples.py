@@ -511,7 +511,7 @@ def reference_yaml(q) -> str:
     return f"references:\n  web-languages:\n    categories:\n{items}    other: other\n"
 
 
-# ---- metrics (numpy re-implementation of DESIGN.md's definitions, to choose thresholds) --------
+# ---- metrics (numpy re-implementation of docs/DESIGN.md's definitions, to choose thresholds) --------
 def m_entropy(values) -> float:
     p = pd.Series(values).dropna().value_counts(normalize=True).to_numpy(dtype=float)
     return float(-(p * np.log2(p)).sum()) + 0.0 if len(p) > 1 else 0.0
@@ -667,7 +667,7 @@ def main(argv=None) -> int:
             penguins[f"(each species: {sp})"] = peng[peng.species == sp]
         text = ("# Metrics of the example data sets under the example rule files\n\n"
                 "Computed by `examples/build_examples.py` with a small numpy re-implementation of the\n"
-                "metric definitions in DESIGN.md (entropy and KL in bits over value counts; mean = mean\n"
+                "metric definitions in docs/DESIGN.md (entropy and KL in bits over value counts; mean = mean\n"
                 "pairwise Euclidean distance over i<j; duplicate_fraction = share of rows whose nearest\n"
                 "neighbour is within epsilon), on the CSV files as written (6-decimal embeddings).\n"
                 "`validate` is the authority; these numbers are what the thresholds were chosen from.\n"

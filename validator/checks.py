@@ -21,7 +21,7 @@ from .rules.loader import RuleSet
 from .rules.model import DistanceSpreadRule, EntropyRule, KLDivergenceRule, Reference
 from .summaries.frame import FrameSummaries, MeasurementError
 from .summaries.histogram import cell_labels, equal_width_edges
-from .summaries.io import read_table
+from .summaries.io import DataReadError, read_table
 
 TOP = 5  # categories listed in details (largest contributions, unseen categories)
 
@@ -43,11 +43,26 @@ class ReferenceStore:
                     out.append(self.ruleset.resolve(ref.file))
         return out
 
+    def _text_columns(self, path: Path) -> set[str]:
+        """Reference columns compared by category: kept as written, like the data's."""
+        out = set()
+        for rule in self.ruleset.rules:
+            if isinstance(rule, KLDivergenceRule) and rule.bins is None:
+                ref = self.ruleset.reference_for(rule)
+                if ref.file is not None and self.ruleset.resolve(ref.file) == path:
+                    out.add(ref.column)
+        return out
+
     def summaries(self, path: str) -> FrameSummaries:
         """The summaries of a reference file (raises DataReadError when unreadable)."""
         p = self.ruleset.resolve(path)
         if p not in self._frames:
-            self._frames[p] = FrameSummaries(read_table(p), name=f"reference file {path}")
+            try:
+                frame = read_table(p, self._text_columns(p))
+            except DataReadError as exc:
+                exc.kind = "reference"
+                raise
+            self._frames[p] = FrameSummaries(frame, name=f"reference file {path}")
         return self._frames[p]
 
 
@@ -96,7 +111,7 @@ def _apply_bounds(result: Result) -> None:
     low_ok = result.min is None or v >= result.min
     high_ok = result.max is None or v <= result.max
     if math.isinf(v) and result.metric == "kl_divergence":
-        result.outcome = "failed"  # an infinite divergence fails by default (DESIGN.md)
+        result.outcome = "failed"  # an infinite divergence fails by default (docs/DESIGN.md)
         return
     result.outcome = "passed" if (low_ok and high_ok) else "failed"
     if result.outcome == "failed" and not result.reason:
@@ -273,8 +288,15 @@ def _distance(rule: DistanceSpreadRule, data: FrameSummaries, result: Result) ->
             + (f" ({sample.n_dropped} rows dropped for null/NaN/inf features)" if sample.n_dropped else "")
         )
     X = standardize(sample.X) if rule.scale == "standard" else sample.X
+    if rule.distance == "cosine":
+        zero = np.flatnonzero(~np.any(X != 0, axis=1))
+        if zero.size:
+            raise MeasurementError(
+                f"the cosine distance is undefined for an all-zero feature vector: {zero.size} such row(s)"
+                f"{' after scaling' if rule.scale == 'standard' else ''}, the first at data row {int(sample.indices[zero[0]]) + 1}"
+            )
     try:
-        value = distance_statistic(X, rule.statistic, metric=rule.distance, q=rule.q, epsilon=rule.epsilon)
+        value = distance_statistic(X, rule.statistic, metric=rule.distance, q=rule.q, epsilon=rule.epsilon or 0.0)
     except ValueError as exc:
         raise MeasurementError(str(exc)) from None
     result.observed = float(value)

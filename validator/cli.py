@@ -1,6 +1,6 @@
 """The ``validate`` command: parse arguments, run the engine, print, exit with the documented code.
 
-Exit codes (DESIGN.md):
+Exit codes (docs/DESIGN.md):
   0  every error-severity rule passed
   1  at least one error-severity rule failed or could not be measured
   2  bad invocation or invalid rule file (nothing measured)
@@ -30,9 +30,38 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("data", nargs="+", metavar="DATA", help="data files (CSV, TSV, Parquet, JSON Lines), directories or globs: shards of one dataset")
     p.add_argument("--each", action="store_true", help="validate each file as its own dataset")
     p.add_argument("--format", "-f", choices=["text", "json"], default="text", help="report format (default text)")
-    p.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE (the text table still goes to stdout)")
+    p.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout (with --format json, the text table still goes to stdout)")
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return p
+
+
+def _unwritable(path: Path) -> str | None:
+    import os
+
+    if path.is_dir():
+        return "is a directory"
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        return f"folder {parent} does not exist"
+    if path.exists() and not os.access(path, os.W_OK) or not path.exists() and not os.access(parent, os.W_OK):
+        return "permission denied"
+    return None
+
+
+def _is_an_input(path: Path, args, ruleset) -> str | None:
+    """Input files are never modified: refuse an --output that is the rule file or a data/reference file."""
+    from .checks import ReferenceStore
+    from .summaries.io import DataReadError, expand_paths
+
+    target = path.resolve()
+    inputs = [Path(args.rules)] + ReferenceStore(ruleset).files()
+    try:
+        inputs += expand_paths(args.data)
+    except DataReadError:
+        pass  # reported (exit 3) when the data is read
+    if any(p.resolve() == target for p in inputs):
+        return "it is one of the input files, which are never overwritten"
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,6 +79,9 @@ def run(argv: list[str] | None = None) -> int:
     from .rules.loader import RuleFileError, load_rules
     from .summaries.io import DataReadError, expand_paths
 
+    if not args.rules.strip():
+        print("validate: --rules needs a rule file path, got an empty string", file=sys.stderr)
+        return EXIT_USAGE
     try:
         ruleset = load_rules(args.rules)
     except RuleFileError as exc:
@@ -59,13 +91,19 @@ def run(argv: list[str] | None = None) -> int:
         print(f"validate: cannot read rule file {args.rules}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_USAGE
 
+    if args.output:
+        problem = _unwritable(Path(args.output)) or _is_an_input(Path(args.output), args, ruleset)
+        if problem:  # said before anything is measured
+            print(f"validate: cannot write --output {args.output}: {problem}", file=sys.stderr)
+            return EXIT_USAGE
+
     try:
         if args.each:
             reports = [validate([p], ruleset, name=str(p)) for p in expand_paths(args.data)]
         else:
             reports = [validate(args.data, ruleset, name=", ".join(args.data))]
     except DataReadError as exc:
-        print(f"validate: cannot read data: {exc}", file=sys.stderr)
+        print(f"validate: cannot read {exc.kind} file {exc}", file=sys.stderr)
         return EXIT_DATA
 
     text = "\n".join(render_text(r) for r in reports)

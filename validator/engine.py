@@ -40,6 +40,23 @@ class _Evaluation:
         return self.summaries
 
 
+def text_columns(ruleset: RuleSet) -> set[str]:
+    """Columns that text files should keep as written: those counted by value (categorical rules).
+
+    A column declared with a non-text dtype in ``columns`` keeps its inferred type.
+    """
+    from .rules.model import EntropyRule, KLDivergenceRule
+
+    out = set()
+    for rule in ruleset.rules:
+        if isinstance(rule, EntropyRule) and rule.bins is None:
+            out.add(rule.column)
+        elif isinstance(rule, KLDivergenceRule) and ruleset.reference_for(rule).kind != "bins" and rule.bins is None:
+            out.add(rule.column)
+    declared = {c for c, spec in ruleset.columns.items() if spec.dtype not in (None, "str", "category")}
+    return out - declared
+
+
 def _pandera_dtype(spec: ColumnSpec):
     import pandera.pandas as pa
 
@@ -161,8 +178,16 @@ def validate(data, rules, *, name: str | None = None) -> Report:
         df = data
         name = name or "DataFrame"
     else:
-        paths = [data] if isinstance(data, (str, Path)) else list(data)
-        df = read_dataset(paths)
+        if isinstance(data, (str, Path)):
+            paths = [data]
+        elif isinstance(data, (list, tuple)) and data and all(isinstance(p, (str, Path)) for p in data):
+            paths = list(data)
+        else:
+            raise TypeError(
+                "The 'data' parameter of validate must be a pandas DataFrame, a path or a non-empty list of paths. "
+                f"Got {type(data).__name__} instead."
+            )
+        df = read_dataset(paths, text_columns=text_columns(ruleset))
         name = name or ", ".join(str(p) for p in paths)
 
     state = _Evaluation(ruleset, ReferenceStore(ruleset), name=name)

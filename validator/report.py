@@ -71,11 +71,15 @@ def render_text(report: Report) -> str:
     counts = {o: sum(r.outcome == o for r in rules) for o in ("passed", "failed", "error")}
     warned = sum(1 for r in rules if r.severity == "warning" and r.outcome != "passed")
     verdict = "PASSED" if report.passed else "FAILED"
-    summary = f"{verdict}: {len(rules)} rules: {counts['passed']} passed, {counts['failed']} failed, {counts['error']} could not be measured"
+    summary = (
+        f"{verdict}: {len(rules)} rule{'s' if len(rules) != 1 else ''}: {counts['passed']} passed, "
+        f"{counts['failed']} failed, {counts['error']} could not be measured"
+    )
     if warned:
-        summary += f" ({warned} of them warnings only)"
+        summary += f" ({warned} not passed {'is a warning' if warned == 1 else 'are warnings'}, which do not fail the run)"
     if columns:
-        summary += f"; {len(ok_columns)} of {len(columns)} declared columns as declared"
+        bad = len(columns) - len(ok_columns)
+        summary += f"; declared columns: {len(ok_columns)} as declared" + (f", {bad} not" if bad else "")
     lines.append(summary)
     return "\n".join(lines) + "\n"
 

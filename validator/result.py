@@ -139,7 +139,7 @@ class Report:
 
     @property
     def exit_code(self) -> int:
-        """0 when :attr:`passed`, else 1 (DESIGN.md exit codes)."""
+        """0 when :attr:`passed`, else 1 (docs/DESIGN.md exit codes)."""
         return 0 if self.passed else 1
 
     def __getitem__(self, rule_id: str) -> Result:
@@ -150,7 +150,11 @@ class Report:
 
     def to_dict(self) -> dict[str, Any]:
         """The whole report as plain data (see :meth:`Result.to_dict`)."""
-        counts = {o: sum(r.outcome == o for r in self.results) for o in ("passed", "failed", "error")}
+        rules = [r for r in self.results if r.metric != "column"]
+        counts = {o: sum(r.outcome == o for r in rules) for o in ("passed", "failed", "error")}
+        columns = [r for r in self.results if r.metric == "column"]
+        counts["columns_declared"] = len(columns)
+        counts["columns_failed"] = sum(r.outcome != "passed" for r in columns)
         return {
             "format_version": REPORT_FORMAT_VERSION,
             "dataset": self.dataset,

@@ -1,4 +1,4 @@
-"""Logarithm bases and their unit names (DESIGN.md: bits by default)."""
+"""Logarithm bases and their unit names (docs/DESIGN.md: bits by default)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Distance-spread statistics over the rows of a feature matrix.
 
-This module owns the ``distance_spread`` metric of DESIGN.md: summary statistics of the
+This module owns the ``distance_spread`` metric of docs/DESIGN.md: summary statistics of the
 pairwise and nearest-neighbour distances between the rows of an ``(n, d)`` float64 array.
 It is pure numpy/scipy (no pandas, no I/O): the summaries layer hands it the (possibly
 sampled) rows, the checks layer compares the float it returns with the rule's bounds.
@@ -54,7 +54,7 @@ _HIST_BINS = 1 << 16
 # Buffer size (values) above which pass-2 collections are compressed to (value, count).
 _COLLECT_COMPRESS = 1 << 22
 # Nearest neighbours: scipy's cKDTree beats blocked brute force by far at low dimension
-# (mean_nn over 20,000 x 8: 0.33 s vs 1.4 s measured here) and loses badly at high dimension (DESIGN.md:
+# (mean_nn over 20,000 x 8: 0.33 s vs 1.4 s measured here) and loses badly at high dimension (docs/DESIGN.md:
 # 25x slower at 384 dims), so it is used up to this many columns.
 _KDTREE_MAX_DIM = 16
 # OpenBLAS runs a GEMM on one thread when m * n * k <= 65536 * 4. On a busy 2-core machine
@@ -596,7 +596,7 @@ def distance_statistic(
 ) -> float:
     """One summary statistic of the distances between the rows of ``X``.
 
-    Distances (DESIGN.md, "Distance spread"):
+    Distances (docs/DESIGN.md, "Distance spread"):
 
     * ``euclidean``: ``d(x, y) = sqrt(sum_i (x_i - y_i)^2)``, in the units of X [1]_.
     * ``cosine``: ``d(x, y) = 1 - x.y / (|x| |y|)``, unitless in ``[0, 2]``; the definition

@@ -1,6 +1,6 @@
 """Divergence of the data's distribution P from a reference Q (pure numpy/scipy).
 
-Direction (DESIGN.md): P is the dataset, Q the reference, D(P || Q) = sum p_i log(p_i / q_i),
+Direction (docs/DESIGN.md): P is the dataset, Q the reference, D(P || Q) = sum p_i log(p_i / q_i),
 over the union of both supports. Smoothing is never implicit: :func:`laplace_smooth` and
 :func:`epsilon_smooth` are applied by the caller when the rule asks, and reported.
 """

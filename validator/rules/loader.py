@@ -122,7 +122,7 @@ def load_rules(path: str | Path | dict | None = None, *, text: str | None = None
         source = source or "<dict>"
         base_dir = Path.cwd()
         data = path
-    elif path is not None:
+    elif isinstance(path, (str, Path)) and str(path):
         p = Path(path)
         source = source or str(path)
         base_dir = p.resolve().parent
@@ -136,7 +136,10 @@ def load_rules(path: str | Path | dict | None = None, *, text: str | None = None
             raise RuleFileError(source, [Problem(f"is not UTF-8 text (byte {exc.start})")]) from None
         data = _parse(content, source, positions)
     else:
-        raise TypeError("load_rules needs a path, a dict or text=")
+        raise TypeError(
+            "The 'path' parameter of load_rules must be a non-empty path or a dict (or pass text=...). "
+            f"Got {path!r} instead."
+        )
 
     if not isinstance(data, dict):
         found = "an empty file" if data is None else f"a {type(data).__name__}"
@@ -144,7 +147,8 @@ def load_rules(path: str | Path | dict | None = None, *, text: str | None = None
     try:
         model = RuleFile.model_validate(data)
     except pydantic.ValidationError as exc:
-        raise RuleFileError(source, [_problem(err, data, positions) for err in exc.errors()]) from None
+        errors = _drop_union_noise(exc.errors())
+        raise RuleFileError(source, [_problem(err, data, positions) for err in errors]) from None
     problems = _cross_checks(model, positions)
     if problems:
         raise RuleFileError(source, problems)
@@ -225,9 +229,25 @@ def _cross_checks(model: RuleFile, positions: Positions) -> list[Problem]:
 # Turning pydantic errors into positioned, readable problems.
 
 
+def _drop_union_noise(errors: list[dict]) -> list[dict]:
+    """Drop the 'expected text' error of ``reference: str | Reference`` when a mapping was given.
+
+    pydantic reports a failed union once per branch; for a mapping the user clearly meant the
+    inline-reference branch, whose own errors are the useful ones.
+    """
+    out = []
+    for err in errors:
+        loc = tuple(err["loc"])
+        if err["type"] == "string_type" and loc and loc[-1] == "str" and isinstance(err.get("input"), dict):
+            if any(tuple(o["loc"])[: len(loc) - 1] == loc[:-1] and o is not err for o in errors):
+                continue
+        out.append(err)
+    return out
+
+
 def _problem(err: dict, data: Any, positions: Positions) -> Problem:
     loc = tuple(err["loc"])
-    data_path, model_path = _split_loc(loc, data)
+    data_path, model_path = _split_loc(loc, data, err["type"])
     rule_id = None
     if len(data_path) >= 2 and data_path[0] == "rules" and isinstance(data_path[1], int):
         rule = data["rules"][data_path[1]]
@@ -253,10 +273,16 @@ def _problem(err: dict, data: Any, positions: Positions) -> Problem:
         return Problem(msg, positions.nearest(data_path + ("metric",)), rule_id)
     if etype == "union_tag_not_found":
         return Problem(f"missing required key 'metric' (one of {', '.join(RULE_TYPES)})", positions.nearest(data_path), rule_id)
+    if etype == "string_pattern_mismatch" and data_path[-1:] == ("id",):
+        return Problem(
+            f"{where}: expected an id without leading or trailing spaces, found {_show(found)}",
+            positions.nearest(data_path),
+            rule_id,
+        )
     if etype == "literal_error":
         expected = err["ctx"]["expected"]
         msg = f"{where}: expected {expected}, found {_show(found)}"
-        if isinstance(found, str):
+        if isinstance(found, str) and found not in expected:
             options = [o.strip("'") for o in expected.replace(" or ", ", ").split(", ")]
             msg += _did_you_mean(found, options)
         return Problem(msg, positions.nearest(data_path), rule_id)
@@ -311,7 +337,7 @@ def _describe(path: tuple) -> str:
     return "'" + "".join(parts) + "'"
 
 
-def _split_loc(loc: tuple, data: Any) -> tuple[tuple, tuple]:
+def _split_loc(loc: tuple, data: Any, etype: str = "") -> tuple[tuple, tuple]:
     """Separate pydantic's loc into the path in the data and the path through the model.
 
     pydantic inserts union tags (e.g. ``'entropy'``) and type names into ``loc`` that are not
@@ -330,8 +356,9 @@ def _split_loc(loc: tuple, data: Any) -> tuple[tuple, tuple]:
             node = node[part]
         elif isinstance(node, dict) and part in RULE_TYPES and node.get("metric") == part:
             continue  # the union tag pydantic inserts
-        elif isinstance(node, dict) and isinstance(part, str) and len(model_path) == len(loc):
+        elif etype in ("missing", "extra_forbidden") and isinstance(node, dict) and len(model_path) == len(loc):
             data_path.append(part)  # a missing or unknown key: not in the data, but it is the subject
+        # anything else (a union branch such as 'str' or 'function-after[...]') is pydantic's
     return tuple(data_path), tuple(model_path)
 
 
@@ -346,6 +373,12 @@ def _allowed_keys(model_path: tuple) -> list[str]:
     if isinstance(tp, type) and issubclass(tp, BaseModel):
         return list(tp.model_fields)
     return []
+
+
+def _unwrap_annotated(tp: Any) -> Any:
+    while typing.get_origin(tp) is typing.Annotated:
+        tp = typing.get_args(tp)[0]
+    return tp
 
 
 def _unwrap(tp: Any) -> Any:
@@ -367,6 +400,13 @@ def _unwrap(tp: Any) -> Any:
 
 
 def _step(tp: Any, part: Any) -> Any:
+    if isinstance(part, str) and part.startswith("function-"):
+        # a validated model's branch: 'function-after[_check(), Reference]'
+        name = part.rstrip("]").rsplit(", ", 1)[-1]
+        for arg in typing.get_args(_unwrap_annotated(tp)):
+            if isinstance(arg, type) and arg.__name__ == name:
+                return arg
+        return tp
     tp = _unwrap(tp)
     origin = typing.get_origin(tp)
     if origin in (list, dict):
@@ -382,5 +422,5 @@ def _step(tp: Any, part: Any) -> Any:
 
 
 def _did_you_mean(word: str, options: list[str]) -> str:
-    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    close = difflib.get_close_matches(word, [o for o in options if o != word], n=1, cutoff=0.6)
     return f"; did you mean {close[0]!r}?" if close else ""

@@ -12,13 +12,14 @@ from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-#: Sum-to-one tolerance for reference probabilities (DESIGN.md: within 1e-6, never renormalised).
+#: Sum-to-one tolerance for reference probabilities (docs/DESIGN.md: within 1e-6, never renormalised).
 PROBABILITY_TOLERANCE = 1e-6
 
 #: The category label under which ``nulls: category`` counts missing values.
 NULL_CATEGORY = "<null>"
 
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
+ColumnName = Annotated[str, Field(min_length=1)]
 NonNegativeFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 
 
@@ -61,7 +62,7 @@ class SampleSpec(StrictModel):
     """Cap and seed of the row sample used by distance rules."""
 
     rows: Annotated[int, Field(ge=2)] = Field(20_000, description="Rows kept; exact when the data has at most this many.")
-    seed: Annotated[int, Field(ge=0)] = Field(0, description="Seed of the hash that picks the rows.")
+    seed: Annotated[int, Field(ge=0, le=2**64 - 1)] = Field(0, description="Seed of the hash that picks the rows (0 to 2**64 - 1).")
 
 
 class Smoothing(StrictModel):
@@ -127,7 +128,7 @@ class Reference(StrictModel):
     counts: dict[str, NonNegativeFloat] | None = Field(None, description="Category counts (finite reals >= 0).")
     bins: HistogramReference | None = Field(None, description="A histogram on frozen edges.")
     file: str | None = Field(None, description="Reference data file (CSV, TSV, Parquet, JSON Lines).")
-    column: str | None = Field(None, description="Column of the reference file.")
+    column: ColumnName | None = Field(None, description="Column of the reference file.")
     other: str | None = Field(
         None, description="Catch-all category: data categories absent from the reference count into it."
     )
@@ -166,11 +167,20 @@ class Reference(StrictModel):
 
 
 class _RuleBase(StrictModel):
-    id: Annotated[str, Field(min_length=1, pattern=r"^\S(.*\S)?$")] = Field(..., description="Unique rule id.")
+    id: Annotated[str, Field(min_length=1, pattern=r"^\S(.*\S)?$")] = Field(
+        ..., description="Unique rule id (no surrounding spaces; 'column:' is reserved for declared columns)."
+    )
     description: str | None = Field(None, description="Free text shown in reports.")
     severity: Literal["error", "warning"] = Field("error", description="A failing warning does not change the exit code.")
     min: FiniteFloat | None = Field(None, description="Inclusive lower bound on the observed value.")
     max: FiniteFloat | None = Field(None, description="Inclusive upper bound on the observed value.")
+
+    @field_validator("id")
+    @classmethod
+    def _not_reserved(cls, value: str) -> str:
+        if value.startswith("column:"):
+            raise ValueError(f"rule ids starting with 'column:' are reserved for declared columns, found {value!r}")
+        return value
 
     @model_validator(mode="after")
     def _bounds(self):
@@ -193,7 +203,7 @@ class EntropyRule(_RuleBase):
     """Shannon entropy H(X) = -sum p_i log p_i of a column's empirical distribution."""
 
     metric: Literal["entropy"]
-    column: str = Field(..., description="Column whose value counts (or histogram) are measured.")
+    column: ColumnName = Field(..., description="Column whose value counts (or histogram) are measured.")
     base: Base = Field(2, description="Logarithm base: 2 (bits), 'e' (nats), 10 (hartleys).")
     normalize: bool = Field(False, description="Report H / log K (K observed categories; 0 when K = 1).")
     estimator: Literal["plugin", "miller_madow"] = Field("plugin", description="Plug-in or Miller-Madow bias-corrected.")
@@ -211,7 +221,7 @@ class DistanceSpreadRule(_RuleBase):
     """A statistic of the pairwise (or nearest-neighbour) distances between rows' feature vectors."""
 
     metric: Literal["distance_spread"]
-    columns: list[str] = Field(..., min_length=1, description="Numeric feature columns, one vector per row.")
+    columns: list[ColumnName] = Field(..., min_length=1, description="Numeric feature columns, one vector per row.")
     distance: Literal["euclidean", "cosine"] = Field("euclidean", description="Distance between two rows.")
     statistic: Literal["mean", "median", "quantile", "min", "mean_nn", "quantile_nn", "duplicate_fraction"] = Field(
         "mean", description="Which statistic of the distances is bounded."
@@ -219,7 +229,9 @@ class DistanceSpreadRule(_RuleBase):
     q: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] | None = Field(
         None, description="Quantile level for 'quantile' and 'quantile_nn'."
     )
-    epsilon: NonNegativeFloat = Field(0.0, description="duplicate_fraction: NN distance <= epsilon counts as duplicate.")
+    epsilon: NonNegativeFloat | None = Field(
+        None, description="duplicate_fraction only: a nearest-neighbour distance <= epsilon counts as a duplicate (default 0)."
+    )
     scale: Literal["none", "standard"] = Field("none", description="'standard' z-scores each feature first.")
     sample: SampleSpec = Field(default_factory=SampleSpec, description="Row cap and seed; exact below the cap.")
 
@@ -230,6 +242,8 @@ class DistanceSpreadRule(_RuleBase):
             raise ValueError(f"statistic '{self.statistic}' needs 'q' (a level in [0, 1])")
         if not needs_q and self.q is not None:
             raise ValueError(f"'q' only applies to statistic 'quantile' or 'quantile_nn', not '{self.statistic}'")
+        if self.epsilon is not None and self.statistic != "duplicate_fraction":
+            raise ValueError(f"'epsilon' only applies to statistic 'duplicate_fraction', not '{self.statistic}'")
         if self.statistic == "duplicate_fraction" and self.max is not None and self.max > 1:
             raise ValueError(f"'max' is {self.max:g}, but a fraction is at most 1")
         if len(set(self.columns)) != len(self.columns):
@@ -241,7 +255,7 @@ class KLDivergenceRule(_RuleBase):
     """KL divergence D(P || Q) of the column's distribution P from a reference Q."""
 
     metric: Literal["kl_divergence"]
-    column: str = Field(..., description="Column measured against the reference.")
+    column: ColumnName = Field(..., description="Column measured against the reference.")
     reference: str | Reference = Field(..., description="Name of a reference in 'references', or one inline.")
     bins: BinsSpec | None = Field(None, description="Binning of a numeric column (with a 'file' reference).")
     smoothing: Smoothing | None = Field(None, description="Explicit smoothing; none by default.")

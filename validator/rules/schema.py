@@ -30,7 +30,11 @@ def render() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    target = Path(argv[0]) if argv else SCHEMA_PATH
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m validator.rules.schema", description="Write the rule-file JSON Schema.")
+    parser.add_argument("output", nargs="?", default=str(SCHEMA_PATH), help=f"where to write it (default {SCHEMA_PATH})")
+    target = Path(parser.parse_args(argv).output)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(render(), encoding="utf-8")
     print(f"wrote {target}")

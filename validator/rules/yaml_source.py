@@ -219,8 +219,13 @@ def parse_yaml(text: str) -> tuple[Any, Positions]:
         raise YamlSourceError(f"not valid YAML: {problem}", where) from None
     except yaml.YAMLError as exc:
         raise YamlSourceError(f"not valid YAML: {exc}") from None
+    except RecursionError:
+        raise YamlSourceError("nested too deeply to be a rule file") from None
     finally:
         loader.dispose()
     if node is None:
         return None, positions
-    return _build(node, (), positions), positions
+    try:
+        return _build(node, (), positions), positions
+    except RecursionError:
+        raise YamlSourceError("nested too deeply to be a rule file", _mark(node)) from None

@@ -21,6 +21,10 @@ from .histogram import cell_counts
 from .sample import hash_indices
 
 
+#: Text that stands for a missing number in a column whose other values are all numbers.
+_NAN_TEXT = ["nan", "NaN", "NAN"]
+
+
 class MeasurementError(Exception):
     """A rule that cannot be measured on this data; the message is the reason shown in the report."""
 
@@ -111,6 +115,11 @@ class FrameSummaries:
     # -- columns ---------------------------------------------------------------------------
     def column(self, name: str) -> pd.Series:
         if name not in self.df.columns:
+            # a DataFrame from the API may name columns with numbers: 0 is column '0' in a rule file
+            by_text = [c for c in self.df.columns if not isinstance(c, str) and str(c) == name]
+            if len(by_text) == 1:
+                name = by_text[0]
+        if name not in self.df.columns:
             cols = [str(c) for c in self.df.columns]
             close = difflib.get_close_matches(str(name), cols, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
@@ -122,10 +131,34 @@ class FrameSummaries:
         return col
 
     def _numeric_series(self, name: str, purpose: str) -> pd.Series:
+        """The column as numbers; a text column qualifies when every value parses as a number.
+
+        Text readers keep ``nan`` as text (case H18), so a numeric CSV column with a literal
+        ``NaN`` arrives as text: here ``nan``/``NaN``/``NAN`` are missing numbers and any other
+        non-number makes the rule unmeasurable, naming the first such value and its row.
+        """
+        return self._cached(("numeric_series", name), lambda: self._to_numeric(name, purpose))
+
+    def _to_numeric(self, name: str, purpose: str) -> pd.Series:
         s = self.column(name)
-        if not pd.api.types.is_numeric_dtype(s.dtype):
+        if self.n_rows == 0:
+            raise MeasurementError(f"0 rows: {self.name} has a header but no rows")
+        if pd.api.types.is_complex_dtype(s.dtype):
+            raise MeasurementError(f"column {name!r} holds complex numbers; {purpose} needs real numbers")
+        if pd.api.types.is_numeric_dtype(s.dtype):
+            return s
+        if not (pd.api.types.is_string_dtype(s.dtype) or s.dtype == object):
             raise MeasurementError(f"column {name!r} is not numeric (dtype {s.dtype}); {purpose} needs numbers")
-        return s
+        nan_text = s.isin(_NAN_TEXT)
+        values = pd.to_numeric(s.mask(nan_text), errors="coerce")
+        bad = values.isna().to_numpy() & s.notna().to_numpy() & ~nan_text.to_numpy()
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise MeasurementError(
+                f"column {name!r} is not numeric (dtype {s.dtype}): value {s.iloc[row]!r} at row {row + 1} "
+                f"({int(bad.sum())} non-numeric values); {purpose} needs numbers"
+            )
+        return values.astype(np.float64)
 
     def _cached(self, key, compute):
         if key not in self._cache:
@@ -196,7 +229,7 @@ class FrameSummaries:
         """The seeded sample of at most ``rows`` rows with all ``columns`` finite.
 
         Rows are the ones with the smallest ``hash_indices(seed, global index)`` among the valid
-        rows (DESIGN.md "Row samples"): the same rows for any chunking or engine. Only the
+        rows (docs/DESIGN.md "Row samples"): the same rows for any chunking or engine. Only the
         sampled rows are gathered into a matrix, never the whole table.
         """
 

@@ -25,9 +25,10 @@ SUPPORTED = sorted(set(TEXT_FORMATS) | PARQUET | JSONL)
 class DataReadError(Exception):
     """A data or reference file that cannot be read; ``str()`` is one line naming the file."""
 
-    def __init__(self, path, message: str):
+    def __init__(self, path, message: str, kind: str = "data"):
         self.path = str(path)
         self.message = message
+        self.kind = kind  # "data" or "reference": which kind of file could not be read
         super().__init__(f"{self.path}: {message}")
 
 
@@ -35,7 +36,7 @@ def expand_paths(paths) -> list[Path]:
     """Expand directories and glob patterns into data files, sorted by path.
 
     Shards of one dataset are taken in sorted path order, which fixes the global row numbering
-    that row samples hash (DESIGN.md "Row samples").
+    that row samples hash (docs/DESIGN.md "Row samples").
 
     Raises
     ------
@@ -47,7 +48,7 @@ def expand_paths(paths) -> list[Path]:
         raw = str(raw)
         p = Path(raw)
         if p.is_dir():
-            found = sorted(q for q in p.iterdir() if q.is_file() and q.suffix.lower() in SUPPORTED)
+            found = sorted(q for q in p.iterdir() if q.is_file() and _extension(q) in SUPPORTED)
             if not found:
                 raise DataReadError(p, f"directory holds no data files ({', '.join(SUPPORTED)})")
             out.extend(found)
@@ -60,11 +61,22 @@ def expand_paths(paths) -> list[Path]:
             out.extend(found)
         else:
             raise DataReadError(p, "no such file")
-    unique = sorted(set(out), key=lambda q: str(q))
-    return unique
+    # one file named twice (even as a/x.csv and ./a/../a/x.csv) is one shard
+    by_real: dict[Path, Path] = {}
+    for q in out:
+        by_real.setdefault(q.resolve(), q)
+    return sorted(by_real.values(), key=lambda q: str(q))
 
 
-def read_table(path) -> pd.DataFrame:
+def _extension(p: Path) -> str:
+    """The format suffix: ``.csv`` for ``data.csv`` and for ``data.csv.gz``."""
+    suffixes = [s.lower() for s in p.suffixes]
+    if len(suffixes) >= 2 and suffixes[-1] == ".gz":
+        return suffixes[-2]
+    return suffixes[-1] if suffixes else ""
+
+
+def read_table(path, text_columns=()) -> pd.DataFrame:
     """Read one table file by its extension.
 
     Parameters
@@ -72,6 +84,10 @@ def read_table(path) -> pd.DataFrame:
     path : str or Path
         A ``.csv``, ``.tsv``/``.tab``, ``.parquet``/``.pq`` or ``.jsonl``/``.ndjson`` file.
         A trailing ``.gz`` (``data.csv.gz``) is decompressed.
+    text_columns : iterable of str
+        Columns of a CSV/TSV file to keep as the text written in the file (categorical rules
+        count values as written: ``01`` and ``1`` are different categories, and every shard
+        reads a column the same way). Other formats keep their own types.
 
     Returns
     -------
@@ -84,23 +100,24 @@ def read_table(path) -> pd.DataFrame:
         Missing, empty (0 bytes), not UTF-8, malformed, or of an unknown extension.
     """
     p = Path(path)
-    suffixes = [s.lower() for s in p.suffixes]
-    ext = suffixes[-2] if len(suffixes) >= 2 and suffixes[-1] == ".gz" else (suffixes[-1] if suffixes else "")
+    ext = _extension(p)
     if not p.exists():
         raise DataReadError(p, "no such file")
     if p.is_dir():
-        raise DataReadError(p, "is a directory; pass its files, or the directory as a shard list")
+        raise DataReadError(p, "is a directory, not a table file")
     if not os.access(p, os.R_OK):
         raise DataReadError(p, "permission denied")
     if p.stat().st_size == 0:
         raise DataReadError(p, "the file is empty (0 bytes): expected a header row at least")
     try:
         if ext in TEXT_FORMATS:
+            _check_header(p, TEXT_FORMATS[ext])
             return pd.read_csv(
                 p,
                 sep=TEXT_FORMATS[ext],
                 keep_default_na=False,
                 na_values=[""],
+                dtype={c: str for c in text_columns} or None,
                 encoding="utf-8",
                 encoding_errors="strict",
             )
@@ -108,22 +125,87 @@ def read_table(path) -> pd.DataFrame:
             return pd.read_parquet(p)
         if ext in JSONL:
             return pd.read_json(p, lines=True, dtype=False)
-    except UnicodeDecodeError as exc:
-        raise DataReadError(p, f"not UTF-8 text (invalid byte at offset {exc.start}); re-encode it as UTF-8") from None
+    except DataReadError:
+        raise
+    except UnicodeDecodeError:
+        raise DataReadError(p, f"not UTF-8 text ({_first_bad_utf8(p)}); re-encode it as UTF-8") from None
+    except ValueError as exc:
+        if ext in JSONL:
+            raise DataReadError(p, f"malformed JSON Lines: {_first_bad_json_line(p) or _one_line(exc)}") from None
+        if isinstance(exc, pd.errors.ParserError):
+            raise DataReadError(p, f"malformed {ext[1:].upper()}: {_one_line(exc)}") from None
+        raise DataReadError(p, f"malformed {ext[1:].upper()}: {_one_line(exc)}") from None
     except pd.errors.EmptyDataError:
         raise DataReadError(p, "no columns to read (the file has no header row)") from None
-    except pd.errors.ParserError as exc:
-        raise DataReadError(p, f"malformed {ext[1:].upper()}: {_one_line(exc)}") from None
-    except ValueError as exc:
-        raise DataReadError(p, f"malformed {ext[1:].upper()}: {_one_line(exc)}") from None
     except OSError as exc:
         raise DataReadError(p, f"cannot be read: {_one_line(exc)}") from None
     except Exception as exc:  # pyarrow raises its own types for corrupt Parquet
+        if ext in JSONL:
+            raise DataReadError(p, f"malformed JSON Lines: {_first_bad_json_line(p) or _one_line(exc)}") from None
         raise DataReadError(p, f"cannot be read as {ext[1:]}: {_one_line(exc)}") from None
     raise DataReadError(p, f"unknown file type {ext or '(no extension)'!r}; expected one of {', '.join(SUPPORTED)}")
 
 
-def read_dataset(paths) -> pd.DataFrame:
+def _open_text(p: Path):
+    import gzip
+
+    return gzip.open(p, "rb") if p.suffix.lower() == ".gz" else open(p, "rb")
+
+
+def _check_header(p: Path, sep: str) -> None:
+    """Refuse a header that names a column twice (pandas would rename it ``x.1`` silently)."""
+    import csv
+    import io
+
+    with _open_text(p) as raw:
+        first = raw.readline(1 << 20)
+    try:
+        line = first.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return  # reported by the full read, with the position
+    names = next(csv.reader(io.StringIO(line), delimiter=sep), [])
+    seen, repeated = set(), []
+    for n in names:
+        if n in seen and n not in repeated:
+            repeated.append(n)
+        seen.add(n)
+    if repeated:
+        raise DataReadError(p, f"the header names a column more than once: {', '.join(map(repr, repeated))}")
+
+
+def _first_bad_utf8(p: Path) -> str:
+    """'invalid byte 0xe9 at line 3 (byte offset 17)' for the first byte that is not UTF-8.
+
+    Only called on the error path; reads the file once more, whole.
+    """
+    with _open_text(p) as f:
+        data = f.read()
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        return f"invalid byte 0x{data[exc.start]:02x} at line {line}, byte offset {exc.start}"
+    return "invalid byte"
+
+
+def _first_bad_json_line(p: Path) -> str | None:
+    import json
+
+    with _open_text(p) as f:
+        for number, raw in enumerate(f, start=1):
+            text = raw.strip()
+            if not text:
+                continue
+            try:
+                value = json.loads(text)
+            except ValueError as exc:
+                return f"line {number}: not valid JSON ({exc.msg})"
+            if not isinstance(value, dict):
+                return f"line {number}: expected a JSON object per line, found {type(value).__name__}"
+    return None
+
+
+def read_dataset(paths, text_columns=()) -> pd.DataFrame:
     """Read the shards of one dataset (sorted by path) into one frame with a fresh RangeIndex.
 
     Raises
@@ -132,7 +214,7 @@ def read_dataset(paths) -> pd.DataFrame:
         Any shard unreadable, or shards whose columns differ.
     """
     files = expand_paths(paths)
-    frames = [read_table(p) for p in files]
+    frames = [read_table(p, text_columns) for p in files]
     if len(frames) == 1:
         return frames[0]
     first = list(frames[0].columns)

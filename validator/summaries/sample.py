@@ -1,4 +1,4 @@
-"""Seeded, partition-independent row samples (DESIGN.md, "Row samples").
+"""Seeded, partition-independent row samples (docs/DESIGN.md, "Row samples").
 
 A sample is the ``k`` rows with the smallest key ``row_hash(seed, i)``, where ``i`` is the
 row's global index in the dataset (rows numbered across shards in sorted path order). The

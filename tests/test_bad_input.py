@@ -1,0 +1,194 @@
+"""Bad input found by trying to break the tool: each gets a clear message and the documented exit code."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+
+import pandas as pd
+import pytest
+
+from validator import RuleFileError, load_rules, validate
+from validator.cli import run
+
+ENTROPY_K = "version: 1\nrules:\n  - {id: h, metric: entropy, column: k, min: 0}\n"
+
+
+@pytest.fixture
+def k_rules(tmp_path):
+    p = tmp_path / "k.yaml"
+    p.write_text(ENTROPY_K)
+    return p
+
+
+def digest(p):
+    return hashlib.sha256(p.read_bytes()).hexdigest()
+
+
+def observed(capsys, args):
+    code = run(args + ["--format", "json"])
+    out = capsys.readouterr().out
+    return code, json.loads(out)["results"][0] if code in (0, 1) else out
+
+
+@pytest.mark.parametrize("target", ["data", "rules"])
+def test_output_never_overwrites_an_input(tmp_path, k_rules, capsys, target):
+    data = tmp_path / "d.csv"
+    data.write_text("k\na\nb\n")
+    victim = data if target == "data" else k_rules
+    before = digest(victim)
+    assert run(["--rules", str(k_rules), str(data), "--format", "json", "--output", str(victim)]) == 2
+    assert "one of the input files" in capsys.readouterr().err
+    assert digest(victim) == before
+
+
+def test_deeply_nested_rule_file_is_exit_2_not_a_traceback(tmp_path, capsys):
+    p = tmp_path / "deep.yaml"
+    p.write_text("version: 1\nrules: " + "[" * 3000 + "]" * 3000 + "\n")
+    data = tmp_path / "d.csv"
+    data.write_text("k\na\n")
+    assert run(["--rules", str(p), str(data)]) == 2
+    assert "nested too deeply" in capsys.readouterr().err
+
+
+def test_categories_are_counted_as_written_in_text_files(tmp_path, k_rules, capsys):
+    data = tmp_path / "d.csv"
+    data.write_text("k\n01\n1\n001\n")
+    code, r = observed(capsys, ["--rules", str(k_rules), str(data)])
+    assert r["observed"] == pytest.approx(1.5849625, abs=1e-7)  # three categories: log2 3
+
+
+def test_shards_read_a_column_the_same_way(tmp_path, k_rules, capsys):
+    (tmp_path / "sh").mkdir()
+    (tmp_path / "sh" / "a.csv").write_text("k\n1\n2\n")
+    (tmp_path / "sh" / "b.csv").write_text("k\nx\n1\n")
+    code, r = observed(capsys, ["--rules", str(k_rules), str(tmp_path / "sh")])
+    assert r["observed"] == pytest.approx(1.5)  # counts {1: 2, 2: 1, x: 1}
+
+
+def test_reference_keys_match_text_as_written(tmp_path, capsys):
+    rules = tmp_path / "r.yaml"
+    rules.write_text(
+        "version: 1\nreferences:\n  r: {categories: {'01': 0.5, 'True': 0.5}}\n"
+        "rules:\n  - {id: kl, metric: kl_divergence, column: k, reference: r, max: 0.01}\n"
+    )
+    data = tmp_path / "d.csv"
+    data.write_text("k\n01\nTrue\n")
+    code, r = observed(capsys, ["--rules", str(rules), str(data)])
+    assert code == 0 and r["observed"] == 0.0
+
+
+def test_repeated_header_name_is_exit_3(tmp_path, k_rules, capsys):
+    data = tmp_path / "d.csv"
+    data.write_text("k,x,x\na,1,2\n")
+    assert run(["--rules", str(k_rules), str(data)]) == 3
+    assert "names a column more than once: 'x'" in capsys.readouterr().err
+
+
+def test_not_utf8_names_line_and_offset(tmp_path, k_rules, capsys):
+    data = tmp_path / "d.csv"
+    data.write_bytes(b"k,x\nen,1\nd\xe9,1\n")
+    assert run(["--rules", str(k_rules), str(data)]) == 3
+    assert "invalid byte 0xe9 at line 3, byte offset 10" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [('{"k": 1}\n{"k": \n', "line 2: not valid JSON"), ('{"k": 1}\n[1]\n', "line 2: expected a JSON object per line, found list")],
+)
+def test_bad_json_lines_name_the_line(tmp_path, k_rules, capsys, content, message):
+    data = tmp_path / "d.jsonl"
+    data.write_text(content)
+    assert run(["--rules", str(k_rules), str(data)]) == 3
+    assert message in capsys.readouterr().err
+
+
+def test_directory_of_gzipped_shards_and_one_file_named_twice(tmp_path, k_rules, capsys):
+    shards = tmp_path / "gz"
+    shards.mkdir()
+    for name, rows in (("a.csv.gz", "k\na\n"), ("b.csv.gz", "k\nb\n")):
+        with gzip.open(shards / name, "wt") as f:
+            f.write(rows)
+    code, r = observed(capsys, ["--rules", str(k_rules), str(shards)])
+    assert code == 0 and r["n"] == 2 and r["observed"] == 1.0
+    same = str(shards / "a.csv.gz"), str(shards / ".." / "gz" / "a.csv.gz")
+    code, r = observed(capsys, ["--rules", str(k_rules), *same])
+    assert r["n"] == 1
+
+
+def test_seed_out_of_range_is_a_rule_file_error():
+    with pytest.raises(RuleFileError, match=r"rule 'd': 'rules\[0\]\.sample\.seed'"):
+        load_rules(text="version: 1\nrules:\n  - {id: d, metric: distance_spread, columns: [a], sample: {seed: 99999999999999999999999}, min: 0}\n")
+
+
+@pytest.mark.parametrize(
+    "rule, message",
+    [
+        ("{id: d, metric: distance_spread, columns: [a], epsilon: 0.5, min: 0}", "'epsilon' only applies to statistic 'duplicate_fraction'"),
+        ("{id: h, metric: entropy, column: '', min: 0}", "'rules[0].column': expected non-empty text"),
+        ("{id: 'column:k', metric: entropy, column: k, min: 0}", "reserved for declared columns"),
+    ],
+)
+def test_more_rule_file_errors(rule, message):
+    with pytest.raises(RuleFileError) as info:
+        load_rules(text=f"version: 1\nrules:\n  - {rule}\n")
+    assert message in str(info.value)
+
+
+def test_inline_reference_errors_carry_no_library_internals():
+    with pytest.raises(RuleFileError) as info:
+        load_rules(text="version: 1\nrules:\n  - {id: k, metric: kl_divergence, column: x, reference: {categories: {a: 0.5, b: 0.45}}, max: 1}\n")
+    text = str(info.value)
+    assert len(info.value.problems) == 1 and "sum to 0.95" in text
+    assert "function-after" not in text and ".str" not in text
+
+
+def test_numeric_text_column_with_literal_nan_is_numbers_with_missing_values(tmp_path, capsys):
+    rules = tmp_path / "r.yaml"
+    rules.write_text("version: 1\nrules:\n  - {id: d, metric: distance_spread, columns: [a, b], min: 0}\n")
+    data = tmp_path / "d.csv"
+    data.write_text("a,b\n1,2\nNaN,3\n4,5\n7,8\n")
+    code, r = observed(capsys, ["--rules", str(rules), str(data)])
+    assert code == 0 and r["details"]["dropped_rows"] == 1 and r["n"] == 3
+    data.write_text("a,b\n1,2\nlots,3\n4,5\n")
+    code, r = observed(capsys, ["--rules", str(rules), str(data)])
+    assert r["outcome"] == "error" and "value 'lots' at row 2" in r["reason"]
+
+
+def test_header_only_numeric_rule_says_zero_rows(tmp_path, capsys):
+    rules = tmp_path / "r.yaml"
+    rules.write_text("version: 1\nrules:\n  - {id: d, metric: distance_spread, columns: [a], min: 0}\n")
+    data = tmp_path / "d.csv"
+    data.write_text("a\n")
+    code, r = observed(capsys, ["--rules", str(rules), str(data)])
+    assert code == 1 and r["reason"].startswith("0 rows")
+
+
+def test_cosine_with_an_all_zero_row_names_the_data_row():
+    rules = load_rules({"version": 1, "rules": [{"id": "c", "metric": "distance_spread", "columns": ["a", "b"], "distance": "cosine", "min": 0}]})
+    r = validate(pd.DataFrame({"a": [1.0, 0.0, 2.0], "b": [1.0, 0.0, 1.0]}), rules)["c"]
+    assert r.outcome == "error" and "all-zero feature vector: 1 such row(s), the first at data row 2" in r.reason
+
+
+def test_missing_reference_file_says_reference(tmp_path, capsys):
+    rules = tmp_path / "r.yaml"
+    rules.write_text("version: 1\nrules:\n  - {id: k, metric: kl_divergence, column: k, reference: {file: ref.csv, column: k}, max: 1}\n")
+    data = tmp_path / "d.csv"
+    data.write_text("k\na\n")
+    assert run(["--rules", str(rules), str(data)]) == 3
+    err = capsys.readouterr().err
+    assert "cannot read reference file" in err and "ref.csv: no such file" in err
+
+
+def test_api_rejects_data_that_is_not_a_table():
+    rules = load_rules(text=ENTROPY_K)
+    with pytest.raises(TypeError, match="must be a pandas DataFrame, a path or a non-empty list of paths. Got Series"):
+        validate(pd.Series([1, 2]), rules)
+    with pytest.raises(TypeError, match="load_rules must be a non-empty path or a dict"):
+        load_rules(42)
+
+
+def test_integer_column_names_in_a_dataframe_match_rule_text():
+    r = validate(pd.DataFrame({0: ["a", "b"]}), load_rules({"version": 1, "rules": [{"id": "h", "metric": "entropy", "column": "0", "min": 0}]}))["h"]
+    assert r.observed == 1.0
