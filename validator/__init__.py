@@ -13,7 +13,7 @@ from .engine import to_pandera, validate
 from .result import Report, Result, ValidationFailure
 from .rules.loader import RuleFileError, RuleSet, load_rules
 from .summaries.frame import MeasurementError
-from .summaries.io import DataReadError
+from .summaries.io import DataReadError, read_table
 
 __all__ = [
     "DataReadError",
@@ -25,6 +25,7 @@ __all__ = [
     "ValidationFailure",
     "__version__",
     "load_rules",
+    "read_table",
     "to_pandera",
     "validate",
 ]

@@ -17,6 +17,23 @@ def _num(v: float | None) -> str:
     return f"{v:.4g}" if abs(v) >= 1e-3 or v == 0 else f"{v:.3e}"
 
 
+def _observed(r: Result) -> str:
+    """The observed value with enough digits to differ from a bound it is compared with."""
+    v = r.observed
+    if v is None or math.isinf(v):
+        return _num(v)
+    text = _num(v)
+    for bound in (r.min, r.max):
+        if bound is None or v == bound:
+            continue
+        digits = 4
+        while digits < 17 and f"{v:.{digits}g}" == f"{bound:.{digits}g}":
+            digits += 1
+        if digits > 4:
+            text = f"{v:.{digits}g}"
+    return text
+
+
 def _bounds(r: Result) -> str:
     if r.metric == "column":
         return ""
@@ -60,7 +77,7 @@ def render_text(report: Report) -> str:
         if r.metric == "column" and r.outcome == "passed":
             continue
         status = _STATUS[r.outcome] + (" (warning)" if r.severity == "warning" and r.outcome != "passed" else "")
-        observed = "" if r.metric == "column" else f"{_num(r.observed)} {r.units or ''}".strip()
+        observed = "" if r.metric == "column" else f"{_observed(r)} {r.units or ''}".strip()
         rows.append((status, r.rule_id, r.metric, observed, _bounds(r), "" if r.n is None else f"n={r.n:,}", _note(r)))
     header = ("status", "rule", "metric", "observed", "expected", "n", "notes")
     widths = [max(len(x[i]) for x in rows + [header]) for i in range(6)]
