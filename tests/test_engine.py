@@ -169,3 +169,16 @@ def test_sampled_distance_rule_reports_sample_and_seed():
     assert r.observed == pytest.approx(2 * np.sqrt(2) * np.sqrt(2 / np.pi) * 1.0, rel=0.05)
     again = validate(df, load_rules(doc))["d"]
     assert again.observed == r.observed
+
+
+def test_validate_keeps_no_reference_to_the_frame():
+    import gc
+    import weakref
+
+    ruleset = load_rules(DOC)
+    df = frame()
+    ref = weakref.ref(df)
+    validate(df, ruleset)
+    del df
+    gc.collect()
+    assert ref() is None  # pandera's schema registry must not keep validated frames alive

@@ -131,3 +131,13 @@ def test_kl_is_nonnegative_zero_on_itself_and_permutation_invariant(pairs, rnd):
     perm = list(range(len(p)))
     rnd.shuffle(perm)
     assert kl_divergence(p[perm], q[perm]) == pytest.approx(d, rel=1e-9, abs=1e-12)
+
+
+def test_rel_entr_follows_scipy_special_rel_entr():
+    from scipy.special import rel_entr as scipy_rel_entr
+
+    from validator.metrics.divergence import rel_entr
+
+    p = np.array([0.0, 0.0, 0.2, 0.3, 0.5, 1e-300])
+    q = np.array([0.0, 0.4, 0.0, 0.3, 0.1, 1e-10])
+    np.testing.assert_array_equal(rel_entr(p, q), scipy_rel_entr(p, q))

@@ -65,10 +65,19 @@ def _is_an_input(path: Path, args, ruleset) -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the exit code (the console script exits with it)."""
+    """Run the command line; returns the exit code (the console script exits with it).
+
+    As the console script (``argv is None``) the process ends with ``os._exit`` after flushing
+    its output: tearing down a multi-GB DataFrame and every module at interpreter exit cost
+    ~0.2-0.4 s per run (bench/) and changes nothing a user can see.
+    """
     code = run(argv)
     if argv is None:
-        sys.exit(code)
+        import os
+
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
     return code
 
 

@@ -35,8 +35,9 @@ class _Evaluation:
 
     def summaries_for(self, df: pd.DataFrame) -> FrameSummaries:
         if self.summaries is None or self.summaries.df is not df:
+            if self.summaries is not None or not self.results:
+                self.results = {}
             self.summaries = FrameSummaries(df, name=self.name)
-            self.results = {}
         return self.summaries
 
 
@@ -125,10 +126,14 @@ def _rule_check(rule, state: _Evaluation):
 
     holder: dict = {}
 
+    last = rule is state.ruleset.rules[-1]
+
     def measure(df: pd.DataFrame) -> bool:
         summaries = state.summaries_for(df)
         result = evaluate(rule, state.ruleset, summaries, state.references)
         state.results[rule.id] = result
+        if last:
+            state.summaries = None  # keep no reference to the frame once every rule has run
         # pandera reads `error` after the check ran, so the message carries the measured value.
         holder["check"].error = _check_message(result)
         return result.outcome == "passed"
@@ -206,7 +211,10 @@ def validate(data, rules, *, name: str | None = None) -> Report:
     results = _column_results(ruleset, df, failure_cases)
     for rule in ruleset.rules:
         # a check pandera skipped (it should not) is measured here rather than lost
-        results.append(state.results.get(rule.id) or evaluate(rule, ruleset, state.summaries, state.references))
+        results.append(state.results.get(rule.id) or evaluate(rule, ruleset, state.summaries_for(df), state.references))
+    # pandera's registry keeps the schema until the frame is collected; the schema's checks must
+    # not keep the frame alive in turn (that would keep every validated frame for good).
+    state.summaries = None
     return Report(results=results, dataset=name, n_rows=len(df), rules_source=ruleset.source)
 
 

@@ -10,11 +10,23 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.special import rel_entr
 
 from ._log import log_base
 
 PROBABILITY_TOLERANCE = 1e-6
+
+
+def rel_entr(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Elementwise ``p log(p / q)`` with ``0 log(0 / q) = 0`` and ``p log(p / 0) = +inf`` for p > 0.
+
+    The same convention as ``scipy.special.rel_entr`` (tested against it); numpy only, which
+    keeps scipy.special's import (~0.1 s) out of every run.
+    """
+    out = np.zeros(np.broadcast(p, q).shape)
+    pos = p > 0
+    with np.errstate(divide="ignore"):
+        out[pos] = p[pos] * np.log(p[pos] / q[pos])
+    return out
 
 
 def _as_distribution(x, name: str) -> np.ndarray:
