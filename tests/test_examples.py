@@ -104,3 +104,27 @@ def test_readme_matrix_and_api_snippet_match_the_tool(monkeypatch):
     namespace: dict = {}
     exec(compile(snippet, "README.md", "exec"), namespace)
     assert namespace["report"].passed
+
+
+@pytest.mark.parametrize("dataset", ["pretrain_good.csv", "pretrain_one_language.csv"])
+def test_file_path_and_pandera_dataframe_path_agree(pretrain_rules, dataset):
+    from validator import read_table
+
+    from_file = validate(DATA / dataset, pretrain_rules)
+    through_pandera = validate(read_table(DATA / dataset), pretrain_rules)
+    assert [r.to_dict() for r in from_file.results] == [r.to_dict() for r in through_pandera.results]
+
+
+def test_file_path_without_declared_columns_does_not_load_pandera(tmp_path):
+    import subprocess
+    import sys
+
+    rules = tmp_path / "r.yaml"
+    rules.write_text("version: 1\nrules:\n  - {id: h, metric: entropy, column: language, min: 0}\n")
+    code = (
+        "import sys; from validator import validate; "
+        f"r = validate({str(DATA / 'pretrain_good.csv')!r}, {str(rules)!r}); "
+        "print(r.passed, 'pandera' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["True", "False"]

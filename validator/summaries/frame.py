@@ -200,7 +200,8 @@ class FrameSummaries:
             s = self._numeric_series(name, purpose)
             v = s.to_numpy(dtype=np.float64, na_value=np.nan)
             null = np.isnan(v)
-            return v[~null], int(null.sum())
+            n_null = int(null.sum())
+            return (v[~null] if n_null else v), n_null  # no copy when nothing is missing
 
         return self._cached(("numeric_values", name), compute)
 
@@ -219,7 +220,12 @@ class FrameSummaries:
 
         def compute():
             v, _ = self.numeric_values(name, "binning")
-            v = v[np.isfinite(v)]
+            if not v.size:
+                return None
+            lo, hi = float(v.min()), float(v.max())
+            if np.isfinite(lo) and np.isfinite(hi):
+                return lo, hi
+            v = v[np.isfinite(v)]  # +-inf go to the tail cells, not into the range
             return (float(v.min()), float(v.max())) if v.size else None
 
         return self._cached(("value_range", name), compute)
