@@ -476,142 +476,6 @@ def profile_validate(data: Path, rules: Path, lines: list[str]) -> None:
             lines.append(f"| `{name}` {_short(fn)}:{line} | {tt:.3f} | {ct:.3f} | {nc} |")
 
 
-# -- what-if variants ---------------------------------------------------------------------------
-# Wrappers that emulate candidate changes to validator WITHOUT editing it, each run as a whole
-# child process like `validate`; they show what a change would buy before anyone makes it.
-
-_NUMPY_REL_ENTR = """\
-import sys, types
-import numpy as _np
-def _rel_entr(x, y):  # scipy.special.rel_entr in numpy: x log(x/y), 0 at x == 0, inf at y == 0 < x
-    x = _np.asarray(x, dtype=_np.float64); y = _np.asarray(y, dtype=_np.float64)
-    with _np.errstate(divide="ignore", invalid="ignore"):
-        out = x * _np.log(x / y)
-    out = _np.where(x == 0, 0.0, out)
-    return _np.where((x > 0) & (y == 0), _np.inf, out)
-_m = types.ModuleType("scipy.special"); _m.rel_entr = _rel_entr; sys.modules["scipy.special"] = _m
-"""
-
-_NO_PANDERA_RUN = """\
-import sys
-from validator.checks import ReferenceStore, evaluate
-from validator.report import render_text
-from validator.result import Report
-from validator.rules.loader import load_rules
-from validator.summaries.frame import FrameSummaries
-from validator.summaries.io import read_dataset
-rules_path, data_path = sys.argv[2], sys.argv[3]
-rs = load_rules(rules_path)
-import inspect, validator.engine as _engine
-_kw = {}
-if hasattr(_engine, "text_columns") and "text_columns" in inspect.signature(read_dataset).parameters:
-    _kw["text_columns"] = _engine.text_columns(rs)  # read exactly as validate does
-df = read_dataset([data_path], **_kw)
-summ, refs = FrameSummaries(df, name=data_path), ReferenceStore(rs)
-report = Report(results=[evaluate(r, rs, summ, refs) for r in rs.rules], dataset=data_path, n_rows=len(df), rules_source=rs.source)
-sys.stdout.write(render_text(report))
-code = report.exit_code
-"""
-
-_CLI_RUN = "import sys\nfrom validator.cli import run\ncode = run(sys.argv[1:])\n"
-_FAST_EXIT = "import os\nsys.stdout.flush(); sys.stderr.flush()\nos._exit(code)\n"
-_FREEZE_EXIT = "import gc\nsys.stdout.flush()\ngc.freeze()\nsys.exit(code)\n"
-_NORMAL_EXIT = "sys.exit(code)\n"
-
-_NO_TEXT_DTYPE = """\
-import validator.engine as _engine
-if not hasattr(_engine, "text_columns"):
-    import sys; sys.stderr.write("not applicable: validator.engine has no text_columns\\n"); sys.exit(5)
-_engine.text_columns = lambda ruleset: set()
-"""
-
-WHAT_IF = [
-    ("reader: no dtype=str", _NO_TEXT_DTYPE + _CLI_RUN + _NORMAL_EXIT,
-     "summaries/io.py: read without `dtype={c: str}` for the categorical columns (here they are inferred as str anyway); "
-     "re-read only a column that did not come out as text, with `usecols=[c], dtype=str`"),
-    ("exit: gc.freeze() before sys.exit", _CLI_RUN + _FREEZE_EXIT,
-     "cli.main: `sys.stdout.flush(); gc.freeze()` before `sys.exit(code)`"),
-    ("exit: flush + os._exit(code)", _CLI_RUN + _FAST_EXIT,
-     "cli.main (console script only): flush stdout/stderr, then `os._exit(code)`"),
-    ("imports: no scipy.special", _NUMPY_REL_ENTR + _CLI_RUN + _NORMAL_EXIT,
-     "metrics/divergence.py: rel_entr in numpy instead of `from scipy.special import rel_entr`"),
-    ("no pandera on the file path", _NO_PANDERA_RUN + _NORMAL_EXIT,
-     "engine: for file input, evaluate the rules on FrameSummaries directly (no pandera import, schema or backend registration)"),
-    ("all four", _NUMPY_REL_ENTR + _NO_TEXT_DTYPE + _NO_PANDERA_RUN + _FAST_EXIT,
-     "reader without dtype=str + no scipy.special + no pandera on the file path + os._exit"),
-]
-
-
-def _rule_outcomes(stdout: str) -> list[tuple[str, ...]]:
-    """(status, rule id, observed value) of each rule line of the text report."""
-    out = []
-    for line in stdout.splitlines():
-        parts = line.split()
-        if len(parts) >= 4 and parts[0] in ("PASS", "FAIL", "ERROR", "WARN"):
-            out.append(tuple(parts[:4]))
-    return out
-
-
-def what_if(data: Path, rules: Path, rounds: int, lines: list[str]) -> None:
-    bcmd, vcmd = baseline_cmd(data), validate_cmd(data, rules)
-    cmds = [("baseline", bcmd), ("validate (as is)", vcmd)]
-    cmds += [(name, [sys.executable, "-c", code, "--rules", str(rules), str(data)]) for name, code, _ in WHAT_IF]
-    res: dict[str, list[dict]] = {name: [] for name, _ in cmds}
-    broken: dict[str, str] = {}  # a variant that fails (e.g. validator's internals changed) is dropped, not fatal
-    for i in range(rounds):
-        reference = None  # this round's `validate` results: others may be editing validator meanwhile
-        for name, cmd in cmds:
-            if name in broken:
-                continue
-            r = run_child(cmd)
-            if name == "baseline":
-                _check("baseline", r)
-            elif r["rc"] not in (0, 1):
-                err = r["stderr"].strip().splitlines()
-                broken[name] = f"exit {r['rc']}: {err[-1] if err else ''}"
-                continue
-            else:
-                got = _rule_outcomes(r["stdout"])
-                if reference is None:
-                    reference = got
-                elif got != reference:
-                    broken[name] = f"its results differ from validate's: {sorted(set(got) ^ set(reference))[:3]}"
-                    continue
-            res[name].append(r)
-        print(f"  what-if round {i + 1}: " + ", ".join(f"{n.split(':')[0]} {res[n][-1]['wall']:.2f}" for n, _ in cmds if n not in broken), flush=True)
-    b_wall = statistics.median(r["wall"] for r in res["baseline"])
-    b_cpu = statistics.median(r["cpu"] for r in res["baseline"])
-    b_min = min(r["wall"] for r in res["baseline"])
-    v_runs = res["validate (as is)"]
-    v_wall = statistics.median(r["wall"] for r in v_runs) if v_runs else float("nan")
-    how = {name: desc for name, _, desc in WHAT_IF}
-    lines += [
-        "",
-        "## What-if: candidate changes, emulated by wrapper scripts (validator code untouched)",
-        "",
-        f"{rounds} more alternating rounds of the baseline, validate as it is, and each variant as a whole child "
-        "process (`bench/run_bench.py`, `WHAT_IF`); every variant that ran printed the same rule outcomes and values as validate in the same round. Wall times on this shared machine are noisy; "
-        "the CPU column is the steadier signal.",
-        "",
-        "| variant | change it emulates | median wall s | x baseline | saves vs validate, s | min wall s | min x baseline min | median CPU s | CPU x baseline |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-    ]
-    for name, _ in cmds:
-        if name in broken:
-            lines.append(f"| {name} | {how.get(name, '')} | failed: {broken[name][:200]} | | | | | | |")
-            continue
-        w = statistics.median(r["wall"] for r in res[name])
-        c = statistics.median(r["cpu"] for r in res[name])
-        save = "" if name in ("baseline", "validate (as is)") else f"{v_wall - w:+.2f}"
-        mn = min(r["wall"] for r in res[name])
-        lines.append(
-            f"| {name} | {how.get(name, '')} | {w:.3f} | {w / b_wall:.2f}x | {save} | {mn:.3f} | {mn / b_min:.2f}x | {c:.2f} | {c / b_cpu:.2f}x |"
-        )
-
-
-# -- main ----------------------------------------------------------------------------------------
-
-
 def fmt_row(name: str, vals: list[float], unit: str) -> str:
     return f"| {name} | {statistics.median(vals):.3f} {unit} | {min(vals):.3f} | {max(vals):.3f} | {', '.join(f'{v:.2f}' for v in vals)} |"
 
@@ -622,10 +486,8 @@ def main(argv=None) -> int:
     ap.add_argument("--rules", type=Path, default=DEFAULT_RULES)
     ap.add_argument("--rounds", type=int, default=9)
     ap.add_argument("--profile", action="store_true", help="profile validate even when it meets the targets")
-    ap.add_argument("--no-profile", action="store_true", help="never profile nor run the what-if variants")
+    ap.add_argument("--no-profile", action="store_true", help="never profile, even when a target is missed")
     ap.add_argument("--no-distance", action="store_true", help="skip the in-process distance kernel timing")
-    ap.add_argument("--what-if", action="store_true", help="also time wrapper scripts that emulate candidate fixes (automatic when a target is missed)")
-    ap.add_argument("--what-if-rounds", type=int, default=7)
     ap.add_argument("--results", type=Path, default=RESULTS)
     args = ap.parse_args(argv)
     sys.path.insert(0, str(ROOT))
@@ -759,9 +621,6 @@ def main(argv=None) -> int:
         lines += ["", "## Profile of validate", ""]
         lines.append("Run because " + ("validate missed a target." if missed else "--profile was given."))
         profile_validate(args.data, args.rules, lines)
-    if (args.what_if or missed) and not args.no_profile:
-        print("timing what-if variants ...", flush=True)
-        what_if(args.data, args.rules, args.what_if_rounds, lines)
 
     lines += ["", f"Benchmark runtime: {time.perf_counter() - t_start:.0f} s.", ""]
     text = "\n".join(lines)
