@@ -6,6 +6,7 @@ import gzip
 import hashlib
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -192,3 +193,100 @@ def test_api_rejects_data_that_is_not_a_table():
 def test_integer_column_names_in_a_dataframe_match_rule_text():
     r = validate(pd.DataFrame({0: ["a", "b"]}), load_rules({"version": 1, "rules": [{"id": "h", "metric": "entropy", "column": "0", "min": 0}]}))["h"]
     assert r.observed == 1.0
+
+
+# -- second hunt ---------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "dtype, series",
+    [
+        ("int", pd.Series([1, 2, 3], dtype="int32")),
+        ("int", pd.Series([1, None, 3], dtype="Int64")),
+        ("int", pd.Series([1.0, np.nan, 3.0])),  # an int CSV column with a missing value
+        ("int", pd.Series(["01", "1", None], dtype="str")),  # kept as text for a categorical rule
+        ("float", pd.Series([1.5, 2.5], dtype="float32")),
+        ("float", pd.Series([1, 2, 3])),
+        ("numeric", pd.Series(["1.5", "nan", "2"], dtype="str")),
+        ("bool", pd.Series([True, None, False], dtype="boolean")),
+        ("bool", pd.Series(["True", "False"], dtype="str")),
+        ("datetime", pd.Series(pd.to_datetime(["2024-01-01", "2024-02-01"]).tz_localize("UTC"))),
+        ("datetime", pd.Series(["2024-01-01", "2024-02-01T10:00:00"], dtype="str")),
+        ("category", pd.Series(["a", "b"], dtype="str")),
+        ("category", pd.Series(["a", "b"], dtype="category")),
+    ],
+)
+def test_declared_dtype_kinds_accept_ordinary_data(dtype, series):
+    rules = load_rules({"version": 1, "columns": {"c": {"dtype": dtype}}, "rules": [{"id": "h", "metric": "entropy", "column": "c", "min": 0}]})
+    report = validate(pd.DataFrame({"c": series}), rules)
+    assert report["column:c"].outcome == "passed", report["column:c"].reason
+
+
+@pytest.mark.parametrize(
+    "dtype, series",
+    [("int", pd.Series([1.5, 2.0])), ("float", pd.Series(["a", "1"], dtype="str")), ("bool", pd.Series([1, 0])),
+     ("datetime", pd.Series(["yesterday"], dtype="str")), ("str", pd.Series([1, 2]))],
+)
+def test_declared_dtype_kinds_reject_other_data(dtype, series):
+    rules = load_rules({"version": 1, "columns": {"c": {"dtype": dtype}}, "rules": [{"id": "h", "metric": "entropy", "column": "c", "min": 0}]})
+    r = validate(pd.DataFrame({"c": series}), rules)["column:c"]
+    assert r.outcome == "failed" and f"expected dtype {dtype}, found" in r.reason
+
+
+def test_declared_int_column_still_counts_categories_as_written(tmp_path):
+    data = tmp_path / "d.csv"
+    data.write_text("i\n01\n1\n2\n")
+    rules = load_rules({"version": 1, "columns": {"i": {"dtype": "int"}}, "rules": [{"id": "h", "metric": "entropy", "column": "i", "min": 0}]})
+    report = validate(data, rules)
+    assert report["column:i"].outcome == "passed"
+    assert report["h"].observed == pytest.approx(np.log2(3))
+
+
+def test_a_categorical_rule_does_not_change_a_distance_rule_on_the_same_boolean_column(tmp_path):
+    data = tmp_path / "d.csv"
+    data.write_text("b\nTrue\nFalse\nTrue\n")
+    alone = {"id": "d", "metric": "distance_spread", "columns": ["b"], "min": 0}
+    both = load_rules({"version": 1, "rules": [alone, {"id": "h", "metric": "entropy", "column": "b", "min": 0}]})
+    assert validate(data, both)["d"].observed == validate(data, load_rules({"version": 1, "rules": [alone]}))["d"].observed == pytest.approx(2 / 3)
+
+
+def test_typed_values_match_reference_keys_that_mean_the_same_value():
+    df = pd.DataFrame({"f": [1.0, 1.0, 0.5, 2.5], "b": [True, False, True, False]})
+    rules = load_rules({
+        "version": 1,
+        "references": {"r": {"categories": {"1.0": 0.5, "0.5": 0.25, "2.5": 0.25}}, "t": {"categories": {"True": 0.5, "False": 0.5}}},
+        "rules": [{"id": "f", "metric": "kl_divergence", "column": "f", "reference": "r", "max": 0.1},
+                  {"id": "b", "metric": "kl_divergence", "column": "b", "reference": "t", "max": 0.1}],
+    })
+    report = validate(df, rules)
+    assert report["f"].observed == 0.0 and report["b"].observed == 0.0
+
+
+def test_each_reports_readable_files_when_one_is_not(tmp_path, k_rules, capsys):
+    (tmp_path / "a.csv").write_text("k\nx\ny\n")
+    (tmp_path / "b.csv").write_text("")
+    assert run(["--rules", str(k_rules), "--each", str(tmp_path / "a.csv"), str(tmp_path / "b.csv"), "--format", "json"]) == 3
+    cap = capsys.readouterr()
+    payload = json.loads(cap.out)
+    assert [r["dataset"] for r in payload["reports"]] == [str(tmp_path / "a.csv")]
+    assert payload["unreadable"][0]["dataset"] == str(tmp_path / "b.csv") and payload["passed"] is False
+    assert "empty (0 bytes)" in cap.err
+
+
+def test_extreme_values():
+    # subnormal features: the distance is the subnormal itself (no OverflowError)
+    r = validate(pd.DataFrame({"x": [5e-324, 0.0]}), load_rules({"version": 1, "rules": [{"id": "d", "metric": "distance_spread", "columns": ["x"], "min": 0}]}))["d"]
+    assert r.observed == 5e-324
+    # equal-width bins over [-1e308, 1e308]: cells (1, 2, 1) -> 1.5 bits, no overflow
+    r = validate(pd.DataFrame({"x": [1e308, 0.0, -1e308, 1.0]}), load_rules({"version": 1, "rules": [{"id": "h", "metric": "entropy", "column": "x", "bins": {"count": 4}, "min": 0}]}))["h"]
+    assert r.observed == pytest.approx(1.5) and all(np.isfinite(r.details["edges"]))
+    # reference counts near the float64 maximum: shares without overflow
+    ref = {"counts": {"a": 1e308, "b": 1e308, "z": 1e308}}
+    r = validate(pd.DataFrame({"x": ["a", "b"]}), load_rules({"version": 1, "rules": [{"id": "k", "metric": "kl_divergence", "column": "x", "reference": ref, "max": 1}]}))["k"]
+    assert r.observed == pytest.approx(np.log2(1.5))  # 2 * 0.5 log2(0.5 / (1/3))
+
+
+def test_text_table_shows_bounds_with_the_digits_that_tell_them_apart():
+    from validator.report import render_text
+
+    rules = load_rules({"version": 1, "rules": [{"id": "h", "metric": "entropy", "column": "x", "min": 1.0000000000000002}]})
+    text = render_text(validate(pd.DataFrame({"x": ["a", "b"]}), rules))
+    assert ">= 1.0000000000000002" in text and "FAIL" in text

@@ -11,15 +11,16 @@ import math
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from .metrics._log import unit
 from .metrics.distance import distance_statistic, standardize
-from .metrics.divergence import epsilon_smooth, kl_contributions, kl_divergence, laplace_smooth
+from .metrics.divergence import epsilon_smooth, kl_contributions, kl_divergence, laplace_smooth, shares
 from .metrics.entropy import shannon_entropy
 from .result import Result
 from .rules.loader import RuleSet
-from .rules.model import DistanceSpreadRule, EntropyRule, KLDivergenceRule, Reference
-from .summaries.frame import FrameSummaries, MeasurementError
+from .rules.model import NULL_CATEGORY, DistanceSpreadRule, EntropyRule, KLDivergenceRule, Reference
+from .summaries.frame import FrameSummaries, MeasurementError, category_key
 from .summaries.histogram import cell_labels, equal_width_edges
 from .summaries.io import DataReadError, read_table
 
@@ -206,17 +207,26 @@ def _kl(rule: KLDivergenceRule, ruleset: RuleSet, data: FrameSummaries, refs: Re
     else:
         p_dict = data.category_counts(rule.column, rule.nulls)
         nulls = data.value_counts(rule.column).nulls
+        typed = {_value_kind(data, rule.column)}
+        other = ref.other
         if ref.kind == "file":
-            q_dict = refs.summaries(ref.file).category_counts(ref.column, rule.nulls)
+            ref_data = refs.summaries(ref.file)
+            q_dict = ref_data.category_counts(ref.column, rule.nulls)
+            typed.add(_value_kind(ref_data, ref.column))
             q_is_prob = False
         else:
             q_dict = dict(ref.categories if ref.kind == "categories" else ref.counts)
             q_is_prob = ref.kind == "categories"
-        if ref.other is not None:
+        if typed & {"number", "bool"}:
+            # typed values (Parquet 1.0, JSON true) match keys that mean the same value: YAML's
+            # '1.0' and '1', 'True' and 'true'; text read as written is compared as text
+            p_dict, q_dict = _canonical_keys(p_dict, typed), _canonical_keys(q_dict, typed)
+            other = None if other is None else _canonical_key(other, typed)
+        if other is not None:
             unseen = {k: c for k, c in p_dict.items() if k not in q_dict}
             if unseen:
                 p_dict = {k: c for k, c in p_dict.items() if k in q_dict}
-                p_dict[ref.other] = p_dict.get(ref.other, 0) + sum(unseen.values())
+                p_dict[other] = p_dict.get(other, 0) + sum(unseen.values())
                 top = sorted(unseen.items(), key=lambda kv: -kv[1])
                 result.details["counted_as_other"] = {str(k): int(c) for k, c in top[:20]}
                 result.details["categories_counted_as_other"] = len(unseen)
@@ -238,7 +248,7 @@ def _kl(rule: KLDivergenceRule, ruleset: RuleSet, data: FrameSummaries, refs: Re
         smoothing = f"laplace {rule.smoothing.laplace:g} added to each of {p.size} cells of the union"
     else:
         p_use = p
-        q_use = q if q_is_prob else q / q.sum()  # counts become shares, explicitly
+        q_use = q if q_is_prob else shares(q)  # counts become shares, explicitly
         if rule.smoothing is not None and rule.smoothing.epsilon is not None:
             q_use = epsilon_smooth(q_use, rule.smoothing.epsilon)
             smoothing = f"epsilon {rule.smoothing.epsilon:g} uniform mixing over {p.size} cells of the union"
@@ -248,7 +258,7 @@ def _kl(rule: KLDivergenceRule, ruleset: RuleSet, data: FrameSummaries, refs: Re
     result.n = int(round(n)) if float(n).is_integer() else n
     result.details["smoothing"] = smoothing
     result.details["cells"] = len(labels)
-    shares_p = p_use / p_use.sum()
+    shares_p = shares(p_use)
     if math.isinf(value):
         missing = [labels[i] for i in np.flatnonzero((shares_p > 0) & (q_use == 0))]
         result.details["missing_in_reference"] = [str(m) for m in missing]
@@ -266,6 +276,39 @@ def _kl(rule: KLDivergenceRule, ruleset: RuleSet, data: FrameSummaries, refs: Re
              "contribution": float(terms[i])}
             for i in order
         ]
+
+
+def _value_kind(data: FrameSummaries, column: str) -> str:
+    dtype = data.column(column).dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return "bool"
+    if pd.api.types.is_numeric_dtype(dtype):
+        return "number"
+    return "text"
+
+
+_TRUTH = {"true": "true", "True": "true", "TRUE": "true", "false": "false", "False": "false", "FALSE": "false"}
+
+
+def _canonical_key(key: str, kinds: set[str]) -> str:
+    if "bool" in kinds and key in _TRUTH:
+        return _TRUTH[key]
+    if "number" in kinds:
+        try:
+            value = float(key)
+        except ValueError:
+            return key
+        if math.isfinite(value):
+            return category_key(value)
+    return key
+
+
+def _canonical_keys(counts: dict, kinds: set[str]) -> dict:
+    out: dict = {}
+    for k, c in counts.items():
+        key = k if k == NULL_CATEGORY else _canonical_key(k, kinds)
+        out[key] = out.get(key, 0) + c
+    return out
 
 
 # -- distance spread ---------------------------------------------------------------------------

@@ -106,9 +106,18 @@ def run(argv: list[str] | None = None) -> int:
             print(f"validate: cannot write --output {args.output}: {problem}", file=sys.stderr)
             return EXIT_USAGE
 
+    unreadable: list[DataReadError] = []
     try:
         if args.each:
-            reports = [validate([p], ruleset, name=str(p)) for p in expand_paths(args.data)]
+            reports = []
+            for p in expand_paths(args.data):
+                try:
+                    reports.append(validate([p], ruleset, name=str(p)))
+                except DataReadError as exc:
+                    if exc.kind == "reference":
+                        raise  # the same for every file: stop
+                    unreadable.append(exc)  # the other files are still validated and reported
+                    print(f"validate: cannot read {exc.kind} file {exc}", file=sys.stderr)
         else:
             reports = [validate(args.data, ruleset, name=", ".join(args.data))]
     except DataReadError as exc:
@@ -117,7 +126,7 @@ def run(argv: list[str] | None = None) -> int:
 
     text = "\n".join(render_text(r) for r in reports)
     if args.format == "json":
-        body = render_json(reports, each=args.each)
+        body = render_json(reports, each=args.each, unreadable=unreadable)
     else:
         body = text
     if args.output:
@@ -130,6 +139,8 @@ def run(argv: list[str] | None = None) -> int:
             sys.stdout.write(text)
     else:
         sys.stdout.write(body)
+    if unreadable:
+        return EXIT_DATA
     return EXIT_OK if all(r.passed for r in reports) else EXIT_FAILED
 
 

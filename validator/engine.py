@@ -15,13 +15,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .checks import ReferenceStore, evaluate
 from .result import Report, Result
 from .rules.loader import RuleSet, load_rules
-from .rules.model import ColumnSpec
-from .summaries.frame import FrameSummaries
+from .summaries.frame import _BOOL_TEXT, FrameSummaries, text_as_numbers
 from .summaries.io import read_dataset
 
 
@@ -46,7 +46,8 @@ class _Evaluation:
 def text_columns(ruleset: RuleSet) -> set[str]:
     """Columns that text files should keep as written: those counted by value (categorical rules).
 
-    A column declared with a non-text dtype in ``columns`` keeps its inferred type.
+    Declared dtypes still hold for such columns: number text is int/float/numeric, ``True``
+    text is bool, ISO dates are datetime (see ``DTYPE_KINDS``).
     """
     from .rules.model import EntropyRule, KLDivergenceRule
 
@@ -56,23 +57,69 @@ def text_columns(ruleset: RuleSet) -> set[str]:
             out.add(rule.column)
         elif isinstance(rule, KLDivergenceRule) and ruleset.reference_for(rule).kind != "bins" and rule.bins is None:
             out.add(rule.column)
-    declared = {c for c, spec in ruleset.columns.items() if spec.dtype not in (None, "str", "category")}
-    return out - declared
+    return out
 
 
-def _pandera_dtype(spec: ColumnSpec):
-    import pandera.pandas as pa
+def _is_text(s: pd.Series) -> bool:
+    if pd.api.types.is_string_dtype(s.dtype):
+        return True
+    return s.dtype == object and bool(s.dropna().map(lambda v: isinstance(v, str)).all())
 
-    return {
-        "str": pa.String,
-        "int": "int64",
-        "float": "float64",
-        "bool": "bool",
-        "category": "category",
-        "datetime": "datetime64[ns]",
-        "numeric": None,
-        None: None,
-    }[spec.dtype]
+
+def _is_real(s: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype) and not pd.api.types.is_complex_dtype(s.dtype)
+
+
+def _numbers_of(s: pd.Series) -> pd.Series | None:
+    """The column as real numbers, or None; number text (``1``, ``2.5``, ``nan``) qualifies."""
+    if _is_real(s):
+        return s
+    if _is_text(s) and s.notna().any():
+        values, bad = text_as_numbers(s)
+        return None if bad.any() else values
+    return None
+
+
+def _is_int(s: pd.Series) -> bool:
+    if pd.api.types.is_integer_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
+        return True
+    v = _numbers_of(s)  # a float column of whole numbers (an int column with nulls, from CSV)
+    if v is None:
+        return False
+    v = v.to_numpy(dtype=np.float64, na_value=np.nan)
+    v = v[~np.isnan(v)]
+    return bool(np.all(np.isfinite(v)) and np.all(v == np.round(v)))
+
+
+def _is_bool(s: pd.Series) -> bool:
+    if pd.api.types.is_bool_dtype(s.dtype):
+        return True
+    present = s.dropna()
+    if _is_text(s):
+        return bool(present.isin(list(_BOOL_TEXT)).all())
+    return s.dtype == object and bool(present.map(lambda v: isinstance(v, (bool, np.bool_))).all())
+
+
+def _is_datetime(s: pd.Series) -> bool:
+    if pd.api.types.is_datetime64_any_dtype(s.dtype):
+        return True
+    if not _is_text(s):
+        return False
+    present = s.dropna()
+    parsed = pd.to_datetime(present, errors="coerce", format="ISO8601")
+    return bool(parsed.notna().all())
+
+
+#: dtype kind in a rule file -> the test of a column (series-level, nulls allowed).
+DTYPE_KINDS = {
+    "str": _is_text,
+    "int": _is_int,
+    "float": lambda s: _numbers_of(s) is not None,
+    "numeric": lambda s: _numbers_of(s) is not None,
+    "bool": _is_bool,
+    "category": lambda s: isinstance(s.dtype, pd.CategoricalDtype) or _is_text(s),
+    "datetime": _is_datetime,
+}
 
 
 def _check_message(result: Result) -> str:
@@ -111,13 +158,15 @@ def to_pandera(ruleset: RuleSet, *, rule_checks: bool = True, _state: _Evaluatio
     state = _state or _Evaluation(ruleset, ReferenceStore(ruleset))
     columns = {}
     for name, spec in ruleset.columns.items():
-        dtype = _pandera_dtype(spec)
         checks = []
-        if spec.dtype == "numeric":
+        if spec.dtype is not None:
+            # A kind, not one exact dtype: int32 and Int64 are int, a CSV int column with nulls
+            # (float64 of whole numbers) is int, number text is numeric, ISO dates are datetime.
+            kind = DTYPE_KINDS[spec.dtype]
             checks.append(
-                pa.Check(lambda s: bool(pd.api.types.is_numeric_dtype(s.dtype)), name="numeric_dtype", error="dtype is not numeric", ignore_na=False)
+                pa.Check(lambda s, kind=kind: bool(kind(s)), name=f"dtype_{spec.dtype}", error=f"dtype is not {spec.dtype}", ignore_na=False)
             )
-        columns[name] = pa.Column(dtype, checks=checks, nullable=spec.nullable, required=spec.required)
+        columns[name] = pa.Column(None, checks=checks, nullable=spec.nullable, required=spec.required)
 
     checks = [_rule_check(rule, state) for rule in ruleset.rules] if rule_checks else []
     return pa.DataFrameSchema(columns=columns, checks=checks, name=f"rules {ruleset.source}")
@@ -252,11 +301,11 @@ def _column_results(ruleset: RuleSet, df: pd.DataFrame, failure_cases) -> list[R
                 reasons.append("column is missing")
             else:
                 col = df[name]
-                if any(c.startswith("dtype(") for c in checks) or "numeric_dtype" in checks:
+                if any(c.startswith("dtype") for c in checks):
                     reasons.append(f"expected dtype {spec.dtype}, found {col.dtype}")
                 if "not_nullable" in checks:
                     reasons.append(f"{int(col.isna().sum())} null values, but nullable is false")
-                other = [c for c in checks if not (c.startswith("dtype(") or c in ("not_nullable", "numeric_dtype"))]
+                other = [c for c in checks if not (c.startswith("dtype") or c == "not_nullable")]
                 reasons.extend(f"check {c} failed" for c in dict.fromkeys(other))
             result.reason = "; ".join(reasons)
         results.append(result)

@@ -17,31 +17,38 @@ def _num(v: float | None) -> str:
     return f"{v:.4g}" if abs(v) >= 1e-3 or v == 0 else f"{v:.3e}"
 
 
-def _observed(r: Result) -> str:
-    """The observed value with enough digits to differ from a bound it is compared with."""
+def _digits(r: Result) -> int:
+    """Significant digits that keep the observed value and each bound apart (4 at least)."""
     v = r.observed
+    digits = 4
     if v is None or math.isinf(v):
-        return _num(v)
-    text = _num(v)
+        return digits
     for bound in (r.min, r.max):
         if bound is None or v == bound:
             continue
-        digits = 4
         while digits < 17 and f"{v:.{digits}g}" == f"{bound:.{digits}g}":
             digits += 1
-        if digits > 4:
-            text = f"{v:.{digits}g}"
-    return text
+    return digits
+
+
+def _observed(r: Result) -> str:
+    """The observed value with enough digits to differ from a bound it is compared with."""
+    digits = _digits(r)
+    if r.observed is None or math.isinf(r.observed) or digits == 4:
+        return _num(r.observed)
+    return f"{r.observed:.{digits}g}"
 
 
 def _bounds(r: Result) -> str:
     if r.metric == "column":
         return ""
+    digits = max(_digits(r), 6)
+    fmt = lambda b: f"{b + 0.0:.{digits}g}"  # noqa: E731  (+ 0.0 prints -0.0 as 0)
     parts = []
     if r.min is not None:
-        parts.append(f">= {r.min:g}")
+        parts.append(f">= {fmt(r.min)}")
     if r.max is not None:
-        parts.append(f"<= {r.max:g}")
+        parts.append(f"<= {fmt(r.max)}")
     return " and ".join(parts)
 
 
@@ -101,12 +108,17 @@ def render_text(report: Report) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_json(reports: list[Report], each: bool = False) -> str:
-    """RFC 8259 JSON: one report object, or ``{"reports": [...]}`` with ``--each``."""
+def render_json(reports: list[Report], each: bool = False, unreadable=()) -> str:
+    """RFC 8259 JSON: one report object, or ``{"reports": [...], "unreadable": [...]}`` with ``--each``."""
     import json
 
     if not each:
         payload = reports[0].to_dict()
     else:
-        payload = {"format_version": 1, "passed": all(r.passed for r in reports), "reports": [r.to_dict() for r in reports]}
+        payload = {
+            "format_version": 1,
+            "passed": all(r.passed for r in reports) and not unreadable,
+            "reports": [r.to_dict() for r in reports],
+            "unreadable": [{"dataset": e.path, "error": e.message} for e in unreadable],
+        }
     return json.dumps(payload, indent=2, ensure_ascii=False, allow_nan=False) + "\n"

@@ -164,7 +164,8 @@ def _prepare(X: np.ndarray, metric: str) -> _Points:
     else:
         top = float(np.max(np.abs(X)))
         # Scale by a power of two so that no square overflows: exact in binary floating point.
-        scale = math.ldexp(1.0, -math.frexp(top)[1]) if top > 0.0 else 1.0
+        # Clamped: a subnormal maximum (5e-324) would ask for 2**1074, which overflows.
+        scale = math.ldexp(1.0, min(-math.frexp(top)[1], 1000)) if top > 0.0 else 1.0
         X = X * scale
     uniq, inverse, counts = np.unique(X, axis=0, return_inverse=True, return_counts=True)
     uniq = np.ascontiguousarray(uniq)

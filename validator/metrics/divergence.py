@@ -29,6 +29,26 @@ def rel_entr(p: np.ndarray, q: np.ndarray) -> np.ndarray:
     return out
 
 
+def shares(counts: np.ndarray) -> np.ndarray:
+    """``counts / sum(counts)`` without overflow: counts near 1e308 would sum to inf.
+
+    Parameters
+    ----------
+    counts : ndarray, shape (K,)
+        Finite, >= 0, with a positive total.
+
+    Returns
+    -------
+    ndarray, shape (K,)
+        Shares summing to 1.
+    """
+    total = counts.sum()
+    if np.isfinite(total):
+        return counts / total  # the exact division whenever the total is representable
+    scaled = counts / counts.max()
+    return scaled / scaled.sum()
+
+
 def _as_distribution(x, name: str) -> np.ndarray:
     a = np.asarray(x, dtype=np.float64).ravel()
     if a.size == 0:
@@ -86,12 +106,11 @@ def kl_divergence(p_counts, q_probabilities, *, base=2) -> float:
     q = _as_distribution(q_probabilities, "q_probabilities")
     if p.shape != q.shape:
         raise ValueError(f"P and Q must have the same cells; got shapes {p.shape} and {q.shape}")
-    total = p.sum()
-    if total <= 0:
+    if not p.max() > 0:
         raise ValueError("the data distribution has no mass (0 rows)")
     if abs(q.sum() - 1.0) > PROBABILITY_TOLERANCE:
         raise ValueError(f"reference probabilities must sum to 1 within {PROBABILITY_TOLERANCE:g}; they sum to {q.sum():.10g}")
-    terms = rel_entr(p / total, q)
+    terms = rel_entr(shares(p), q)
     value = float(terms.sum())
     if math.isinf(value):
         return math.inf
@@ -105,7 +124,7 @@ def kl_contributions(p_counts, q_probabilities, *, base=2) -> np.ndarray:
     """
     p = _as_distribution(p_counts, "p_counts")
     q = _as_distribution(q_probabilities, "q_probabilities")
-    return rel_entr(p / p.sum(), q) / log_base(base)
+    return rel_entr(shares(p), q) / log_base(base)
 
 
 def laplace_smooth(p_counts, q_counts, alpha: float) -> tuple[np.ndarray, np.ndarray]:
@@ -134,7 +153,7 @@ def laplace_smooth(p_counts, q_counts, alpha: float) -> tuple[np.ndarray, np.nda
         raise ValueError(f"The 'alpha' parameter of laplace_smooth must be > 0. Got {alpha!r} instead.")
     p = _as_distribution(p_counts, "p_counts") + alpha
     q = _as_distribution(q_counts, "q_counts") + alpha
-    return p / p.sum(), q / q.sum()
+    return shares(p), shares(q)
 
 
 def epsilon_smooth(q_probabilities, epsilon: float) -> np.ndarray:

@@ -23,6 +23,24 @@ from .sample import hash_indices
 
 #: Text that stands for a missing number in a column whose other values are all numbers.
 _NAN_TEXT = ["nan", "NaN", "NAN"]
+#: Text pandas' CSV parser reads as booleans; a column of only these is 0/1 to a numeric rule.
+_BOOL_TEXT = {"True": 1.0, "TRUE": 1.0, "true": 1.0, "False": 0.0, "FALSE": 0.0, "false": 0.0}
+
+
+def text_as_numbers(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """A text (or object) column as float64, and the mask of values that are not numbers.
+
+    ``nan``/``NaN``/``NAN`` are missing numbers; a column of only ``True``/``False`` text is
+    0/1 (what pandas' CSV parser gives for such a column when it is not kept as text).
+    """
+    nan_text = s.isin(_NAN_TEXT).to_numpy()
+    present = s.notna().to_numpy() & ~nan_text
+    truth = s.map(_BOOL_TEXT)
+    if present.any() and truth.notna().to_numpy()[present].all():
+        return truth.astype(np.float64), np.zeros(len(s), dtype=bool)
+    values = pd.to_numeric(s.mask(nan_text), errors="coerce")
+    bad = values.isna().to_numpy() & present
+    return values.astype(np.float64), bad
 
 
 class MeasurementError(Exception):
@@ -149,16 +167,14 @@ class FrameSummaries:
             return s
         if not (pd.api.types.is_string_dtype(s.dtype) or s.dtype == object):
             raise MeasurementError(f"column {name!r} is not numeric (dtype {s.dtype}); {purpose} needs numbers")
-        nan_text = s.isin(_NAN_TEXT)
-        values = pd.to_numeric(s.mask(nan_text), errors="coerce")
-        bad = values.isna().to_numpy() & s.notna().to_numpy() & ~nan_text.to_numpy()
+        values, bad = text_as_numbers(s)
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
             raise MeasurementError(
                 f"column {name!r} is not numeric (dtype {s.dtype}): value {s.iloc[row]!r} at row {row + 1} "
                 f"({int(bad.sum())} non-numeric values); {purpose} needs numbers"
             )
-        return values.astype(np.float64)
+        return values
 
     def _cached(self, key, compute):
         if key not in self._cache:

@@ -55,4 +55,10 @@ def equal_width_edges(vmin: float, vmax: float, count: int) -> np.ndarray:
         raise ValueError("equal-width bins need a finite range")
     if vmax == vmin:
         vmin, vmax = vmin - 0.5, vmax + 0.5
-    return np.linspace(vmin, vmax, count + 1)
+    # (1 - t) a + t b rather than a + t (b - a): b - a overflows for a range like [-1e308, 1e308]
+    t = np.arange(count + 1, dtype=np.float64) / count
+    edges = (1.0 - t) * vmin + t * vmax
+    edges[0], edges[-1] = vmin, vmax
+    if np.any(np.diff(edges) <= 0):
+        raise ValueError(f"{count} equal-width bins do not fit in [{vmin!r}, {vmax!r}] in float64")
+    return edges
