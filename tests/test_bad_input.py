@@ -290,3 +290,10 @@ def test_text_table_shows_bounds_with_the_digits_that_tell_them_apart():
     rules = load_rules({"version": 1, "rules": [{"id": "h", "metric": "entropy", "column": "x", "min": 1.0000000000000002}]})
     text = render_text(validate(pd.DataFrame({"x": ["a", "b"]}), rules))
     assert ">= 1.0000000000000002" in text and "FAIL" in text
+
+
+def test_shards_typing_a_categorical_column_differently_count_the_same_categories(tmp_path, k_rules, capsys):
+    pd.DataFrame({"k": [1, 2, 1]}).to_parquet(tmp_path / "a.parquet")
+    pd.DataFrame({"k": ["1", "2", "1"]}).to_parquet(tmp_path / "b.parquet")
+    code, r = observed(capsys, ["--rules", str(k_rules), str(tmp_path / "a.parquet"), str(tmp_path / "b.parquet")])
+    assert r["observed"] == pytest.approx(0.9182958, abs=1e-7)  # {1: 4, 2: 2}

@@ -219,6 +219,7 @@ def read_dataset(paths, text_columns=()) -> pd.DataFrame:
     frames = [read_table(p, text_columns) for p in files]
     if len(frames) == 1:
         return frames[0]
+    _same_kind_across_shards(frames, text_columns)
     first = list(frames[0].columns)
     for p, f in zip(files[1:], frames[1:]):
         if set(f.columns) != set(first):
@@ -228,6 +229,19 @@ def read_dataset(paths, text_columns=()) -> pd.DataFrame:
                 p, f"its columns differ from {files[0]}'s (missing: {missing or 'none'}, extra: {extra or 'none'})"
             )
     return pd.concat(frames, ignore_index=True)
+
+
+def _same_kind_across_shards(frames: list[pd.DataFrame], text_columns) -> None:
+    """A categorical column typed differently by its shards (Parquet int in one, text in another)
+    is compared as text in all of them, so that 1 and "1" are one category, as within a CSV."""
+    from .frame import category_key
+
+    for c in text_columns:
+        kinds = {pd.api.types.is_string_dtype(f[c].dtype) for f in frames if c in f.columns}
+        if len(kinds) > 1:
+            for f in frames:
+                if c in f.columns and not pd.api.types.is_string_dtype(f[c].dtype):
+                    f[c] = f[c].map(lambda v: None if pd.isna(v) else category_key(v)).astype("str")
 
 
 def _one_line(exc: Exception) -> str:
