@@ -20,7 +20,7 @@ from .metrics.entropy import shannon_entropy
 from .result import Result
 from .rules.loader import RuleSet
 from .rules.model import NULL_CATEGORY, DistanceSpreadRule, EntropyRule, KLDivergenceRule, Reference
-from .summaries.frame import FrameSummaries, MeasurementError, category_key
+from .summaries.frame import BOOL_TEXT, FrameSummaries, MeasurementError, category_key
 from .summaries.histogram import cell_labels, equal_width_edges
 from .summaries.io import DataReadError, read_table
 
@@ -287,7 +287,7 @@ def _value_kind(data: FrameSummaries, column: str) -> str:
     return "text"
 
 
-_TRUTH = {"true": "true", "True": "true", "TRUE": "true", "false": "false", "False": "false", "FALSE": "false"}
+_TRUTH = {text: "true" if value else "false" for text, value in BOOL_TEXT.items()}
 
 
 def _canonical_key(key: str, kinds: set[str]) -> str:

@@ -21,7 +21,7 @@ import pandas as pd
 from .checks import ReferenceStore, evaluate
 from .result import Report, Result
 from .rules.loader import RuleSet, load_rules
-from .summaries.frame import _BOOL_TEXT, FrameSummaries, text_as_numbers
+from .summaries.frame import BOOL_TEXT, FrameSummaries, text_as_numbers
 from .summaries.io import read_dataset
 
 
@@ -96,7 +96,7 @@ def _is_bool(s: pd.Series) -> bool:
         return True
     present = s.dropna()
     if _is_text(s):
-        return bool(present.isin(list(_BOOL_TEXT)).all())
+        return bool(present.isin(list(BOOL_TEXT)).all())
     return s.dtype == object and bool(present.map(lambda v: isinstance(v, (bool, np.bool_))).all())
 
 

@@ -411,13 +411,11 @@ def _step(tp: Any, part: Any) -> Any:
     origin = typing.get_origin(tp)
     if origin in (list, dict):
         return typing.get_args(tp)[-1]
-    if isinstance(part, str) and part in RULE_TYPES and typing.get_origin(tp) is typing.Union:
-        return RULE_TYPES[part]
+    if isinstance(part, str) and part in RULE_TYPES and origin is typing.Union:
+        return RULE_TYPES[part]  # the tag of the rule union
     if isinstance(tp, type) and issubclass(tp, BaseModel):
         field = tp.model_fields.get(part)
         return field.annotation if field else None
-    if typing.get_origin(tp) is typing.Union and isinstance(part, str) and part in RULE_TYPES:
-        return RULE_TYPES[part]
     return None
 
 

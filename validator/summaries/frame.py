@@ -24,7 +24,7 @@ from .sample import hash_indices
 #: Text that stands for a missing number in a column whose other values are all numbers.
 _NAN_TEXT = ["nan", "NaN", "NAN"]
 #: Text pandas' CSV parser reads as booleans; a column of only these is 0/1 to a numeric rule.
-_BOOL_TEXT = {"True": 1.0, "TRUE": 1.0, "true": 1.0, "False": 0.0, "FALSE": 0.0, "false": 0.0}
+BOOL_TEXT = {"True": 1.0, "TRUE": 1.0, "true": 1.0, "False": 0.0, "FALSE": 0.0, "false": 0.0}
 
 
 def text_as_numbers(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
@@ -35,7 +35,7 @@ def text_as_numbers(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
     """
     nan_text = s.isin(_NAN_TEXT).to_numpy()
     present = s.notna().to_numpy() & ~nan_text
-    truth = s.map(_BOOL_TEXT)
+    truth = s.map(BOOL_TEXT)
     if present.any() and truth.notna().to_numpy()[present].all():
         return truth.astype(np.float64), np.zeros(len(s), dtype=bool)
     values = pd.to_numeric(s.mask(nan_text), errors="coerce")
@@ -256,20 +256,22 @@ class FrameSummaries:
         """
 
         def compute():
-            series = [self._numeric_series(c, "a distance rule") for c in columns]
+            arrays = [
+                self._numeric_series(c, "a distance rule").to_numpy(dtype=np.float64, na_value=np.nan) for c in columns
+            ]
             n = self.n_rows
             valid = np.ones(n, dtype=bool)
-            for s in series:
-                valid &= np.isfinite(s.to_numpy(dtype=np.float64, na_value=np.nan))
+            for a in arrays:
+                valid &= np.isfinite(a)
             idx = np.flatnonzero(valid)
             n_valid = idx.size
             if n_valid > rows:
                 keys = hash_indices(seed, idx)
                 # the hash is a bijection of the index for a fixed seed: no ties to break.
                 idx = np.sort(idx[np.argpartition(keys, rows - 1)[:rows]])
-            X = np.empty((idx.size, len(series)), dtype=np.float64)
-            for j, s in enumerate(series):
-                X[:, j] = s.to_numpy(dtype=np.float64, na_value=np.nan)[idx]
+            X = np.empty((idx.size, len(arrays)), dtype=np.float64)
+            for j, a in enumerate(arrays):
+                X[:, j] = a[idx]
             return FeatureSample(
                 X=X, n_valid=n_valid, n_dropped=n - n_valid, exact=n_valid <= rows, seed=seed, indices=idx
             )
