@@ -175,64 +175,13 @@ def _entropy(rule: EntropyRule, data: FrameSummaries, result: Result) -> None:
 def _kl(rule: KLDivergenceRule, ruleset: RuleSet, data: FrameSummaries, refs: ReferenceStore, result: Result) -> None:
     ref = ruleset.reference_for(rule)
     result.params["reference"] = rule.reference if isinstance(rule.reference, str) else "(inline)"
-    numeric_edges = None
-    if ref.kind == "bins":
-        numeric_edges = np.asarray(ref.bins.edges)
-    elif ref.kind == "file" and rule.bins is not None:
-        ref_data = refs.summaries(ref.file)
-        if rule.bins.edges is not None:
-            numeric_edges = np.asarray(rule.bins.edges)
-        else:
-            rng = ref_data.value_range(ref.column)
-            if rng is None:
-                raise MeasurementError(f"reference column {ref.column!r} of {ref.file} has no finite values to bin")
-            numeric_edges = equal_width_edges(rng[0], rng[1], rule.bins.count)
-
-    if numeric_edges is not None:
-        p, labels, nulls = _binned_counts(rule, data, rule.column, numeric_edges)
-        if ref.kind == "bins":
-            values = ref.bins.probabilities if ref.bins.probabilities is not None else ref.bins.counts
-            q = np.concatenate([[0.0], np.asarray(values, dtype=np.float64), [0.0]])
-            q_is_prob = ref.bins.probabilities is not None
-        else:
-            ref_data = refs.summaries(ref.file)
-            q, _, _ = _binned_counts(rule, ref_data, ref.column, numeric_edges)
-            q_is_prob = False
-        if q.size < p.size:  # the data has a null cell the reference lacks
-            q = np.append(q, 0.0)
-        elif p.size < q.size:
-            p = np.append(p, 0.0)
-            labels = labels + ["<null>"]
-        result.details["edges"] = [float(e) for e in numeric_edges]
+    ref_data = refs.summaries(ref.file) if ref.kind == "file" else None
+    edges = _kl_edges(rule, ref, ref_data)
+    if edges is not None:
+        labels, p, q, q_is_prob, nulls = _binned_cells(rule, ref, data, ref_data, edges)
+        result.details["edges"] = [float(e) for e in edges]
     else:
-        p_dict = data.category_counts(rule.column, rule.nulls)
-        nulls = data.value_counts(rule.column).nulls
-        typed = {_value_kind(data, rule.column)}
-        other = ref.other
-        if ref.kind == "file":
-            ref_data = refs.summaries(ref.file)
-            q_dict = ref_data.category_counts(ref.column, rule.nulls)
-            typed.add(_value_kind(ref_data, ref.column))
-            q_is_prob = False
-        else:
-            q_dict = dict(ref.categories if ref.kind == "categories" else ref.counts)
-            q_is_prob = ref.kind == "categories"
-        if typed & {"number", "bool"}:
-            # typed values (Parquet 1.0, JSON true) match keys that mean the same value: YAML's
-            # '1.0' and '1', 'True' and 'true'; text read as written is compared as text
-            p_dict, q_dict = _canonical_keys(p_dict, typed), _canonical_keys(q_dict, typed)
-            other = None if other is None else _canonical_key(other, typed)
-        if other is not None:
-            unseen = {k: c for k, c in p_dict.items() if k not in q_dict}
-            if unseen:
-                p_dict = {k: c for k, c in p_dict.items() if k in q_dict}
-                p_dict[other] = p_dict.get(other, 0) + sum(unseen.values())
-                top = sorted(unseen.items(), key=lambda kv: -kv[1])
-                result.details["counted_as_other"] = {str(k): int(c) for k, c in top[:20]}
-                result.details["categories_counted_as_other"] = len(unseen)
-        labels = list(q_dict) + [k for k in p_dict if k not in q_dict]
-        p = np.array([p_dict.get(k, 0) for k in labels], dtype=np.float64)
-        q = np.array([q_dict.get(k, 0.0) for k in labels], dtype=np.float64)
+        labels, p, q, q_is_prob, nulls = _category_cells(rule, ref, data, ref_data, result)
 
     n = float(p.sum())
     _nonempty(int(n), data, rule.column, nulls)
@@ -276,6 +225,70 @@ def _kl(rule: KLDivergenceRule, ruleset: RuleSet, data: FrameSummaries, refs: Re
              "contribution": float(terms[i])}
             for i in order
         ]
+
+
+def _kl_edges(rule: KLDivergenceRule, ref: Reference, ref_data: FrameSummaries | None):
+    """Frozen bin edges of a numeric divergence rule, or None for a categorical one."""
+    if ref.kind == "bins":
+        return np.asarray(ref.bins.edges)
+    if ref_data is None or rule.bins is None:
+        return None
+    if rule.bins.edges is not None:
+        return np.asarray(rule.bins.edges)
+    rng = ref_data.value_range(ref.column)  # count bins are frozen on the reference's range
+    if rng is None:
+        raise MeasurementError(f"reference column {ref.column!r} of {ref.file} has no finite values to bin")
+    return equal_width_edges(rng[0], rng[1], rule.bins.count)
+
+
+def _binned_cells(rule, ref: Reference, data: FrameSummaries, ref_data, edges):
+    """Cells (tails, bins, optional null cell) with the data's counts and the reference's mass."""
+    p, labels, nulls = _binned_counts(rule, data, rule.column, edges)
+    if ref_data is None:
+        values = ref.bins.probabilities if ref.bins.probabilities is not None else ref.bins.counts
+        q = np.concatenate([[0.0], np.asarray(values, dtype=np.float64), [0.0]])
+        q_is_prob = ref.bins.probabilities is not None
+    else:
+        q, _, _ = _binned_counts(rule, ref_data, ref.column, edges)
+        q_is_prob = False
+    if q.size < p.size:  # the data has a null cell the reference lacks
+        q = np.append(q, 0.0)
+    elif p.size < q.size:
+        p = np.append(p, 0.0)
+        labels = labels + ["<null>"]
+    return labels, p, q, q_is_prob, nulls
+
+
+def _category_cells(rule, ref: Reference, data: FrameSummaries, ref_data, result: Result):
+    """The union of data and reference categories, with the data's counts and the reference's mass."""
+    p_dict = data.category_counts(rule.column, rule.nulls)
+    nulls = data.value_counts(rule.column).nulls
+    typed = {_value_kind(data, rule.column)}
+    other = ref.other
+    if ref_data is not None:
+        q_dict = ref_data.category_counts(ref.column, rule.nulls)
+        typed.add(_value_kind(ref_data, ref.column))
+        q_is_prob = False
+    else:
+        q_dict = dict(ref.categories if ref.kind == "categories" else ref.counts)
+        q_is_prob = ref.kind == "categories"
+    if typed & {"number", "bool"}:
+        # typed values (Parquet 1.0, JSON true) match keys that mean the same value: YAML's
+        # '1.0' and '1', 'True' and 'true'; text read as written is compared as text
+        p_dict, q_dict = _canonical_keys(p_dict, typed), _canonical_keys(q_dict, typed)
+        other = None if other is None else _canonical_key(other, typed)
+    if other is not None:
+        unseen = {k: c for k, c in p_dict.items() if k not in q_dict}
+        if unseen:
+            p_dict = {k: c for k, c in p_dict.items() if k in q_dict}
+            p_dict[other] = p_dict.get(other, 0) + sum(unseen.values())
+            top = sorted(unseen.items(), key=lambda kv: -kv[1])
+            result.details["counted_as_other"] = {str(k): int(c) for k, c in top[:20]}
+            result.details["categories_counted_as_other"] = len(unseen)
+    labels = list(q_dict) + [k for k in p_dict if k not in q_dict]
+    p = np.array([p_dict.get(k, 0) for k in labels], dtype=np.float64)
+    q = np.array([q_dict.get(k, 0.0) for k in labels], dtype=np.float64)
+    return labels, p, q, q_is_prob, nulls
 
 
 def _value_kind(data: FrameSummaries, column: str) -> str:
