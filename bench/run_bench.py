@@ -425,7 +425,7 @@ def profile_validate(data: Path, rules: Path, lines: list[str]) -> None:
         "",
         f"- after `cli.run(...)` returned: {sd_v:.3f} s; after the baseline's `read_csv`: {sd_b:.3f} s "
         f"(**+{sd_v - sd_b:.3f} s** for validate: module teardown and GC over the many objects pydantic/pandera/scipy "
-        "create, and the DataFrame, which validate leaves referenced (below), is only freed there).",
+        "create, and freeing the DataFrame; the console script skips this with os._exit after flushing).",
     ]
     lk = run_child([py, "-c", LEAK_CODE.format(rules=str(rules), data=str(data))])
     m = re.search(r"LEAK (.*)", lk["stdout"])

@@ -297,3 +297,20 @@ def test_shards_typing_a_categorical_column_differently_count_the_same_categorie
     pd.DataFrame({"k": ["1", "2", "1"]}).to_parquet(tmp_path / "b.parquet")
     code, r = observed(capsys, ["--rules", str(k_rules), str(tmp_path / "a.parquet"), str(tmp_path / "b.parquet")])
     assert r["observed"] == pytest.approx(0.9182958, abs=1e-7)  # {1: 4, 2: 2}
+
+
+def test_declared_text_column_keeps_leading_zeros_whatever_rules_use_it(tmp_path):
+    data = tmp_path / "z.csv"
+    data.write_text("zip,v\n01234,1\n12345,2\n")
+    rules = load_rules({"version": 1, "columns": {"zip": {"dtype": "str"}}, "rules": [{"id": "h", "metric": "entropy", "column": "v", "min": 0}]})
+    report = validate(data, rules)
+    assert report["column:zip"].outcome == "passed"
+
+
+def test_blank_line_in_a_one_column_file_is_an_empty_field(tmp_path, capsys):
+    rules = tmp_path / "r.yaml"
+    rules.write_text("version: 1\nrules:\n  - {id: h, metric: entropy, column: c, nulls: category, min: 0}\n")
+    data = tmp_path / "d.csv"
+    data.write_text("c\na\n\nb\n")
+    code, r = observed(capsys, ["--rules", str(rules), str(data)])
+    assert r["n"] == 3 and r["observed"] == pytest.approx(np.log2(3))

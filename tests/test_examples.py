@@ -128,3 +128,20 @@ def test_file_path_without_declared_columns_does_not_load_pandera(tmp_path):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["True", "False"]
+
+
+def test_readme_example_output_is_what_validate_prints(capsys, monkeypatch):
+    import re
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```text\n\$ validate (.*?)\n(.*?)```", readme, re.S)
+    monkeypatch.chdir(ROOT)
+    run(block.group(1).split())
+    printed = capsys.readouterr().out.splitlines()
+    shown = block.group(2).splitlines()
+    assert len(printed) == len(shown)
+    for got, want in zip(printed, shown):
+        if want.endswith("..."):  # the README elides the long list of declared columns
+            assert got.startswith(want[:-3])
+        else:
+            assert got == want

@@ -44,7 +44,8 @@ class _Evaluation:
 
 
 def text_columns(ruleset: RuleSet) -> set[str]:
-    """Columns that text files should keep as written: those counted by value (categorical rules).
+    """Columns that text files should keep as written: those counted by value (categorical rules)
+    and those declared ``str`` or ``category``.
 
     Declared dtypes still hold for such columns: number text is int/float/numeric, ``True``
     text is bool, ISO dates are datetime (see ``DTYPE_KINDS``).
@@ -57,6 +58,8 @@ def text_columns(ruleset: RuleSet) -> set[str]:
             out.add(rule.column)
         elif isinstance(rule, KLDivergenceRule) and ruleset.reference_for(rule).kind != "bins" and rule.bins is None:
             out.add(rule.column)
+    # a column declared as text (zip codes, ids) is read as text whatever rules use it
+    out.update(c for c, spec in ruleset.columns.items() if spec.dtype in ("str", "category"))
     return out
 
 

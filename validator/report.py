@@ -52,6 +52,11 @@ def _bounds(r: Result) -> str:
     return " and ".join(parts)
 
 
+def _count(n: int, noun: str, plural: str | None = None) -> str:
+    """'1 row', '2 rows'."""
+    return f"{n} {noun if n == 1 else (plural or noun + 's')}"
+
+
 def _note(r: Result) -> str:
     notes = []
     d = r.details
@@ -61,11 +66,11 @@ def _note(r: Result) -> str:
         else:
             notes.append(f"sampled {d['sample_size']} of {d['rows_with_finite_features']} rows, seed {d['seed']}")
         if d.get("dropped_rows"):
-            notes.append(f"{d['dropped_rows']} rows dropped (null/NaN/inf features)")
+            notes.append(f"{_count(d['dropped_rows'], 'row')} dropped (null/NaN/inf features)")
     if r.metric == "kl_divergence" and d.get("smoothing") and d["smoothing"] != "none":
         notes.append(f"smoothed: {d['smoothing']}")
     if d.get("categories_counted_as_other"):
-        notes.append(f"{d['categories_counted_as_other']} categories counted as other")
+        notes.append(f"{_count(d['categories_counted_as_other'], 'category', 'categories')} counted as other")
     if r.reason and not (r.outcome == "failed" and r.reason.startswith("observed ")):
         notes.append(r.reason)  # a plain bound failure is already told by the observed/expected columns
     return "; ".join(notes)
@@ -79,7 +84,7 @@ def render_text(report: Report) -> str:
     ok_columns = [r for r in columns if r.outcome == "passed"]
     if ok_columns:
         names = ", ".join(r.rule_id.removeprefix("column:") for r in ok_columns)
-        rows.append(("PASS", "columns", "column", "", "", "", f"{len(ok_columns)} declared columns as declared: {names}"))
+        rows.append(("PASS", "columns", "column", "", "", "", f"{_count(len(ok_columns), 'declared column')} as declared: {names}"))
     for r in report.results:
         if r.metric == "column" and r.outcome == "passed":
             continue
@@ -96,14 +101,14 @@ def render_text(report: Report) -> str:
     warned = sum(1 for r in rules if r.severity == "warning" and r.outcome != "passed")
     verdict = "PASSED" if report.passed else "FAILED"
     summary = (
-        f"{verdict}: {len(rules)} rule{'s' if len(rules) != 1 else ''}: {counts['passed']} passed, "
+        f"{verdict}: {_count(len(rules), 'rule')}: {counts['passed']} passed, "
         f"{counts['failed']} failed, {counts['error']} could not be measured"
     )
     if warned:
-        summary += f" ({warned} not passed {'is a warning' if warned == 1 else 'are warnings'}, which do not fail the run)"
+        summary += f" ({_count(warned, 'warning')} among them, which never fail a run)"
     if columns:
         bad = len(columns) - len(ok_columns)
-        summary += f"; declared columns: {len(ok_columns)} as declared" + (f", {bad} not" if bad else "")
+        summary += f"; {_count(len(columns), 'declared column')}: {len(ok_columns)} as declared, {bad} failed"
     lines.append(summary)
     return "\n".join(lines) + "\n"
 

@@ -111,8 +111,10 @@ def read_table(path, text_columns=()) -> pd.DataFrame:
         raise DataReadError(p, "the file is empty (0 bytes): expected a header row at least")
     try:
         if ext in TEXT_FORMATS:
-            _check_header(p, TEXT_FORMATS[ext])
+            names = _check_header(p, TEXT_FORMATS[ext])
             options = dict(sep=TEXT_FORMATS[ext], keep_default_na=False, na_values=[""], encoding="utf-8", encoding_errors="strict")
+            if len(names) == 1:
+                options["skip_blank_lines"] = False  # in a one-column file a blank line is an empty field
             df = pd.read_csv(p, **options)
             # Categorical columns count values as written. Passing dtype=str up front made the whole
             # read ~1.6x slower (bench/), so only columns the parser turned into numbers or booleans
@@ -154,8 +156,9 @@ def _open_text(p: Path):
     return gzip.open(p, "rb") if p.suffix.lower() == ".gz" else open(p, "rb")
 
 
-def _check_header(p: Path, sep: str) -> None:
-    """Refuse a header that names a column twice (pandas would rename it ``x.1`` silently)."""
+def _check_header(p: Path, sep: str) -> list[str]:
+    """The header's column names; refuses one that names a column twice (pandas would rename
+    it ``x.1`` silently)."""
     import csv
     import io
 
@@ -164,7 +167,7 @@ def _check_header(p: Path, sep: str) -> None:
     try:
         line = first.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return  # reported by the full read, with the position
+        return []  # reported by the full read, with the position
     names = next(csv.reader(io.StringIO(line), delimiter=sep), [])
     seen, repeated = set(), []
     for n in names:
@@ -173,6 +176,7 @@ def _check_header(p: Path, sep: str) -> None:
         seen.add(n)
     if repeated:
         raise DataReadError(p, f"the header names a column more than once: {', '.join(map(repr, repeated))}")
+    return names
 
 
 def _first_bad_utf8(p: Path) -> str:
