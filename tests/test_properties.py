@@ -1,0 +1,85 @@
+"""Property tests over the whole metric registry (hypothesis, deterministic profile).
+
+Every metric the rule model knows is registered in ``validator.metrics.REGISTRY``; the
+properties below run for each by the kind of summary it reads: permutation invariance for all,
+0 <= H <= log K for counts, D >= 0 and D(p || p) = 0 for divergences, translation invariance
+and linear scaling for distances.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from validator.metrics import REGISTRY, STATISTICS
+from validator.rules.model import RULE_TYPES
+
+PROFILE = settings(derandomize=True, max_examples=60, deadline=None, database=None)
+
+counts = st.lists(st.integers(0, 10_000), min_size=1, max_size=15).filter(lambda c: sum(c) > 0)
+paired = st.lists(st.tuples(st.integers(0, 1000), st.integers(1, 1000)), min_size=1, max_size=12)
+points = st.integers(2, 12).flatmap(
+    lambda n: st.lists(st.lists(st.integers(-50, 50), min_size=3, max_size=3), min_size=n, max_size=n)
+)
+
+
+def by_kind(kind):
+    return [name for name, metric in REGISTRY.items() if metric.reads == kind]
+
+
+def test_every_rule_metric_is_registered():
+    assert set(REGISTRY) == set(RULE_TYPES)
+
+
+@pytest.mark.parametrize("name", by_kind("counts"))
+@PROFILE
+@given(c=counts, rnd=st.randoms(use_true_random=False))
+def test_count_metrics(name, c, rnd):
+    kernel = REGISTRY[name].kernel
+    h = kernel(c)
+    shuffled = list(c)
+    rnd.shuffle(shuffled)
+    assert kernel(shuffled) == pytest.approx(h, abs=1e-12)
+    k = sum(1 for x in c if x > 0)
+    assert 0.0 <= h <= math.log2(k) + 1e-12  # 0 <= H <= log K (bits)
+
+
+@pytest.mark.parametrize("name", by_kind("counts_and_reference"))
+@PROFILE
+@given(pairs=paired, rnd=st.randoms(use_true_random=False))
+def test_divergence_metrics(name, pairs, rnd):
+    kernel = REGISTRY[name].kernel
+    p = np.array([a for a, _ in pairs], dtype=float)
+    q = np.array([b for _, b in pairs], dtype=float)
+    q /= q.sum()
+    assert kernel(q * 123, q) == pytest.approx(0.0, abs=1e-12)  # D(p || p) = 0
+    if p.sum() == 0:
+        return
+    d = kernel(p, q)
+    assert d >= 0.0 and not math.isnan(d)
+    perm = list(range(len(p)))
+    rnd.shuffle(perm)
+    assert kernel(p[perm], q[perm]) == pytest.approx(d, rel=1e-9, abs=1e-12)
+
+
+@pytest.mark.parametrize("statistic", STATISTICS)
+@pytest.mark.parametrize("name", by_kind("points"))
+@PROFILE
+@given(rows=points, shift=st.integers(-1000, 1000), scale=st.sampled_from([0.5, 2.0, 3.0]), rnd=st.randoms(use_true_random=False))
+def test_point_metrics(name, statistic, rows, shift, scale, rnd):
+    kernel = REGISTRY[name].kernel
+    X = np.array(rows, dtype=float)
+    kw = {"q": 0.3} if statistic in ("quantile", "quantile_nn") else {}
+    value = kernel(X, statistic, **kw)
+    order = list(range(len(X)))
+    rnd.shuffle(order)
+    assert kernel(X[order], statistic, **kw) == pytest.approx(value, rel=1e-9, abs=1e-12)
+    assert kernel(X + shift, statistic, **kw) == pytest.approx(value, rel=1e-9, abs=1e-9)
+    if statistic == "duplicate_fraction":  # a fraction: scaling the points changes nothing at epsilon 0
+        assert kernel(X * scale, statistic) == value
+    else:
+        assert kernel(X * scale, statistic, **kw) == pytest.approx(scale * value, rel=1e-9, abs=1e-9)
