@@ -15,11 +15,23 @@ import pandas as pd
 
 from .metrics._log import unit
 from .metrics.distance import distance_statistic, standardize
-from .metrics.divergence import epsilon_smooth, kl_contributions, kl_divergence, laplace_smooth, shares
+from .metrics.divergence import (
+    epsilon_smooth,
+    hellinger_distance,
+    js_distance,
+    js_divergence,
+    kl_contributions,
+    kl_divergence,
+    laplace_smooth,
+    linf_distance,
+    population_stability_index,
+    shares,
+    total_variation,
+)
 from .metrics.entropy import shannon_entropy
 from .result import Result
 from .rules.loader import RuleSet
-from .rules.model import NULL_CATEGORY, DistanceSpreadRule, EntropyRule, KLDivergenceRule, Reference
+from .rules.model import NULL_CATEGORY, DistanceSpreadRule, EntropyRule, KLDivergenceRule, Reference, ReferenceRule
 from .summaries.frame import BOOL_TEXT, FrameSummaries, MeasurementError, category_key
 from .summaries.histogram import cell_labels, equal_width_edges
 from .summaries.io import DataReadError, read_table
@@ -38,7 +50,7 @@ class ReferenceStore:
         """Every reference file the rule set names (resolved), for reading up front."""
         out = []
         for rule in self.ruleset.rules:
-            if isinstance(rule, KLDivergenceRule):
+            if isinstance(rule, ReferenceRule):
                 ref = self.ruleset.reference_for(rule)
                 if ref.file is not None:
                     out.append(self.ruleset.resolve(ref.file))
@@ -48,7 +60,7 @@ class ReferenceStore:
         """Reference columns compared by category: kept as written, like the data's."""
         out = set()
         for rule in self.ruleset.rules:
-            if isinstance(rule, KLDivergenceRule) and rule.bins is None:
+            if isinstance(rule, ReferenceRule) and rule.bins is None:
                 ref = self.ruleset.reference_for(rule)
                 if ref.file is not None and self.ruleset.resolve(ref.file) == path:
                     out.add(ref.column)
@@ -88,8 +100,8 @@ def evaluate(rule, ruleset: RuleSet, data: FrameSummaries, refs: ReferenceStore)
     try:
         if isinstance(rule, EntropyRule):
             _entropy(rule, data, result)
-        elif isinstance(rule, KLDivergenceRule):
-            _kl(rule, ruleset, data, refs, result)
+        elif isinstance(rule, ReferenceRule):
+            _divergence(rule, ruleset, data, refs, result)
         elif isinstance(rule, DistanceSpreadRule):
             _distance(rule, data, result)
         else:  # pragma: no cover - the model's union is closed
@@ -111,7 +123,7 @@ def _apply_bounds(result: Result) -> None:
     v = result.observed
     low_ok = result.min is None or v >= result.min
     high_ok = result.max is None or v <= result.max
-    if math.isinf(v) and result.metric == "kl_divergence":
+    if math.isinf(v) and result.metric in DIVERGENCES:
         result.outcome = "failed"  # an infinite divergence fails by default (docs/DESIGN.md)
         return
     result.outcome = "passed" if (low_ok and high_ok) else "failed"
@@ -172,7 +184,7 @@ def _entropy(rule: EntropyRule, data: FrameSummaries, result: Result) -> None:
 # -- KL divergence -----------------------------------------------------------------------------
 
 
-def _kl(rule: KLDivergenceRule, ruleset: RuleSet, data: FrameSummaries, refs: ReferenceStore, result: Result) -> None:
+def _divergence(rule: ReferenceRule, ruleset: RuleSet, data: FrameSummaries, refs: ReferenceStore, result: Result) -> None:
     ref = ruleset.reference_for(rule)
     result.params["reference"] = rule.reference if isinstance(rule.reference, str) else "(inline)"
     ref_data = refs.summaries(ref.file) if ref.kind == "file" else None
@@ -201,33 +213,74 @@ def _kl(rule: KLDivergenceRule, ruleset: RuleSet, data: FrameSummaries, refs: Re
         if rule.smoothing is not None and rule.smoothing.epsilon is not None:
             q_use = epsilon_smooth(q_use, rule.smoothing.epsilon)
             smoothing = f"epsilon {rule.smoothing.epsilon:g} uniform mixing over {p.size} cells of the union"
-    value = kl_divergence(p_use, q_use, base=rule.base)
+    value = _measure_divergence(rule, p_use, q_use)
     result.observed = value
-    result.units = unit(rule.base)
+    result.units = unit(rule.base) if hasattr(rule, "base") else "unitless, 0 to 1"
     result.n = int(round(n)) if float(n).is_integer() else n
     result.details["smoothing"] = smoothing
     result.details["cells"] = len(labels)
     shares_p = shares(p_use)
     if math.isinf(value):
-        missing = [labels[i] for i in np.flatnonzero((shares_p > 0) & (q_use == 0))]
-        result.details["missing_in_reference"] = [str(m) for m in missing]
-        shown = ", ".join(repr(str(m)) for m in missing[:TOP]) + (" ..." if len(missing) > TOP else "")
+        only_data = (shares_p > 0) & (q_use == 0)
+        only_reference = (q_use > 0) & (shares_p == 0)
+        if getattr(rule, "direction", "") == "reference_to_data":
+            only_data[:] = False
+        elif rule.metric == "kl_divergence":
+            only_reference[:] = False
+        missing = [labels[i] for i in np.flatnonzero(only_data)]
+        absent = [labels[i] for i in np.flatnonzero(only_reference)]
+        reasons = []
+        if missing:
+            result.details["missing_in_reference"] = [str(m) for m in missing]
+            reasons.append(f"the data has {_few(missing)} the reference gives probability 0")
+        if absent:
+            result.details["missing_in_data"] = [str(m) for m in absent]
+            reasons.append(f"the reference has {_few(absent)} the data lacks")
         result.reason = (
-            f"infinite divergence: the data has {len(missing)} categor{'y' if len(missing) == 1 else 'ies'} "
-            f"the reference gives probability 0: {shown}; add them to the reference, name a catch-all "
+            "infinite divergence: " + "; ".join(reasons) + "; add them to the reference, name a catch-all "
             "'other' category, or smooth explicitly"
         )
     else:
-        terms = kl_contributions(p_use, q_use, base=rule.base)
-        order = np.argsort(-np.abs(terms), kind="stable")[:TOP]
-        result.details["top_contributions"] = [
-            {"category": str(labels[i]), "data_share": float(shares_p[i]), "reference_share": float(q_use[i]),
-             "contribution": float(terms[i])}
+        diff = shares_p - q_use
+        order = np.argsort(-np.abs(diff), kind="stable")[:TOP]
+        top = [
+            {"category": str(labels[i]), "data_share": float(shares_p[i]), "reference_share": float(q_use[i])}
             for i in order
         ]
+        if rule.metric == "kl_divergence" and rule.direction == "data_to_reference":
+            terms = kl_contributions(p_use, q_use, base=rule.base)
+            for cell, i in zip(top, order):
+                cell["contribution"] = float(terms[i])
+        result.details["largest_differences"] = top
 
 
-def _kl_edges(rule: KLDivergenceRule, ref: Reference, ref_data: FrameSummaries | None):
+def _few(labels: list) -> str:
+    shown = ", ".join(repr(str(m)) for m in labels[:TOP]) + (" ..." if len(labels) > TOP else "")
+    return f"{len(labels)} categor{'y' if len(labels) == 1 else 'ies'} ({shown})"
+
+
+#: divergence metric name -> kernel(p_counts, q_probabilities[, base]); see validator.metrics.
+DIVERGENCES = {
+    "kl_divergence": kl_divergence,
+    "js_divergence": js_divergence,
+    "js_distance": js_distance,
+    "population_stability_index": population_stability_index,
+    "total_variation": total_variation,
+    "hellinger_distance": hellinger_distance,
+    "linf_distance": linf_distance,
+}
+
+
+def _measure_divergence(rule: ReferenceRule, p: np.ndarray, q: np.ndarray) -> float:
+    kernel = DIVERGENCES[rule.metric]
+    if rule.metric == "kl_divergence" and rule.direction == "reference_to_data":
+        return kl_divergence(q, shares(p), base=rule.base)  # D(Q || P)
+    if hasattr(rule, "base"):
+        return kernel(p, q, base=rule.base)
+    return kernel(p, q)
+
+
+def _kl_edges(rule: ReferenceRule, ref: Reference, ref_data: FrameSummaries | None):
     """Frozen bin edges of a numeric divergence rule, or None for a categorical one."""
     if ref.kind == "bins":
         return np.asarray(ref.bins.edges)

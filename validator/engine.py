@@ -50,13 +50,13 @@ def text_columns(ruleset: RuleSet) -> set[str]:
     Declared dtypes still hold for such columns: number text is int/float/numeric, ``True``
     text is bool, ISO dates are datetime (see ``DTYPE_KINDS``).
     """
-    from .rules.model import EntropyRule, KLDivergenceRule
+    from .rules.model import EntropyRule, ReferenceRule
 
     out = set()
     for rule in ruleset.rules:
         if isinstance(rule, EntropyRule) and rule.bins is None:
             out.add(rule.column)
-        elif isinstance(rule, KLDivergenceRule) and ruleset.reference_for(rule).kind != "bins" and rule.bins is None:
+        elif isinstance(rule, ReferenceRule) and ruleset.reference_for(rule).kind != "bins" and rule.bins is None:
             out.add(rule.column)
     # a column declared as text (zip codes, ids) is read as text whatever rules use it
     out.update(c for c, spec in ruleset.columns.items() if spec.dtype in ("str", "category"))

@@ -8,6 +8,7 @@ so that an error stays on the rule type the user meant. No pandas here.
 from __future__ import annotations
 
 import math
+import typing
 from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -251,25 +252,86 @@ class DistanceSpreadRule(_RuleBase):
         return self
 
 
-class KLDivergenceRule(_RuleBase):
-    """KL divergence D(P || Q) of the column's distribution P from a reference Q."""
+class ReferenceRule(_RuleBase):
+    """Base of the rules that compare a column's distribution P with a reference Q.
 
-    metric: Literal["kl_divergence"]
+    P and Q are taken over the union of categories (or bins) of both; see ``Reference``.
+    """
+
     column: ColumnName = Field(..., description="Column measured against the reference.")
     reference: str | Reference = Field(..., description="Name of a reference in 'references', or one inline.")
     bins: BinsSpec | None = Field(None, description="Binning of a numeric column (with a 'file' reference).")
     smoothing: Smoothing | None = Field(None, description="Explicit smoothing; none by default.")
-    base: Base = Field(2, description="Logarithm base: 2 (bits), 'e' (nats), 10 (hartleys).")
     nulls: Nulls = Field("drop", description=f"Drop nulls, or count them as category '{NULL_CATEGORY}'.")
 
 
-Rule = Annotated[Union[EntropyRule, DistanceSpreadRule, KLDivergenceRule], Field(discriminator="metric")]
+class KLDivergenceRule(ReferenceRule):
+    """KL divergence D(P || Q) of the column's distribution P from a reference Q (or D(Q || P))."""
+
+    metric: Literal["kl_divergence"]
+    base: Base = Field(2, description="Logarithm base: 2 (bits), 'e' (nats), 10 (hartleys).")
+    direction: Literal["data_to_reference", "reference_to_data"] = Field(
+        "data_to_reference", description="D(data || reference) (default) or D(reference || data)."
+    )
+
+
+class JSDivergenceRule(ReferenceRule):
+    """Jensen-Shannon divergence JS(P, Q) = 1/2 D(P || M) + 1/2 D(Q || M), M = (P + Q) / 2."""
+
+    metric: Literal["js_divergence"]
+    base: Base = Field(2, description="Logarithm base: 2 gives bits, in [0, 1].")
+
+
+class JSDistanceRule(ReferenceRule):
+    """Jensen-Shannon distance sqrt(JS(P, Q)), a metric; in [0, 1] with base 2."""
+
+    metric: Literal["js_distance"]
+    base: Base = Field(2, description="Logarithm base of the divergence under the square root.")
+
+
+class PSIRule(ReferenceRule):
+    """Population stability index PSI = sum (p_i - q_i) log(p_i / q_i) (symmetric KL)."""
+
+    metric: Literal["population_stability_index"]
+    base: Base = Field(2, description="Logarithm base; the customary 0.1 / 0.25 thresholds are in nats: base e.")
+
+
+class TotalVariationRule(ReferenceRule):
+    """Total variation distance 1/2 sum |p_i - q_i|, in [0, 1]."""
+
+    metric: Literal["total_variation"]
+
+
+class HellingerRule(ReferenceRule):
+    """Hellinger distance sqrt(1 - sum sqrt(p_i q_i)), in [0, 1]."""
+
+    metric: Literal["hellinger_distance"]
+
+
+class LInfinityRule(ReferenceRule):
+    """L-infinity distance max |p_i - q_i|: the largest difference of one share, in [0, 1]."""
+
+    metric: Literal["linf_distance"]
+
+
+Rule = Annotated[
+    Union[
+        EntropyRule,
+        DistanceSpreadRule,
+        KLDivergenceRule,
+        JSDivergenceRule,
+        JSDistanceRule,
+        PSIRule,
+        TotalVariationRule,
+        HellingerRule,
+        LInfinityRule,
+    ],
+    Field(discriminator="metric"),
+]
 
 #: metric name -> rule class; the registry the loader, docs and tests read.
 RULE_TYPES: dict[str, type[_RuleBase]] = {
-    "entropy": EntropyRule,
-    "distance_spread": DistanceSpreadRule,
-    "kl_divergence": KLDivergenceRule,
+    cls.model_fields["metric"].annotation.__args__[0]: cls for cls in typing.get_args(typing.get_args(Rule)[0])
 }
 
 
