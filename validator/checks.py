@@ -28,10 +28,11 @@ from .metrics.divergence import (
     shares,
     total_variation,
 )
+from .metrics.diversity import coverage, distinct_count, distinct_ratio, dominance, gini_simpson, hill_number, imbalance_ratio
 from .metrics.entropy import shannon_entropy
 from .result import Result
 from .rules.loader import RuleSet
-from .rules.model import NULL_CATEGORY, DistanceSpreadRule, EntropyRule, KLDivergenceRule, Reference, ReferenceRule
+from .rules.model import NULL_CATEGORY, CountRule, DistanceSpreadRule, Reference, ReferenceRule
 from .summaries.frame import BOOL_TEXT, FrameSummaries, MeasurementError, category_key
 from .summaries.histogram import cell_labels, equal_width_edges
 from .summaries.io import DataReadError, read_table
@@ -98,8 +99,8 @@ def evaluate(rule, ruleset: RuleSet, data: FrameSummaries, refs: ReferenceStore)
         description=rule.description,
     )
     try:
-        if isinstance(rule, EntropyRule):
-            _entropy(rule, data, result)
+        if isinstance(rule, CountRule):
+            _count_metric(rule, data, result)
         elif isinstance(rule, ReferenceRule):
             _divergence(rule, ruleset, data, refs, result)
         elif isinstance(rule, DistanceSpreadRule):
@@ -152,7 +153,22 @@ def _binned_counts(rule, data: FrameSummaries, column: str, edges) -> tuple[np.n
     return counts, labels, nulls
 
 
-def _entropy(rule: EntropyRule, data: FrameSummaries, result: Result) -> None:
+#: count-based metric name -> (kernel(counts, rule), units(rule)); see validator.metrics.
+COUNT_METRICS = {
+    "entropy": (
+        lambda c, r: shannon_entropy(c, base=r.base, estimator=r.estimator, normalize=r.normalize),
+        lambda r: "normalized (H / log K)" if r.normalize else unit(r.base),
+    ),
+    "hill_number": (lambda c, r: hill_number(c, order=r.order), lambda r: "effective categories"),
+    "gini_simpson": (lambda c, r: gini_simpson(c), lambda r: "probability"),
+    "distinct_count": (lambda c, r: distinct_count(c), lambda r: "categories"),
+    "distinct_ratio": (lambda c, r: distinct_ratio(c), lambda r: "categories per row"),
+    "dominance": (lambda c, r: dominance(c), lambda r: "share of rows"),
+    "imbalance_ratio": (lambda c, r: imbalance_ratio(c), lambda r: "ratio"),
+}
+
+
+def _count_metric(rule: CountRule, data: FrameSummaries, result: Result) -> None:
     if rule.bins is not None:
         if rule.bins.edges is not None:
             edges = np.asarray(rule.bins.edges)
@@ -172,8 +188,9 @@ def _entropy(rule: EntropyRule, data: FrameSummaries, result: Result) -> None:
         labels = keys
     n = int(counts.sum())
     _nonempty(n, data, rule.column, nulls)
-    result.observed = shannon_entropy(counts, base=rule.base, estimator=rule.estimator, normalize=rule.normalize)
-    result.units = "normalized (H / log K)" if rule.normalize else unit(rule.base)
+    kernel, units = COUNT_METRICS[rule.metric]
+    result.observed = kernel(counts, rule)
+    result.units = units(rule)
     result.n = n
     nz = counts > 0
     result.details.update(categories=int(nz.sum()), nulls=int(nulls), null_policy=rule.nulls)
@@ -215,7 +232,10 @@ def _divergence(rule: ReferenceRule, ruleset: RuleSet, data: FrameSummaries, ref
             smoothing = f"epsilon {rule.smoothing.epsilon:g} uniform mixing over {p.size} cells of the union"
     value = _measure_divergence(rule, p_use, q_use)
     result.observed = value
-    result.units = unit(rule.base) if hasattr(rule, "base") else "unitless, 0 to 1"
+    if rule.metric == "coverage":
+        result.units = f"share of reference {rule.of}"
+    else:
+        result.units = unit(rule.base) if hasattr(rule, "base") else "unitless, 0 to 1"
     result.n = int(round(n)) if float(n).is_integer() else n
     result.details["smoothing"] = smoothing
     result.details["cells"] = len(labels)
@@ -272,6 +292,8 @@ DIVERGENCES = {
 
 
 def _measure_divergence(rule: ReferenceRule, p: np.ndarray, q: np.ndarray) -> float:
+    if rule.metric == "coverage":
+        return coverage(p, q, of=rule.of)
     kernel = DIVERGENCES[rule.metric]
     if rule.metric == "kl_divergence" and rule.direction == "reference_to_data":
         return kl_divergence(q, shares(p), base=rule.base)  # D(Q || P)

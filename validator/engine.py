@@ -50,11 +50,11 @@ def text_columns(ruleset: RuleSet) -> set[str]:
     Declared dtypes still hold for such columns: number text is int/float/numeric, ``True``
     text is bool, ISO dates are datetime (see ``DTYPE_KINDS``).
     """
-    from .rules.model import EntropyRule, ReferenceRule
+    from .rules.model import CountRule, ReferenceRule
 
     out = set()
     for rule in ruleset.rules:
-        if isinstance(rule, EntropyRule) and rule.bins is None:
+        if isinstance(rule, CountRule) and rule.bins is None:
             out.add(rule.column)
         elif isinstance(rule, ReferenceRule) and ruleset.reference_for(rule).kind != "bins" and rule.bins is None:
             out.add(rule.column)

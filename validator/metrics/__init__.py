@@ -7,8 +7,11 @@ metric, and a metric added to the rule model without a kernel here fails a test.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Callable, Literal
+
+import numpy as np
 
 from .distance import STATISTICS, distance_statistic
 from .divergence import (
@@ -20,7 +23,16 @@ from .divergence import (
     population_stability_index,
     total_variation,
 )
+from .diversity import coverage, distinct_count, distinct_ratio, dominance, gini_simpson, hill_number, imbalance_ratio
 from .entropy import shannon_entropy
+
+
+def _k(c) -> int:
+    return int(np.count_nonzero(np.asarray(c) > 0))
+
+
+def _n(c) -> float:
+    return float(np.sum(c))
 
 
 @dataclass(frozen=True)
@@ -36,23 +48,41 @@ class Metric:
         reference probabilities on the same K cells; ``points``: a matrix, shape (n, d).
     units : str
         What the value is measured in.
+    bounds : callable, optional
+        For ``counts`` metrics: counts -> (lowest, highest) value possible for them.
+    identity : float, optional
+        For ``counts_and_reference`` metrics: the value when the data follows the reference.
     """
 
     kernel: Callable[..., float]
     reads: Literal["counts", "counts_and_reference", "points"]
     units: str
+    bounds: Callable[[np.ndarray], tuple[float, float]] | None = None
+    identity: float | None = None
 
+
+_LOG = "bits (base 2), nats (e) or hartleys (10)"
 
 REGISTRY: dict[str, Metric] = {
-    "entropy": Metric(shannon_entropy, "counts", "bits (base 2), nats (e) or hartleys (10)"),
-    "kl_divergence": Metric(kl_divergence, "counts_and_reference", "bits (base 2), nats (e) or hartleys (10)"),
+    # one column's value counts
+    "entropy": Metric(shannon_entropy, "counts", _LOG, bounds=lambda c: (0.0, math.log2(_k(c)))),
+    "hill_number": Metric(hill_number, "counts", "effective categories", bounds=lambda c: (1.0, _k(c))),
+    "gini_simpson": Metric(gini_simpson, "counts", "probability", bounds=lambda c: (0.0, 1.0 - 1.0 / _k(c))),
+    "distinct_count": Metric(distinct_count, "counts", "categories", bounds=lambda c: (_k(c), _k(c))),
+    "distinct_ratio": Metric(distinct_ratio, "counts", "categories per row", bounds=lambda c: (_k(c) / _n(c), _k(c) / _n(c))),
+    "dominance": Metric(dominance, "counts", "share of rows", bounds=lambda c: (1.0 / _k(c), 1.0)),
+    "imbalance_ratio": Metric(imbalance_ratio, "counts", "ratio", bounds=lambda c: (1.0, _n(c))),
+    # rows' feature vectors
     "distance_spread": Metric(distance_statistic, "points", "the distance's units; a fraction for duplicate_fraction"),
-    "js_divergence": Metric(js_divergence, "counts_and_reference", "bits (base 2, in [0, 1]), nats or hartleys"),
-    "js_distance": Metric(js_distance, "counts_and_reference", "sqrt of the divergence in bits: [0, 1] with base 2"),
-    "population_stability_index": Metric(population_stability_index, "counts_and_reference", "bits, nats (customary) or hartleys"),
-    "total_variation": Metric(total_variation, "counts_and_reference", "unitless, [0, 1]"),
-    "hellinger_distance": Metric(hellinger_distance, "counts_and_reference", "unitless, [0, 1]"),
-    "linf_distance": Metric(linf_distance, "counts_and_reference", "unitless, [0, 1]"),
+    # a column against a reference
+    "kl_divergence": Metric(kl_divergence, "counts_and_reference", _LOG, identity=0.0),
+    "js_divergence": Metric(js_divergence, "counts_and_reference", "bits (base 2, in [0, 1]), nats or hartleys", identity=0.0),
+    "js_distance": Metric(js_distance, "counts_and_reference", "sqrt of the divergence: [0, 1] with base 2", identity=0.0),
+    "population_stability_index": Metric(population_stability_index, "counts_and_reference", _LOG, identity=0.0),
+    "total_variation": Metric(total_variation, "counts_and_reference", "unitless, [0, 1]", identity=0.0),
+    "hellinger_distance": Metric(hellinger_distance, "counts_and_reference", "unitless, [0, 1]", identity=0.0),
+    "linf_distance": Metric(linf_distance, "counts_and_reference", "unitless, [0, 1]", identity=0.0),
+    "coverage": Metric(coverage, "counts_and_reference", "share of reference categories (or mass)", identity=1.0),
 }
 
 __all__ = ["REGISTRY", "STATISTICS", "Metric"]

@@ -200,22 +200,66 @@ Base = Literal[2, 10, "e"]
 Nulls = Literal["drop", "category"]
 
 
-class EntropyRule(_RuleBase):
+class CountRule(_RuleBase):
+    """Base of the rules measured on one column's value counts (or its histogram)."""
+
+    column: ColumnName = Field(..., description="Column whose value counts (or histogram) are measured.")
+    nulls: Nulls = Field("drop", description="Drop nulls, or count them as one category.")
+    bins: BinsSpec | None = Field(None, description="Histogram a numeric column instead of counting values.")
+
+
+class EntropyRule(CountRule):
     """Shannon entropy H(X) = -sum p_i log p_i of a column's empirical distribution."""
 
     metric: Literal["entropy"]
-    column: ColumnName = Field(..., description="Column whose value counts (or histogram) are measured.")
     base: Base = Field(2, description="Logarithm base: 2 (bits), 'e' (nats), 10 (hartleys).")
     normalize: bool = Field(False, description="Report H / log K (K observed categories; 0 when K = 1).")
     estimator: Literal["plugin", "miller_madow"] = Field("plugin", description="Plug-in or Miller-Madow bias-corrected.")
-    nulls: Nulls = Field("drop", description="Drop nulls, or count them as one category.")
-    bins: BinsSpec | None = Field(None, description="Histogram a numeric column instead of counting values.")
 
     @model_validator(mode="after")
     def _normalized_bound(self):
         if self.normalize and self.min is not None and self.min > 1:
             raise ValueError(f"'min' is {self.min:g}, but normalised entropy is at most 1")
         return self
+
+
+class HillNumberRule(CountRule):
+    """Hill number of order q: the effective number of categories (q = 1: exp of H in nats)."""
+
+    metric: Literal["hill_number"]
+    order: Annotated[float, Field(ge=0)] = Field(
+        1.0, description="Order q >= 0 (0: categories, 1: exp(Shannon), 2: inverse Simpson, .inf: 1 / largest share)."
+    )
+
+
+class GiniSimpsonRule(CountRule):
+    """Gini-Simpson index 1 - sum p_i^2: the chance that two rows differ."""
+
+    metric: Literal["gini_simpson"]
+
+
+class DistinctCountRule(CountRule):
+    """Number of distinct values (categories observed)."""
+
+    metric: Literal["distinct_count"]
+
+
+class DistinctRatioRule(CountRule):
+    """Distinct values per row, K / N."""
+
+    metric: Literal["distinct_ratio"]
+
+
+class DominanceRule(CountRule):
+    """Share of the most common value (Berger-Parker index)."""
+
+    metric: Literal["dominance"]
+
+
+class ImbalanceRatioRule(CountRule):
+    """Count of the most common over the least common observed value (>= 1)."""
+
+    metric: Literal["imbalance_ratio"]
 
 
 class DistanceSpreadRule(_RuleBase):
@@ -314,9 +358,30 @@ class LInfinityRule(ReferenceRule):
     metric: Literal["linf_distance"]
 
 
+class CoverageRule(ReferenceRule):
+    """How much of the reference the data covers: its categories, or its probability mass."""
+
+    metric: Literal["coverage"]
+    of: Literal["categories", "mass"] = Field(
+        "categories", description="Share of reference categories present in the data, or the reference mass they hold."
+    )
+
+    @model_validator(mode="after")
+    def _no_smoothing(self):
+        if self.smoothing is not None:
+            raise ValueError("'smoothing' does not apply to coverage (smoothing would make every category present)")
+        return self
+
+
 Rule = Annotated[
     Union[
         EntropyRule,
+        HillNumberRule,
+        GiniSimpsonRule,
+        DistinctCountRule,
+        DistinctRatioRule,
+        DominanceRule,
+        ImbalanceRatioRule,
         DistanceSpreadRule,
         KLDivergenceRule,
         JSDivergenceRule,
@@ -325,6 +390,7 @@ Rule = Annotated[
         TotalVariationRule,
         HellingerRule,
         LInfinityRule,
+        CoverageRule,
     ],
     Field(discriminator="metric"),
 ]
