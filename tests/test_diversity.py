@@ -98,3 +98,38 @@ def test_bad_diversity_rules():
     with pytest.raises(RuleFileError, match="'smoothing' does not apply to coverage"):
         load_rules({"version": 1, "rules": [{"id": "c", "metric": "coverage", "column": "x", "reference": {"categories": {"a": 1.0}},
                                              "smoothing": {"epsilon": 0.1}, "min": 0}]})
+
+
+# -- H14, min_rows ---------------------------------------------------------------------------------
+def test_H14_whitespace_and_unicode_variants():
+    cafe_nfc, cafe_nfd = "Caf\u00e9", "Cafe\u0301"
+    for column in (["South Sudan", "South Sudan ", "Kenya", "Kenya"], [cafe_nfc, cafe_nfd, "Tea", "Tea"]):
+        df = pd.DataFrame({"x": column})
+        assert validate(df, rule("entropy"))["m"].observed == pytest.approx(1.5)  # raw: three categories
+        normalised = validate(df, rule("entropy", normalize_values={}))["m"]  # strip, collapse, NFC
+        assert normalised.observed == pytest.approx(1.0)
+
+
+def test_H14_normalisation_applies_to_reference_keys_too():
+    df = pd.DataFrame({"x": ["south  sudan", "Kenya "]})
+    ref = {"categories": {"South Sudan": 0.5, "kenya": 0.5}}
+    base = {"id": "k", "metric": "kl_divergence", "column": "x", "reference": ref, "max": 0.01}
+    assert validate(df, load_rules({"version": 1, "rules": [base]}))["k"].observed == math.inf
+    casefolded = dict(base, normalize_values={"casefold": True})
+    assert validate(df, load_rules({"version": 1, "rules": [casefolded]}))["k"].observed == 0.0
+
+
+def test_min_rows_gives_an_error_never_a_verdict():
+    df = pd.DataFrame({"x": ["a", "b", "c", None]})
+    r = validate(df, rule("entropy", min_rows=4))["m"]
+    assert r.outcome == "error" and r.reason == "insufficient data: 3 rows, need 4"
+    assert validate(df, rule("entropy", min_rows=3))["m"].outcome == "passed"
+    doc = {"version": 1, "defaults": {"min_rows": 10}, "rules": [
+        {"id": "a", "metric": "entropy", "column": "x", "min": 0},
+        {"id": "b", "metric": "entropy", "column": "x", "min": 0, "min_rows": 2},
+        {"id": "d", "metric": "distance_spread", "columns": ["y"], "min": 0},
+    ]}
+    report = validate(df.assign(y=[1.0, 2.0, np.nan, 4.0]), load_rules(doc))
+    assert report["a"].outcome == "error" and "need 10" in report["a"].reason
+    assert report["b"].outcome == "passed"
+    assert report["d"].reason == "insufficient data: 3 rows, need 10"  # rows with finite features

@@ -36,6 +36,7 @@ from .rules.model import NULL_CATEGORY, CountRule, DistanceSpreadRule, Reference
 from .summaries.frame import BOOL_TEXT, FrameSummaries, MeasurementError, category_key
 from .summaries.histogram import cell_labels, equal_width_edges
 from .summaries.io import DataReadError, read_table
+from .summaries.normalize import merge_normalized, normalize_counts, normalize_text
 
 TOP = 5  # categories listed in details (largest contributions, unseen categories)
 
@@ -116,6 +117,12 @@ def evaluate(rule, ruleset: RuleSet, data: FrameSummaries, refs: ReferenceStore)
         result.outcome = "error"
         result.reason = f"could not be measured: {type(exc).__name__}: {exc}"
         return result
+    min_rows = rule.min_rows or ruleset.model.defaults.min_rows
+    rows_used = result.details.get("rows_with_finite_features", result.n)
+    if min_rows is not None and rows_used is not None and rows_used < min_rows:
+        result.outcome = "error"  # never a pass or a fail on too little data
+        result.reason = f"insufficient data: {rows_used:g} rows, need {min_rows}"
+        return result
     _apply_bounds(result)
     return result
 
@@ -184,6 +191,8 @@ def _count_metric(rule: CountRule, data: FrameSummaries, result: Result) -> None
     else:
         cc = data.value_counts(rule.column)
         keys, counts = cc.with_nulls(rule.nulls)
+        if rule.normalize_values is not None:
+            keys, counts = merge_normalized(keys, counts, rule.normalize_values, keep=(NULL_CATEGORY,))
         nulls = cc.nulls
         labels = keys
     n = int(counts.sum())
@@ -347,6 +356,11 @@ def _category_cells(rule, ref: Reference, data: FrameSummaries, ref_data, result
     else:
         q_dict = dict(ref.categories if ref.kind == "categories" else ref.counts)
         q_is_prob = ref.kind == "categories"
+    if rule.normalize_values is not None:  # the same normalisation on both sides
+        spec = rule.normalize_values
+        p_dict = normalize_counts(p_dict, spec, keep=(NULL_CATEGORY,))
+        q_dict = normalize_counts(q_dict, spec, keep=(NULL_CATEGORY,))
+        other = None if other is None else normalize_text(other, spec)
     if typed & {"number", "bool"}:
         # typed values (Parquet 1.0, JSON true) match keys that mean the same value: YAML's
         # '1.0' and '1', 'True' and 'true'; text read as written is compared as text

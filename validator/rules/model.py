@@ -175,6 +175,9 @@ class _RuleBase(StrictModel):
     severity: Literal["error", "warning"] = Field("error", description="A failing warning does not change the exit code.")
     min: FiniteFloat | None = Field(None, description="Inclusive lower bound on the observed value.")
     max: FiniteFloat | None = Field(None, description="Inclusive upper bound on the observed value.")
+    min_rows: Annotated[int, Field(ge=1)] | None = Field(
+        None, description="Fewer rows than this (after dropping nulls) is an error result, never a pass or fail."
+    )
 
     @field_validator("id")
     @classmethod
@@ -200,12 +203,24 @@ Base = Literal[2, 10, "e"]
 Nulls = Literal["drop", "category"]
 
 
+class NormalizeValues(StrictModel):
+    """How text categories are normalised before counting (applied alike to reference keys)."""
+
+    strip: bool = Field(True, description="Remove leading and trailing white space.")
+    collapse_whitespace: bool = Field(True, description="Turn every run of white space into one space.")
+    unicode: Literal["NFC", "NFKC", "NFD", "NFKD", "none"] = Field("NFC", description="Unicode normalisation form.")
+    casefold: bool = Field(False, description="Compare case-insensitively (str.casefold).")
+
+
 class CountRule(_RuleBase):
     """Base of the rules measured on one column's value counts (or its histogram)."""
 
     column: ColumnName = Field(..., description="Column whose value counts (or histogram) are measured.")
     nulls: Nulls = Field("drop", description="Drop nulls, or count them as one category.")
     bins: BinsSpec | None = Field(None, description="Histogram a numeric column instead of counting values.")
+    normalize_values: NormalizeValues | None = Field(
+        None, description="Normalise text categories first (white space, Unicode form, case); none by default."
+    )
 
 
 class EntropyRule(CountRule):
@@ -307,6 +322,9 @@ class ReferenceRule(_RuleBase):
     bins: BinsSpec | None = Field(None, description="Binning of a numeric column (with a 'file' reference).")
     smoothing: Smoothing | None = Field(None, description="Explicit smoothing; none by default.")
     nulls: Nulls = Field("drop", description=f"Drop nulls, or count them as category '{NULL_CATEGORY}'.")
+    normalize_values: NormalizeValues | None = Field(
+        None, description="Normalise text categories of the data and the reference's keys alike; none by default."
+    )
 
 
 class KLDivergenceRule(ReferenceRule):
@@ -401,6 +419,12 @@ RULE_TYPES: dict[str, type[_RuleBase]] = {
 }
 
 
+class Defaults(StrictModel):
+    """Settings that apply to every rule that does not set its own."""
+
+    min_rows: Annotated[int, Field(ge=1)] | None = Field(None, description="Default 'min_rows' of every rule.")
+
+
 class RuleFile(StrictModel):
     """A whole rule file (``version: 1``)."""
 
@@ -415,6 +439,7 @@ class RuleFile(StrictModel):
     version: Literal[1] = Field(..., description="Rule file format version.")
     columns: dict[str, ColumnSpec] = Field(default_factory=dict, description="Declared columns, checked by pandera.")
     references: dict[str, Reference] = Field(default_factory=dict, description="Named reference distributions.")
+    defaults: Defaults = Field(default_factory=lambda: Defaults(), description="Defaults for every rule.")
     rules: list[Rule] = Field(..., min_length=1, description="The rules, measured in order.")
 
     @field_validator("references")
