@@ -114,3 +114,33 @@ def test_base_is_refused_on_unitless_distances():
     with pytest.raises(RuleFileError, match="unknown key 'base'"):
         load_rules({"version": 1, "rules": [{"id": "d", "metric": "total_variation", "column": "x",
                                              "reference": {"categories": {"a": 1.0}}, "base": 2, "max": 1}]})
+
+
+def test_chi_square_matches_scipy_chisquare():
+    from validator.metrics.divergence import chi_square_gof
+
+    observed = np.array([18, 22, 31, 29])
+    q = np.array([0.2, 0.25, 0.3, 0.25])
+    ref = scipy.stats.chisquare(observed, f_exp=observed.sum() * q)
+    statistic, p_value, dof = chi_square_gof(observed, q)
+    assert statistic == pytest.approx(ref.statistic, rel=1e-12) and p_value == pytest.approx(ref.pvalue, rel=1e-10)
+    assert dof == 3
+
+
+def test_chi_square_edge_cases():
+    from validator.metrics.divergence import chi_square_gof
+
+    assert chi_square_gof([7], [1.0]) == (0.0, 1.0, 0)  # one category: p = 1, not NaN
+    assert chi_square_gof([5, 1], [1.0, 0.0]) == (math.inf, 0.0, 1)
+
+
+def test_chi_square_rule_reports_statistic_and_p_value():
+    df = pd.DataFrame({"x": ["a"] * 30 + ["b"] * 10})
+    rule = {"id": "c", "metric": "chi_square", "column": "x", "reference": {"categories": {"a": 0.5, "b": 0.5}}, "min": 0.05}
+    r = validate(df, load_rules({"version": 1, "rules": [rule]}))["c"]
+    ref = scipy.stats.chisquare([30, 10])
+    assert r.observed == pytest.approx(ref.pvalue) and r.outcome == "failed" and r.units == "p-value"
+    assert r.details["statistic"] == pytest.approx(ref.statistic) and r.details["degrees_of_freedom"] == 1
+    by_statistic = dict(rule, value="statistic", min=None, max=5)
+    r = validate(df, load_rules({"version": 1, "rules": [by_statistic]}))["c"]
+    assert r.observed == pytest.approx(10.0) and r.outcome == "failed"

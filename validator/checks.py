@@ -16,6 +16,8 @@ import pandas as pd
 from .metrics._log import unit
 from .metrics.distance import distance_statistic, standardize
 from .metrics.divergence import (
+    chi_square_gof,
+    chi_square_p_value,
     epsilon_smooth,
     hellinger_distance,
     js_distance,
@@ -239,22 +241,24 @@ def _divergence(rule: ReferenceRule, ruleset: RuleSet, data: FrameSummaries, ref
         if rule.smoothing is not None and rule.smoothing.epsilon is not None:
             q_use = epsilon_smooth(q_use, rule.smoothing.epsilon)
             smoothing = f"epsilon {rule.smoothing.epsilon:g} uniform mixing over {p.size} cells of the union"
-    value = _measure_divergence(rule, p_use, q_use)
+    value = _measure_divergence(rule, p_use, q_use, result.details)
     result.observed = value
     if rule.metric == "coverage":
         result.units = f"share of reference {rule.of}"
+    elif rule.metric == "chi_square":
+        result.units = "p-value" if rule.value == "p_value" else "chi-square statistic"
     else:
         result.units = unit(rule.base) if hasattr(rule, "base") else "unitless, 0 to 1"
     result.n = int(round(n)) if float(n).is_integer() else n
     result.details["smoothing"] = smoothing
     result.details["cells"] = len(labels)
     shares_p = shares(p_use)
-    if math.isinf(value):
+    if math.isinf(value) or (rule.metric == "chi_square" and math.isinf(result.details["statistic"])):
         only_data = (shares_p > 0) & (q_use == 0)
         only_reference = (q_use > 0) & (shares_p == 0)
         if getattr(rule, "direction", "") == "reference_to_data":
             only_data[:] = False
-        elif rule.metric == "kl_divergence":
+        elif rule.metric in ("kl_divergence", "chi_square"):
             only_reference[:] = False
         missing = [labels[i] for i in np.flatnonzero(only_data)]
         absent = [labels[i] for i in np.flatnonzero(only_reference)]
@@ -266,7 +270,8 @@ def _divergence(rule: ReferenceRule, ruleset: RuleSet, data: FrameSummaries, ref
             result.details["missing_in_data"] = [str(m) for m in absent]
             reasons.append(f"the reference has {_few(absent)} the data lacks")
         result.reason = (
-            "infinite divergence: " + "; ".join(reasons) + "; add them to the reference, name a catch-all "
+            ("infinite chi-square statistic: " if rule.metric == "chi_square" else "infinite divergence: ")
+            + "; ".join(reasons) + "; add them to the reference, name a catch-all "
             "'other' category, or smooth explicitly"
         )
     else:
@@ -297,12 +302,17 @@ DIVERGENCES = {
     "total_variation": total_variation,
     "hellinger_distance": hellinger_distance,
     "linf_distance": linf_distance,
+    "chi_square": chi_square_p_value,
 }
 
 
-def _measure_divergence(rule: ReferenceRule, p: np.ndarray, q: np.ndarray) -> float:
+def _measure_divergence(rule: ReferenceRule, p: np.ndarray, q: np.ndarray, details: dict) -> float:
     if rule.metric == "coverage":
         return coverage(p, q, of=rule.of)
+    if rule.metric == "chi_square":
+        statistic, p_value, dof = chi_square_gof(p, q)  # p: counts, never smoothed
+        details.update(statistic=statistic, p_value=p_value, degrees_of_freedom=dof)
+        return p_value if rule.value == "p_value" else statistic
     kernel = DIVERGENCES[rule.metric]
     if rule.metric == "kl_divergence" and rule.direction == "reference_to_data":
         return kl_divergence(q, shares(p), base=rule.base)  # D(Q || P)

@@ -15,6 +15,7 @@ import numpy as np
 
 from .distance import STATISTICS, distance_statistic
 from .divergence import (
+    chi_square_p_value,
     hellinger_distance,
     js_distance,
     js_divergence,
@@ -82,6 +83,7 @@ REGISTRY: dict[str, Metric] = {
     "total_variation": Metric(total_variation, "counts_and_reference", "unitless, [0, 1]", identity=0.0),
     "hellinger_distance": Metric(hellinger_distance, "counts_and_reference", "unitless, [0, 1]", identity=0.0),
     "linf_distance": Metric(linf_distance, "counts_and_reference", "unitless, [0, 1]", identity=0.0),
+    "chi_square": Metric(chi_square_p_value, "counts_and_reference", "p-value (or the X^2 statistic)", identity=1.0),
     "coverage": Metric(coverage, "counts_and_reference", "share of reference categories (or mass)", identity=1.0),
 }
 

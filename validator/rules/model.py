@@ -376,6 +376,23 @@ class LInfinityRule(ReferenceRule):
     metric: Literal["linf_distance"]
 
 
+class ChiSquareRule(ReferenceRule):
+    """Pearson's chi-square goodness of fit of the column's counts to the reference."""
+
+    metric: Literal["chi_square"]
+    value: Literal["p_value", "statistic"] = Field(
+        "p_value", description="Bound the p-value (e.g. min: 0.05) or the X^2 statistic; both are reported."
+    )
+
+    @model_validator(mode="after")
+    def _no_smoothing(self):
+        if self.smoothing is not None:
+            raise ValueError("'smoothing' does not apply to chi_square (it tests the observed counts)")
+        if self.value == "p_value" and self.max is not None and self.max > 1:
+            raise ValueError(f"'max' is {self.max:g}, but a p-value is at most 1")
+        return self
+
+
 class CoverageRule(ReferenceRule):
     """How much of the reference the data covers: its categories, or its probability mass."""
 
@@ -408,6 +425,7 @@ Rule = Annotated[
         TotalVariationRule,
         HellingerRule,
         LInfinityRule,
+        ChiSquareRule,
         CoverageRule,
     ],
     Field(discriminator="metric"),
