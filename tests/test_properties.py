@@ -13,7 +13,8 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+import scipy.spatial.distance
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from validator.metrics import REGISTRY, STATISTICS
@@ -74,7 +75,7 @@ def test_reference_metrics(name, pairs, rnd):
 
 
 @pytest.mark.parametrize("statistic", STATISTICS)
-@pytest.mark.parametrize("name", by_kind("points"))
+@pytest.mark.parametrize("name", ["distance_spread"])
 @PROFILE
 @given(rows=points, shift=st.integers(-1000, 1000), scale=st.sampled_from([0.5, 2.0, 3.0]), rnd=st.randoms(use_true_random=False))
 def test_point_metrics(name, statistic, rows, shift, scale, rnd):
@@ -90,3 +91,22 @@ def test_point_metrics(name, statistic, rows, shift, scale, rnd):
         assert kernel(X * scale, statistic) == value
     else:
         assert kernel(X * scale, statistic, **kw) == pytest.approx(scale * value, rel=1e-9, abs=1e-9)
+
+
+@pytest.mark.parametrize("kernel", ["linear", "rbf"])
+@PROFILE
+@given(rows=points, scale=st.sampled_from([0.5, 2.0, 3.0]), rnd=st.randoms(use_true_random=False))
+def test_vendi_score(kernel, rows, scale, rnd):
+    kernel_fn = REGISTRY["vendi_score"].kernel
+    X = np.array(rows, dtype=float) + 0.5  # no all-zero row (the cosine kernel needs a direction)
+    if kernel == "rbf":  # the median heuristic needs most pairs apart
+        assume(np.median(scipy.spatial.distance.pdist(X)) > 0)
+    value = kernel_fn(X, kernel=kernel)
+    order = list(range(len(X)))
+    rnd.shuffle(order)
+    assert kernel_fn(X[order], kernel=kernel) == pytest.approx(value, rel=1e-9)
+    assert 1.0 - 1e-9 <= value <= len(X) + 1e-9
+    # both kernels are unchanged by scaling all rows (cosine: directions; rbf: the median heuristic scales too)
+    assert kernel_fn(X * scale, kernel=kernel) == pytest.approx(value, rel=1e-7)
+    if kernel == "rbf":
+        assert kernel_fn(X + 17.0, kernel=kernel) == pytest.approx(value, rel=1e-7)  # translation invariant

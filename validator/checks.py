@@ -32,9 +32,10 @@ from .metrics.divergence import (
 )
 from .metrics.diversity import coverage, distinct_count, distinct_ratio, dominance, gini_simpson, hill_number, imbalance_ratio
 from .metrics.entropy import shannon_entropy
+from .metrics.vendi import RBF_MAX_ROWS, vendi_score
 from .result import Result
 from .rules.loader import RuleSet
-from .rules.model import NULL_CATEGORY, CountRule, DistanceSpreadRule, Reference, ReferenceRule
+from .rules.model import NULL_CATEGORY, CountRule, DistanceSpreadRule, Reference, ReferenceRule, VendiScoreRule
 from .summaries.frame import BOOL_TEXT, FrameSummaries, MeasurementError, category_key
 from .summaries.histogram import cell_labels, equal_width_edges
 from .summaries.io import DataReadError, read_table
@@ -108,6 +109,8 @@ def evaluate(rule, ruleset: RuleSet, data: FrameSummaries, refs: ReferenceStore)
             _divergence(rule, ruleset, data, refs, result)
         elif isinstance(rule, DistanceSpreadRule):
             _distance(rule, data, result)
+        elif isinstance(rule, VendiScoreRule):
+            _vendi(rule, data, result)
         else:  # pragma: no cover - the model's union is closed
             raise MeasurementError(f"unknown metric {rule.metric!r}")
     except MeasurementError as exc:
@@ -426,8 +429,10 @@ def _canonical_keys(counts: dict, kinds: set[str]) -> dict:
 # -- distance spread ---------------------------------------------------------------------------
 
 
-def _distance(rule: DistanceSpreadRule, data: FrameSummaries, result: Result) -> None:
-    sample = data.row_sample(rule.columns, rule.sample.rows, rule.sample.seed)
+def _features(rule, data: FrameSummaries, result: Result, rows: int, need: int, zero_rows: str | None):
+    """The rule's seeded feature sample (reported in details), scaled; ``zero_rows`` names the
+    measure that an all-zero row makes undefined (cosine), or None."""
+    sample = data.row_sample(rule.columns, rows, rule.sample.seed)
     result.details.update(
         sampling="exact" if sample.exact else "sampled",
         sample_size=int(sample.X.shape[0]),
@@ -437,23 +442,43 @@ def _distance(rule: DistanceSpreadRule, data: FrameSummaries, result: Result) ->
     )
     if sample.n_dropped:
         result.details["dropped_reason"] = "a feature was null, NaN or infinite"
-    if sample.X.shape[0] < 2:
+    if sample.X.shape[0] < need:
         raise MeasurementError(
-            f"needs at least 2 rows with finite values in {rule.columns}; found {sample.n_valid}"
+            f"needs at least {need} row{'s' if need > 1 else ''} with finite values in {rule.columns}; found {sample.n_valid}"
             + (f" ({sample.n_dropped} rows dropped for null/NaN/inf features)" if sample.n_dropped else "")
         )
     X = standardize(sample.X) if rule.scale == "standard" else sample.X
-    if rule.distance == "cosine":
+    if zero_rows is not None:
         zero = np.flatnonzero(~np.any(X != 0, axis=1))
         if zero.size:
             raise MeasurementError(
-                f"the cosine distance is undefined for an all-zero feature vector: {zero.size} such row(s)"
+                f"the {zero_rows} is undefined for an all-zero feature vector: {zero.size} such row(s)"
                 f"{' after scaling' if rule.scale == 'standard' else ''}, the first at data row {int(sample.indices[zero[0]]) + 1}"
             )
+    return X
+
+
+def _distance(rule: DistanceSpreadRule, data: FrameSummaries, result: Result) -> None:
+    zero_rows = "cosine distance" if rule.distance == "cosine" else None
+    X = _features(rule, data, result, rule.sample.rows, need=2, zero_rows=zero_rows)
     try:
         value = distance_statistic(X, rule.statistic, metric=rule.distance, q=rule.q, epsilon=rule.epsilon or 0.0)
     except ValueError as exc:
         raise MeasurementError(str(exc)) from None
     result.observed = float(value)
     result.units = "fraction of rows" if rule.statistic == "duplicate_fraction" else f"{rule.distance} distance"
-    result.n = int(sample.X.shape[0])
+    result.n = int(X.shape[0])
+
+
+def _vendi(rule: VendiScoreRule, data: FrameSummaries, result: Result) -> None:
+    rows = rule.sample.rows if rule.kernel == "linear" else min(rule.sample.rows, RBF_MAX_ROWS)
+    zero_rows = "cosine similarity of the linear kernel" if rule.kernel == "linear" else None
+    X = _features(rule, data, result, rows, need=1, zero_rows=zero_rows)
+    if rule.kernel == "rbf":
+        result.details["rbf_row_cap"] = RBF_MAX_ROWS
+    try:
+        result.observed = vendi_score(X, kernel=rule.kernel, length_scale=rule.length_scale)
+    except ValueError as exc:
+        raise MeasurementError(str(exc)) from None
+    result.units = "effective distinct rows"
+    result.n = int(X.shape[0])

@@ -26,6 +26,7 @@ from .divergence import (
 )
 from .diversity import coverage, distinct_count, distinct_ratio, dominance, gini_simpson, hill_number, imbalance_ratio
 from .entropy import shannon_entropy
+from .vendi import vendi_score
 
 
 def _k(c) -> int:
@@ -75,6 +76,7 @@ REGISTRY: dict[str, Metric] = {
     "imbalance_ratio": Metric(imbalance_ratio, "counts", "ratio", bounds=lambda c: (1.0, _n(c))),
     # rows' feature vectors
     "distance_spread": Metric(distance_statistic, "points", "the distance's units; a fraction for duplicate_fraction"),
+    "vendi_score": Metric(vendi_score, "points", "effective distinct rows"),
     # a column against a reference
     "kl_divergence": Metric(kl_divergence, "counts_and_reference", _LOG, identity=0.0),
     "js_divergence": Metric(js_divergence, "counts_and_reference", "bits (base 2, in [0, 1]), nats or hartleys", identity=0.0),

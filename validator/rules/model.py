@@ -311,6 +311,31 @@ class DistanceSpreadRule(_RuleBase):
         return self
 
 
+class VendiScoreRule(_RuleBase):
+    """Vendi score: the effective number of distinct rows (exp of the entropy of a kernel's spectrum)."""
+
+    metric: Literal["vendi_score"]
+    columns: list[ColumnName] = Field(..., min_length=1, description="Numeric feature columns, one vector per row.")
+    kernel: Literal["linear", "rbf"] = Field(
+        "linear", description="'linear': cosine similarity (d x d dual form, exact up to the sample cap); 'rbf' on at most 2,000 sampled rows."
+    )
+    length_scale: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = Field(
+        None, description="RBF length scale; default the median pairwise distance of the sample."
+    )
+    scale: Literal["none", "standard"] = Field("none", description="'standard' z-scores each feature first.")
+    sample: SampleSpec = Field(default_factory=SampleSpec, description="Row cap and seed; exact below the cap.")
+
+    @model_validator(mode="after")
+    def _check(self):
+        if self.length_scale is not None and self.kernel != "rbf":
+            raise ValueError("'length_scale' only applies to kernel 'rbf'")
+        if len(set(self.columns)) != len(self.columns):
+            raise ValueError(f"'columns' lists a column twice: {self.columns}")
+        if self.min is not None and self.min < 1 or self.max is not None and self.max < 1:
+            raise ValueError("a Vendi score is at least 1 (one distinct item); bounds below 1 cannot be meant")
+        return self
+
+
 class ReferenceRule(_RuleBase):
     """Base of the rules that compare a column's distribution P with a reference Q.
 
@@ -418,6 +443,7 @@ Rule = Annotated[
         DominanceRule,
         ImbalanceRatioRule,
         DistanceSpreadRule,
+        VendiScoreRule,
         KLDivergenceRule,
         JSDivergenceRule,
         JSDistanceRule,
