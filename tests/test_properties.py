@@ -110,3 +110,26 @@ def test_vendi_score(kernel, rows, scale, rnd):
     assert kernel_fn(X * scale, kernel=kernel) == pytest.approx(value, rel=1e-7)
     if kernel == "rbf":
         assert kernel_fn(X + 17.0, kernel=kernel) == pytest.approx(value, rel=1e-7)  # translation invariant
+
+
+hist_pairs = st.lists(st.tuples(st.integers(0, 500), st.integers(0, 500)), min_size=2, max_size=30).filter(
+    lambda pairs: sum(a for a, _ in pairs) > 0 and sum(b for _, b in pairs) > 0
+)
+
+
+@pytest.mark.parametrize("name", by_kind("histograms"))
+@PROFILE
+@given(pairs=hist_pairs, width=st.sampled_from([0.1, 1.0, 7.0]))
+def test_histogram_metrics(name, pairs, width):
+    kernel = REGISTRY[name].kernel
+    p = np.array([a for a, _ in pairs], dtype=float)
+    q = np.array([b for _, b in pairs], dtype=float)
+    edges = np.arange(len(p) + 1) * width
+    call = (lambda a, b: kernel(a, b, edges)[0]) if name == "wasserstein_distance" else (lambda a, b: kernel(a, b)[0])
+    assert call(p, p * 3) == 0.0  # identical distributions
+    value = call(p, q)
+    assert value >= 0.0 and value == pytest.approx(call(q, p), rel=1e-12)  # symmetric
+    if name == "wasserstein_distance":  # linear in the units of the column
+        assert kernel(p, q, edges * 2)[0] == pytest.approx(2 * value, rel=1e-12)
+    else:
+        assert value <= 1.0

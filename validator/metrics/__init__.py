@@ -25,6 +25,7 @@ from .divergence import (
     total_variation,
 )
 from .diversity import coverage, distinct_count, distinct_ratio, dominance, gini_simpson, hill_number, imbalance_ratio
+from .distribution import ks_from_histograms, wasserstein_from_histograms
 from .entropy import shannon_entropy
 from .vendi import vendi_score
 
@@ -47,7 +48,8 @@ class Metric:
         The pure function computing the value.
     reads : {'counts', 'counts_and_reference', 'points'}
         ``counts``: one count vector, shape (K,); ``counts_and_reference``: data counts and
-        reference probabilities on the same K cells; ``points``: a matrix, shape (n, d).
+        reference probabilities on the same K cells; ``points``: a matrix, shape (n, d);
+        ``histograms``: data and reference counts on one fine grid of k bins (+ its edges).
     units : str
         What the value is measured in.
     bounds : callable, optional
@@ -57,7 +59,7 @@ class Metric:
     """
 
     kernel: Callable[..., float]
-    reads: Literal["counts", "counts_and_reference", "points"]
+    reads: Literal["counts", "counts_and_reference", "points", "histograms"]
     units: str
     bounds: Callable[[np.ndarray], tuple[float, float]] | None = None
     identity: float | None = None
@@ -85,6 +87,8 @@ REGISTRY: dict[str, Metric] = {
     "total_variation": Metric(total_variation, "counts_and_reference", "unitless, [0, 1]", identity=0.0),
     "hellinger_distance": Metric(hellinger_distance, "counts_and_reference", "unitless, [0, 1]", identity=0.0),
     "linf_distance": Metric(linf_distance, "counts_and_reference", "unitless, [0, 1]", identity=0.0),
+    "wasserstein_distance": Metric(wasserstein_from_histograms, "histograms", "the column's units"),
+    "ks_test": Metric(ks_from_histograms, "histograms", "KS statistic in [0, 1] (or its p-value)"),
     "chi_square": Metric(chi_square_p_value, "counts_and_reference", "p-value (or the X^2 statistic)", identity=1.0),
     "coverage": Metric(coverage, "counts_and_reference", "share of reference categories (or mass)", identity=1.0),
 }

@@ -16,7 +16,7 @@ from typing import Any
 import pydantic
 from pydantic import BaseModel
 
-from .model import RULE_TYPES, Reference, ReferenceRule, RuleFile
+from .model import RULE_TYPES, NumericReferenceRule, Reference, ReferenceRule, RuleFile
 from .yaml_source import Mark, Positions, YamlSourceError, parse_yaml
 
 
@@ -69,7 +69,7 @@ class RuleSet:
     def columns(self):
         return self.model.columns
 
-    def reference_for(self, rule: ReferenceRule) -> Reference:
+    def reference_for(self, rule: ReferenceRule | NumericReferenceRule) -> Reference:
         """The reference a divergence rule compares against (named or inline)."""
         if isinstance(rule.reference, str):
             return self.model.references[rule.reference]
@@ -175,7 +175,7 @@ def _cross_checks(model: RuleFile, positions: Positions) -> list[Problem]:
             where = f" (first at line {first.line})" if first else ""
             problems.append(Problem(f"duplicate rule id{where}", positions.nearest(("rules", i, "id")), rule.id))
         seen.setdefault(rule.id, i)
-        if not isinstance(rule, ReferenceRule):
+        if not isinstance(rule, (ReferenceRule, NumericReferenceRule)):
             continue
         ref_path = ("rules", i, "reference")
         if isinstance(rule.reference, str):
@@ -195,6 +195,16 @@ def _cross_checks(model: RuleFile, positions: Positions) -> list[Problem]:
             ref = model.references[rule.reference]
         else:
             ref = rule.reference
+        if isinstance(rule, NumericReferenceRule):
+            if ref.kind != "file":
+                problems.append(
+                    Problem(
+                        f"{rule.metric} compares raw values: its reference needs 'file' and 'column', not '{ref.kind}'",
+                        positions.nearest(ref_path),
+                        rule.id,
+                    )
+                )
+            continue
         if rule.smoothing and rule.smoothing.laplace is not None:
             probs = ref.kind == "categories" or (ref.kind == "bins" and ref.bins.probabilities is not None)
             if probs:

@@ -401,6 +401,38 @@ class LInfinityRule(ReferenceRule):
     metric: Literal["linf_distance"]
 
 
+class NumericReferenceRule(_RuleBase):
+    """Base of the rules comparing a numeric column with the raw values of a reference file,
+    through histograms of both on one fine grid (mergeable; the approximation error is reported)."""
+
+    column: ColumnName = Field(..., description="Numeric column measured against the reference.")
+    reference: str | Reference = Field(..., description="A reference with 'file' and 'column' (raw values).")
+    grid: Annotated[int, Field(ge=16, le=1_000_000)] = Field(
+        4096, description="Equal-width bins spanning both samples; more bins, smaller error."
+    )
+
+
+class WassersteinRule(NumericReferenceRule):
+    """Wasserstein-1 (earth mover's) distance between the column and the reference, in the column's units."""
+
+    metric: Literal["wasserstein_distance"]
+
+
+class KSRule(NumericReferenceRule):
+    """Two-sample Kolmogorov-Smirnov test of the column against the reference's values."""
+
+    metric: Literal["ks_test"]
+    value: Literal["statistic", "p_value"] = Field(
+        "statistic", description="Bound the statistic D = sup |F - G| (in [0, 1]) or its p-value; both are reported."
+    )
+
+    @model_validator(mode="after")
+    def _range(self):
+        if self.max is not None and self.max > 1:
+            raise ValueError(f"'max' is {self.max:g}, but the KS statistic and its p-value are at most 1")
+        return self
+
+
 class ChiSquareRule(ReferenceRule):
     """Pearson's chi-square goodness of fit of the column's counts to the reference."""
 
@@ -453,6 +485,8 @@ Rule = Annotated[
         LInfinityRule,
         ChiSquareRule,
         CoverageRule,
+        WassersteinRule,
+        KSRule,
     ],
     Field(discriminator="metric"),
 ]
