@@ -158,14 +158,30 @@ def _nonempty(n: int, data: FrameSummaries, column: str, nulls: int) -> None:
 # -- entropy -----------------------------------------------------------------------------------
 
 
-def _binned_counts(rule, data: FrameSummaries, column: str, edges) -> tuple[np.ndarray, list[str], int]:
-    cells, nulls = data.histogram(column, edges)
+def _binned_counts(rule, data: FrameSummaries, column: str, edges, weight: str | None = None):
+    """Histogram cells (with a null cell under ``nulls: category``), their labels, and the rows used."""
+    cells, null_mass = data.histogram(column, edges, weight)
+    values, null_rows = data.numeric_values(column)
     counts = cells.astype(np.float64)
     labels = cell_labels(edges)
-    if rule.nulls == "category" and nulls:
-        counts = np.append(counts, nulls)
+    rows = values.size
+    if rule.nulls == "category" and null_rows:
+        counts = np.append(counts, null_mass)
         labels = labels + ["<null>"]
-    return counts, labels, nulls
+        rows += null_rows
+    return counts, labels, rows, null_rows
+
+
+def _mass(counts: np.ndarray, rows: int, rule, data: FrameSummaries, nulls: int, result: Result) -> float:
+    """Checks that the rows left carry mass; reports n and, with weights, their total."""
+    _nonempty(rows, data, rule.column, nulls)
+    total = float(counts.sum())
+    if getattr(rule, "weight", None) is not None:
+        result.details.update(weight=rule.weight, weight_total=total)
+        if not total > 0:
+            raise MeasurementError(f"the weights in {rule.weight!r} of the {rows} rows used sum to 0")
+    result.n = rows
+    return total
 
 
 #: count-based metric name -> (kernel(counts, rule), units(rule)); see validator.metrics.
@@ -194,25 +210,23 @@ def _count_metric(rule: CountRule, data: FrameSummaries, result: Result) -> None
                 _nonempty(0, data, rule.column, nulls)
                 raise MeasurementError(f"column {rule.column!r} has no finite values to bin")
             edges = equal_width_edges(rng[0], rng[1], rule.bins.count)
-        counts, labels, nulls = _binned_counts(rule, data, rule.column, edges)
+        counts, labels, rows, nulls = _binned_counts(rule, data, rule.column, edges, rule.weight)
         result.details["edges"] = [float(e) for e in edges]
     else:
-        cc = data.value_counts(rule.column)
+        cc = data.value_counts(rule.column, rule.weight)
         keys, counts = cc.with_nulls(rule.nulls)
         if rule.normalize_values is not None:
             keys, counts = merge_normalized(keys, counts, rule.normalize_values, keep=(NULL_CATEGORY,))
-        nulls = cc.nulls
+        rows, nulls = cc.rows_used(rule.nulls), cc.null_rows
         labels = keys
-    n = int(counts.sum())
-    _nonempty(n, data, rule.column, nulls)
+    total = _mass(counts, rows, rule, data, nulls, result)
     kernel, units = COUNT_METRICS[rule.metric]
     result.observed = kernel(counts, rule)
     result.units = units(rule)
-    result.n = n
     nz = counts > 0
     result.details.update(categories=int(nz.sum()), nulls=int(nulls), null_policy=rule.nulls)
     order = np.argsort(-counts, kind="stable")[:TOP]
-    result.details["top_categories"] = {str(labels[i]): float(counts[i] / n) for i in order if counts[i] > 0}
+    result.details["top_categories"] = {str(labels[i]): float(counts[i] / total) for i in order if counts[i] > 0}
 
 
 # -- KL divergence -----------------------------------------------------------------------------
@@ -224,13 +238,12 @@ def _divergence(rule: ReferenceRule, ruleset: RuleSet, data: FrameSummaries, ref
     ref_data = refs.summaries(ref.file) if ref.kind == "file" else None
     edges = _kl_edges(rule, ref, ref_data)
     if edges is not None:
-        labels, p, q, q_is_prob, nulls = _binned_cells(rule, ref, data, ref_data, edges)
+        labels, p, q, q_is_prob, rows, nulls = _binned_cells(rule, ref, data, ref_data, edges)
         result.details["edges"] = [float(e) for e in edges]
     else:
-        labels, p, q, q_is_prob, nulls = _category_cells(rule, ref, data, ref_data, result)
+        labels, p, q, q_is_prob, rows, nulls = _category_cells(rule, ref, data, ref_data, result)
 
-    n = float(p.sum())
-    _nonempty(int(n), data, rule.column, nulls)
+    _mass(p, rows, rule, data, nulls, result)
     if not q.sum() > 0:
         raise MeasurementError(f"the reference has no mass (column {ref.column!r} of {ref.file} is empty)")
     keep = (p > 0) | (q > 0)  # cells where neither side has mass are not part of the union
@@ -255,7 +268,6 @@ def _divergence(rule: ReferenceRule, ruleset: RuleSet, data: FrameSummaries, ref
         result.units = "p-value" if rule.value == "p_value" else "chi-square statistic"
     else:
         result.units = unit(rule.base) if hasattr(rule, "base") else "unitless, 0 to 1"
-    result.n = int(round(n)) if float(n).is_integer() else n
     result.details["smoothing"] = smoothing
     result.details["cells"] = len(labels)
     shares_p = shares(p_use)
@@ -343,26 +355,27 @@ def _kl_edges(rule: ReferenceRule, ref: Reference, ref_data: FrameSummaries | No
 
 def _binned_cells(rule, ref: Reference, data: FrameSummaries, ref_data, edges):
     """Cells (tails, bins, optional null cell) with the data's counts and the reference's mass."""
-    p, labels, nulls = _binned_counts(rule, data, rule.column, edges)
+    p, labels, rows, nulls = _binned_counts(rule, data, rule.column, edges, rule.weight)
     if ref_data is None:
         values = ref.bins.probabilities if ref.bins.probabilities is not None else ref.bins.counts
         q = np.concatenate([[0.0], np.asarray(values, dtype=np.float64), [0.0]])
         q_is_prob = ref.bins.probabilities is not None
     else:
-        q, _, _ = _binned_counts(rule, ref_data, ref.column, edges)
+        q = _binned_counts(rule, ref_data, ref.column, edges)[0]
         q_is_prob = False
     if q.size < p.size:  # the data has a null cell the reference lacks
         q = np.append(q, 0.0)
     elif p.size < q.size:
         p = np.append(p, 0.0)
         labels = labels + ["<null>"]
-    return labels, p, q, q_is_prob, nulls
+    return labels, p, q, q_is_prob, rows, nulls
 
 
 def _category_cells(rule, ref: Reference, data: FrameSummaries, ref_data, result: Result):
     """The union of data and reference categories, with the data's counts and the reference's mass."""
-    p_dict = data.category_counts(rule.column, rule.nulls)
-    nulls = data.value_counts(rule.column).nulls
+    p_dict = data.category_counts(rule.column, rule.nulls, rule.weight)
+    cc = data.value_counts(rule.column, rule.weight)
+    rows, nulls = cc.rows_used(rule.nulls), cc.null_rows
     typed = {_value_kind(data, rule.column)}
     other = ref.other
     if ref_data is not None:
@@ -393,7 +406,7 @@ def _category_cells(rule, ref: Reference, data: FrameSummaries, ref_data, result
     labels = list(q_dict) + [k for k in p_dict if k not in q_dict]
     p = np.array([p_dict.get(k, 0) for k in labels], dtype=np.float64)
     q = np.array([q_dict.get(k, 0.0) for k in labels], dtype=np.float64)
-    return labels, p, q, q_is_prob, nulls
+    return labels, p, q, q_is_prob, rows, nulls
 
 
 def _value_kind(data: FrameSummaries, column: str) -> str:

@@ -221,6 +221,9 @@ class CountRule(_RuleBase):
     normalize_values: NormalizeValues | None = Field(
         None, description="Normalise text categories first (white space, Unicode form, case); none by default."
     )
+    weight: ColumnName | None = Field(
+        None, description="Row weights (e.g. token counts; finite, >= 0): shares of weight instead of rows."
+    )
 
 
 class EntropyRule(CountRule):
@@ -263,6 +266,12 @@ class DistinctRatioRule(CountRule):
     """Distinct values per row, K / N."""
 
     metric: Literal["distinct_ratio"]
+
+    @model_validator(mode="after")
+    def _unweighted(self):
+        if self.weight is not None:
+            raise ValueError("'weight' does not apply to distinct_ratio (distinct values per row)")
+        return self
 
 
 class DominanceRule(CountRule):
@@ -349,6 +358,9 @@ class ReferenceRule(_RuleBase):
     nulls: Nulls = Field("drop", description=f"Drop nulls, or count them as category '{NULL_CATEGORY}'.")
     normalize_values: NormalizeValues | None = Field(
         None, description="Normalise text categories of the data and the reference's keys alike; none by default."
+    )
+    weight: ColumnName | None = Field(
+        None, description="Row weights of the data (e.g. token counts; finite, >= 0): shares of weight instead of rows."
     )
 
 
@@ -445,6 +457,8 @@ class ChiSquareRule(ReferenceRule):
     def _no_smoothing(self):
         if self.smoothing is not None:
             raise ValueError("'smoothing' does not apply to chi_square (it tests the observed counts)")
+        if self.weight is not None:
+            raise ValueError("'weight' does not apply to chi_square (the test needs counts of rows)")
         if self.value == "p_value" and self.max is not None and self.max > 1:
             raise ValueError(f"'max' is {self.max:g}, but a p-value is at most 1")
         return self

@@ -55,21 +55,29 @@ class CategoryCounts:
     ----------
     keys : list
         Distinct non-null values, as they are in the data (``1`` and ``"1"`` are distinct).
-    counts : ndarray of int64, shape (K,)
-        Rows per key.
-    nulls : int
-        Rows whose value is missing.
+    counts : ndarray, shape (K,)
+        Rows per key (int64), or the sum of the row weights per key (float64).
+    nulls : int or float
+        Rows whose value is missing (or their weight).
+    rows, null_rows : int
+        Rows with a value, and rows without one (whatever the weights).
     """
 
     keys: list
     counts: np.ndarray
-    nulls: int
+    nulls: float
+    rows: int = 0
+    null_rows: int = 0
 
     def with_nulls(self, policy: str) -> tuple[list, np.ndarray]:
         """Keys and counts under a null policy: 'drop', or 'category' (one extra cell)."""
-        if policy == "category" and self.nulls:
-            return self.keys + [NULL_CATEGORY], np.append(self.counts, np.int64(self.nulls))
+        if policy == "category" and self.null_rows:
+            return self.keys + [NULL_CATEGORY], np.append(self.counts, self.counts.dtype.type(self.nulls))
         return self.keys, self.counts
+
+    def rows_used(self, policy: str) -> int:
+        """Rows a metric is computed from under a null policy."""
+        return self.rows + (self.null_rows if policy == "category" else 0)
 
 
 @dataclass(frozen=True)
@@ -183,8 +191,27 @@ class FrameSummaries:
         return self._cache[key]
 
     # -- value counts ------------------------------------------------------------------------
-    def value_counts(self, name: str) -> CategoryCounts:
-        """Value counts of a column (computed once); nulls counted apart."""
+    def weights(self, name: str) -> np.ndarray:
+        """A weight column (e.g. token counts) as float64, shape (n,): finite and >= 0, no nulls."""
+
+        def compute():
+            w = self._numeric_series(name, "a weight column").to_numpy(dtype=np.float64, na_value=np.nan)
+            bad = ~np.isfinite(w) | (w < 0)
+            if bad.any():
+                row = int(np.flatnonzero(bad)[0])
+                raise MeasurementError(
+                    f"weight column {name!r} must be finite and >= 0 in every row: {int(bad.sum())} rows are not "
+                    f"(first: {float(w[row])!r} at row {row + 1})"
+                )
+            return w
+
+        return self._cached(("weights", name), compute)
+
+    def value_counts(self, name: str, weight: str | None = None) -> CategoryCounts:
+        """Value counts of a column (computed once per weighting); nulls counted apart.
+
+        With ``weight``, each category's count is the sum of its rows' weights.
+        """
 
         def compute():
             s = self.column(name)
@@ -192,15 +219,22 @@ class FrameSummaries:
             null = pd.isna(vc.index)
             if not isinstance(null, np.ndarray):
                 null = np.asarray(null, dtype=bool)
-            keys = list(vc.index[~null])
-            counts = vc.to_numpy(dtype=np.int64)
-            return CategoryCounts(keys=keys, counts=counts[~null], nulls=int(counts[null].sum()))
+            rows = vc.to_numpy(dtype=np.int64)
+            n_rows, null_rows = int(rows[~null].sum()), int(rows[null].sum())
+            if weight is None:
+                return CategoryCounts(list(vc.index[~null]), rows[~null], null_rows, n_rows, null_rows)
+            w = pd.Series(self.weights(weight), index=s.index)
+            sums = w.groupby(s, dropna=False, sort=False).sum()
+            null_w = pd.isna(sums.index)
+            null_w = np.asarray(null_w, dtype=bool)
+            values = sums.to_numpy(dtype=np.float64)
+            return CategoryCounts(list(sums.index[~null_w]), values[~null_w], float(values[null_w].sum()), n_rows, null_rows)
 
-        return self._cached(("value_counts", name), compute)
+        return self._cached(("value_counts", name, weight), compute)
 
-    def category_counts(self, name: str, nulls: str) -> dict[str, int]:
+    def category_counts(self, name: str, nulls: str, weight: str | None = None) -> dict[str, float]:
         """Counts keyed by :func:`category_key` (keys that print alike are added together)."""
-        cc = self.value_counts(name)
+        cc = self.value_counts(name, weight)
         keys, counts = cc.with_nulls(nulls)
         out: dict[str, int] = {}
         for k, c in zip(keys, counts.tolist()):
@@ -221,15 +255,21 @@ class FrameSummaries:
 
         return self._cached(("numeric_values", name), compute)
 
-    def histogram(self, name: str, edges) -> tuple[np.ndarray, int]:
-        """Cell counts (below-tail, bins, above-tail) on frozen ``edges``, and the null count."""
+    def histogram(self, name: str, edges, weight: str | None = None) -> tuple[np.ndarray, float]:
+        """Cell counts (below-tail, bins, above-tail) on frozen ``edges``, and the null count
+        (with ``weight``: the weight sums per cell, and the weight of the null rows)."""
         edges = tuple(float(e) for e in edges)
 
         def compute():
-            v, nulls = self.numeric_values(name, "binning")
-            return cell_counts(v, edges), nulls
+            if weight is None:
+                v, nulls = self.numeric_values(name, "binning")
+                return cell_counts(v, edges), nulls
+            v = self._numeric_series(name, "binning").to_numpy(dtype=np.float64, na_value=np.nan)
+            w = self.weights(weight)
+            null = np.isnan(v)
+            return cell_counts(v[~null], edges, weights=w[~null]), float(w[null].sum())
 
-        return self._cached(("histogram", name, edges), compute)
+        return self._cached(("histogram", name, edges, weight), compute)
 
     def value_range(self, name: str) -> tuple[float, float] | None:
         """(min, max) of the finite values of a numeric column; None when it has none."""
