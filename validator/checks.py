@@ -90,10 +90,30 @@ def evaluate(rule, ruleset: RuleSet, data: FrameSummaries, refs: ReferenceStore)
 
     Returns a Result whose outcome is ``error`` (with the reason) when the rule cannot be
     measured: a missing or non-numeric column, no rows left after dropping nulls, ...
-    Reference files that cannot be read raise :class:`~validator.summaries.io.DataReadError`.
+    A ``where`` restricts the rows first; a ``group_by`` measures each group and gives one
+    result whose details list the groups. Reference files that cannot be read raise
+    :class:`~validator.summaries.io.DataReadError`.
     """
-    params = rule.model_dump(exclude={"id", "metric", "min", "max", "severity", "description"})
-    result = Result(
+    where = None
+    if rule.where:
+        try:
+            mask = data.where_mask(rule.where)
+        except MeasurementError as exc:
+            return _failed_to_measure(rule, str(exc))
+        where = _where_text(rule.where)
+        data = data.subset(mask, where)
+    if rule.group_by:
+        result = _grouped(rule, ruleset, data, refs)
+    else:
+        result = _evaluate_one(rule, ruleset, data, refs)
+    if where is not None:
+        result.details.update(where=where, rows_matching_where=data.n_rows)
+    return result
+
+
+def _new_result(rule) -> Result:
+    params = rule.model_dump(exclude={"id", "metric", "min", "max", "severity", "description"}, by_alias=True)
+    return Result(
         rule_id=rule.id,
         metric=rule.metric,
         outcome="error",
@@ -103,6 +123,16 @@ def evaluate(rule, ruleset: RuleSet, data: FrameSummaries, refs: ReferenceStore)
         params=params,
         description=rule.description,
     )
+
+
+def _failed_to_measure(rule, reason: str) -> Result:
+    result = _new_result(rule)
+    result.reason = reason
+    return result
+
+
+def _evaluate_one(rule, ruleset: RuleSet, data: FrameSummaries, refs: ReferenceStore) -> Result:
+    result = _new_result(rule)
     try:
         if isinstance(rule, CountRule):
             _count_metric(rule, data, result)
@@ -133,6 +163,52 @@ def evaluate(rule, ruleset: RuleSet, data: FrameSummaries, refs: ReferenceStore)
         return result
     _apply_bounds(result)
     return result
+
+
+MAX_GROUPS = 1000
+
+
+def _grouped(rule, ruleset: RuleSet, data: FrameSummaries, refs: ReferenceStore) -> Result:
+    """One result for a ``group_by`` rule: passed only when every group passes."""
+    result = _new_result(rule)
+    try:
+        column = data.column(rule.group_by)
+    except MeasurementError as exc:
+        result.reason = f"group_by: {exc}"
+        return result
+    codes, groups = pd.factorize(column, sort=True, use_na_sentinel=True)
+    if len(groups) > MAX_GROUPS:
+        result.reason = f"group_by {rule.group_by!r} makes {len(groups)} groups; at most {MAX_GROUPS} are measured"
+        return result
+    if len(groups) == 0:
+        result.reason = f"group_by {rule.group_by!r}: no rows with a value to group by"
+        return result
+    entries = []
+    for k, value in enumerate(groups):
+        label = f"{rule.group_by}={category_key(value)}"
+        one = _evaluate_one(rule, ruleset, data.subset(codes == k, label), refs)
+        entries.append(
+            {"group": category_key(value), "outcome": one.outcome, "observed": one.observed, "n": one.n,
+             "units": one.units, "reason": one.reason}
+        )
+        result.units = result.units or one.units
+    outcomes = [e["outcome"] for e in entries]
+    result.outcome = "passed" if all(o == "passed" for o in outcomes) else ("failed" if "failed" in outcomes else "error")
+    result.n = int(sum(e["n"] or 0 for e in entries))
+    result.details["groups"] = entries
+    result.details["group_by"] = rule.group_by
+    null_rows = int((codes < 0).sum())
+    if null_rows:
+        result.details["rows_without_group"] = null_rows
+    bad = [e for e in entries if e["outcome"] != "passed"]
+    if bad:
+        shown = ", ".join(f"{e['group']} ({e['outcome']}" + (f" {e['observed']:.4g})" if e["observed"] is not None else ")") for e in bad[:TOP])
+        result.reason = f"{len(bad)} of {len(entries)} groups did not pass: {shown}" + (" ..." if len(bad) > TOP else "")
+    return result
+
+
+def _where_text(conditions) -> str:
+    return " and ".join(f"{c.column} {c.operator} {c.operand!r}" for c in conditions)
 
 
 def _apply_bounds(result: Result) -> None:

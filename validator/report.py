@@ -69,6 +69,8 @@ def _note(r: Result) -> str:
             notes.append(f"{_count(d['dropped_rows'], 'row')} dropped (null/NaN/inf features)")
     if r.metric == "kl_divergence" and d.get("smoothing") and d["smoothing"] != "none":
         notes.append(f"smoothed: {d['smoothing']}")
+    if d.get("where"):
+        notes.append(f"where {d['where']}: {_count(d['rows_matching_where'], 'row')}")
     if d.get("categories_counted_as_other"):
         notes.append(f"{_count(d['categories_counted_as_other'], 'category', 'categories')} counted as other")
     if r.reason and not (r.outcome == "failed" and r.reason.startswith("observed ")):
@@ -91,6 +93,12 @@ def render_text(report: Report) -> str:
         status = _STATUS[r.outcome] + (" (warning)" if r.severity == "warning" and r.outcome != "passed" else "")
         observed = "" if r.metric == "column" else f"{_observed(r)} {r.units or ''}".strip()
         rows.append((status, r.rule_id, r.metric, observed, _bounds(r), "" if r.n is None else f"n={r.n:,}", _note(r)))
+        for g in r.details.get("groups", []):  # a group_by rule: one line per group under it
+            value = "" if g["observed"] is None else f"{_num(g['observed'])} {g['units'] or ''}".strip()
+            rows.append(
+                ("  " + _STATUS[g["outcome"]].lower(), f"  {r.details['group_by']}={g['group']}", "", value, "",
+                 "" if g["n"] is None else f"n={g['n']:,}", g["reason"] if g["outcome"] == "error" else "")
+            )
     header = ("status", "rule", "metric", "observed", "expected", "n", "notes")
     widths = [max(len(x[i]) for x in rows + [header]) for i in range(6)]
     fmt = lambda row: "  ".join(c.ljust(w) for c, w in zip(row[:6], widths)) + ("  " + row[6] if row[6] else "")  # noqa: E731

@@ -167,6 +167,43 @@ class Reference(StrictModel):
         raise AssertionError("unreachable")
 
 
+class Condition(StrictModel):
+    """One row condition of a rule's ``where``: a column and exactly one comparison."""
+
+    column: ColumnName = Field(..., description="The column the condition reads.")
+    equals: str | float | bool | None = Field(None, description="Value equal to this.")
+    not_equals: str | float | bool | None = Field(None, description="Value different from this (nulls excluded).")
+    in_: list[str | float | bool] | None = Field(None, alias="in", description="Value one of these.")
+    not_in: list[str | float | bool] | None = Field(None, description="Value none of these (nulls excluded).")
+    gt: FiniteFloat | None = Field(None, description="Number greater than this.")
+    ge: FiniteFloat | None = Field(None, description="Number greater than or equal to this.")
+    lt: FiniteFloat | None = Field(None, description="Number less than this.")
+    le: FiniteFloat | None = Field(None, description="Number less than or equal to this.")
+    is_null: bool | None = Field(None, description="true: the value is missing; false: it is present.")
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _one(self):
+        given = [k for k in OPERATORS if getattr(self, "in_" if k == "in" else k) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                f"a condition needs exactly one of {', '.join(OPERATORS)}" + (f", got {', '.join(given)}" if given else "")
+            )
+        return self
+
+    @property
+    def operator(self) -> str:
+        return next(k for k in OPERATORS if getattr(self, "in_" if k == "in" else k) is not None)
+
+    @property
+    def operand(self):
+        return getattr(self, "in_" if self.operator == "in" else self.operator)
+
+
+OPERATORS = ("equals", "not_equals", "in", "not_in", "gt", "ge", "lt", "le", "is_null")
+
+
 class _RuleBase(StrictModel):
     id: Annotated[str, Field(min_length=1, pattern=r"^\S(.*\S)?$")] = Field(
         ..., description="Unique rule id (no surrounding spaces; 'column:' is reserved for declared columns)."
@@ -177,6 +214,12 @@ class _RuleBase(StrictModel):
     max: FiniteFloat | None = Field(None, description="Inclusive upper bound on the observed value.")
     min_rows: Annotated[int, Field(ge=1)] | None = Field(
         None, description="Fewer rows than this (after dropping nulls) is an error result, never a pass or fail."
+    )
+    where: list[Condition] | None = Field(
+        None, min_length=1, description="Measure only the rows that meet every condition."
+    )
+    group_by: ColumnName | None = Field(
+        None, description="Measure the rule within each value of this column: one result per group, all must pass."
     )
 
     @field_validator("id")

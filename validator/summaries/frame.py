@@ -131,12 +131,23 @@ class FrameSummaries:
         How the data is named in messages (a path, or "the data").
     """
 
-    def __init__(self, df: pd.DataFrame, name: str = "the data"):
+    def __init__(self, df: pd.DataFrame, name: str = "the data", row_ids: np.ndarray | None = None):
         self.df = df
         self.name = name
         self.n_rows = len(df)
+        # global row numbers of this frame's rows (a slice keeps those of the whole dataset, so
+        # that a seeded sample of a slice picks the same rows however the data is split)
+        self.row_ids = np.arange(self.n_rows) if row_ids is None else row_ids
         self._cache: dict = {}
         self.computed: Counter = Counter()
+
+    def subset(self, mask: np.ndarray, label: str) -> "FrameSummaries":
+        """Summaries of the rows where ``mask`` is True (cached by ``label``), keeping global row ids."""
+
+        def compute():
+            return FrameSummaries(self.df[mask], name=f"{self.name} ({label})", row_ids=self.row_ids[mask])
+
+        return self._cached(("subset", label), compute)
 
     # -- columns ---------------------------------------------------------------------------
     def column(self, name: str) -> pd.Series:
@@ -286,6 +297,48 @@ class FrameSummaries:
 
         return self._cached(("value_range", name), compute)
 
+    # -- row conditions ----------------------------------------------------------------------
+    def where_mask(self, conditions) -> np.ndarray:
+        """Rows meeting every condition of a rule's ``where`` (bool, shape (n,)); a null never
+        meets a comparison. Raises MeasurementError for a missing column or a comparison the
+        column's values cannot take (an order on text, text against numbers)."""
+        mask = np.ones(self.n_rows, dtype=bool)
+        for c in conditions:
+            mask &= self._cached(("where", repr(c)), lambda c=c: self._condition(c))
+        return mask
+
+    def _condition(self, c) -> np.ndarray:
+        s = self.column(c.column)
+        op, operand = c.operator, c.operand
+        present = s.notna().to_numpy()
+        if op == "is_null":
+            return ~present if operand else present
+        if op in ("gt", "ge", "lt", "le"):
+            try:
+                v = self._numeric_series(c.column, f"where '{op}'").to_numpy(dtype=np.float64, na_value=np.nan)
+            except MeasurementError as exc:
+                raise MeasurementError(f"where: {exc}") from None
+            with np.errstate(invalid="ignore"):
+                return {"gt": v > operand, "ge": v >= operand, "lt": v < operand, "le": v <= operand}[op]
+        targets = operand if isinstance(operand, list) else [operand]
+        if pd.api.types.is_bool_dtype(s.dtype):
+            if not all(isinstance(t, bool) for t in targets):
+                raise MeasurementError(f"where: column {c.column!r} holds booleans; '{op}' needs true/false, got {targets!r}")
+            hit = s.isin(targets).to_numpy()
+        elif pd.api.types.is_numeric_dtype(s.dtype):
+            numbers = []
+            for t in targets:
+                try:
+                    numbers.append(float(t))
+                except (TypeError, ValueError):
+                    raise MeasurementError(f"where: column {c.column!r} holds numbers; '{op}' cannot compare it with {t!r}") from None
+            hit = s.isin(numbers).to_numpy()
+        else:  # text (or mixed): compare the text forms, as categories are matched
+            keys = {t if isinstance(t, str) else category_key(t) for t in targets}
+            hit = s.map(lambda x: x if isinstance(x, str) else category_key(x), na_action="ignore").isin(keys).to_numpy()
+        hit = hit & present
+        return hit if op in ("equals", "in") else (~hit & present)
+
     # -- row samples ----------------------------------------------------------------------------
     def row_sample(self, columns: list[str], rows: int, seed: int) -> FeatureSample:
         """The seeded sample of at most ``rows`` rows with all ``columns`` finite.
@@ -306,14 +359,14 @@ class FrameSummaries:
             idx = np.flatnonzero(valid)
             n_valid = idx.size
             if n_valid > rows:
-                keys = hash_indices(seed, idx)
+                keys = hash_indices(seed, self.row_ids[idx])
                 # the hash is a bijection of the index for a fixed seed: no ties to break.
                 idx = np.sort(idx[np.argpartition(keys, rows - 1)[:rows]])
             X = np.empty((idx.size, len(arrays)), dtype=np.float64)
             for j, a in enumerate(arrays):
                 X[:, j] = a[idx]
             return FeatureSample(
-                X=X, n_valid=n_valid, n_dropped=n - n_valid, exact=n_valid <= rows, seed=seed, indices=idx
+                X=X, n_valid=n_valid, n_dropped=n - n_valid, exact=n_valid <= rows, seed=seed, indices=self.row_ids[idx]
             )
 
         return self._cached(("row_sample", tuple(columns), rows, seed), compute)
