@@ -161,6 +161,9 @@ def _evaluate_one(rule, ruleset: RuleSet, data: FrameSummaries, refs: ReferenceS
         result.outcome = "error"  # never a pass or a fail on too little data
         result.reason = f"insufficient data: {rows_used:g} rows, need {min_rows}"
         return result
+    if rule.confidence is not None and result.resample is not None:
+        _bootstrap(rule, result)
+        result.decided_on = rule.decide_on
     _apply_bounds(result)
     return result
 
@@ -211,8 +214,47 @@ def _where_text(conditions) -> str:
     return " and ".join(f"{c.column} {c.operator} {c.operand!r}" for c in conditions)
 
 
+#: resamples by default; distance and Vendi rules cost a full statistic per resample
+BOOTSTRAP_RESAMPLES = 200
+BOOTSTRAP_RESAMPLES_ROWS = 50
+#: rows of each subsample of distance and Vendi rules: half the sample, at most this many
+BOOTSTRAP_SUBSAMPLE_MAX = 1000
+
+
+def _subsampler(X: np.ndarray, statistic):
+    """Resampler for row statistics: subsamples of half the rows (<= 1,000), without replacement
+    (resampling with replacement would create exact duplicate rows, biasing every distance)."""
+    m = min(max(X.shape[0] // 2, 2), BOOTSTRAP_SUBSAMPLE_MAX)
+    return lambda rng: statistic(X[rng.choice(X.shape[0], size=m, replace=False)])
+
+
+def _bootstrap(rule, result: Result) -> None:
+    """A seeded percentile interval of the value at the rule's confidence level."""
+    spec = rule.bootstrap
+    rows_statistic = rule.metric in ("distance_spread", "vendi_score")
+    resamples = (spec.resamples if spec and spec.resamples else None) or (
+        BOOTSTRAP_RESAMPLES_ROWS if rows_statistic else BOOTSTRAP_RESAMPLES
+    )
+    seed = spec.seed if spec else 0
+    rng = np.random.default_rng(seed)
+    values = np.array([result.resample(rng) for _ in range(resamples)], dtype=np.float64)
+    values = values[~np.isnan(values)]
+    tail = (1.0 - rule.confidence) / 2.0
+    # the order statistics at the tails (no interpolation: an infinite resample stays infinite)
+    low = float(np.quantile(values, tail, method="lower"))
+    high = float(np.quantile(values, 1.0 - tail, method="higher"))
+    result.interval, result.confidence = (low, high), rule.confidence
+    if rows_statistic:
+        m = min(max(result.n // 2, 2), BOOTSTRAP_SUBSAMPLE_MAX)
+        method = f"percentile; {resamples} subsamples of {m} of the {result.n} sampled rows, without replacement"
+    else:
+        method = f"percentile; {resamples} multinomial resamples of the {result.n} rows over the categories (cells)"
+    result.details["bootstrap"] = {"resamples": resamples, "seed": seed, "method": method}
+
+
 def _apply_bounds(result: Result) -> None:
-    v = result.observed
+    v = {"estimate": result.observed, "lower": (result.interval or (None, None))[0],
+         "upper": (result.interval or (None, None))[1]}[result.decided_on]
     low_ok = result.min is None or v >= result.min
     high_ok = result.max is None or v <= result.max
     if math.isinf(v) and result.metric in DIVERGENCES:
@@ -221,7 +263,8 @@ def _apply_bounds(result: Result) -> None:
     result.outcome = "passed" if (low_ok and high_ok) else "failed"
     if result.outcome == "failed" and not result.reason:
         bound = f">= {result.min:g}" if not low_ok else f"<= {result.max:g}"
-        result.reason = f"observed {v:.6g} {result.units or ''}".rstrip() + f", expected {bound}"
+        what = "observed" if result.decided_on == "estimate" else f"the interval's {result.decided_on} end"
+        result.reason = f"{what} {v:.6g} {result.units or ''}".rstrip() + f", expected {bound}"
 
 
 def _nonempty(n: int, data: FrameSummaries, column: str, nulls: int) -> None:
@@ -298,6 +341,8 @@ def _count_metric(rule: CountRule, data: FrameSummaries, result: Result) -> None
     total = _mass(counts, rows, rule, data, nulls, result)
     kernel, units = COUNT_METRICS[rule.metric]
     result.observed = kernel(counts, rule)
+    probabilities = counts / total
+    result.resample = lambda rng: kernel(rng.multinomial(rows, probabilities), rule)
     result.units = units(rule)
     nz = counts > 0
     result.details.update(categories=int(nz.sum()), nulls=int(nulls), null_policy=rule.nulls)
@@ -326,17 +371,23 @@ def _divergence(rule: ReferenceRule, ruleset: RuleSet, data: FrameSummaries, ref
     p, q = p[keep], q[keep]
     labels = [l for l, k in zip(labels, keep) if k]
 
-    smoothing = "none"
-    if rule.smoothing is not None and rule.smoothing.laplace is not None:
-        p_use, q_use = laplace_smooth(p, q, rule.smoothing.laplace)
-        smoothing = f"laplace {rule.smoothing.laplace:g} added to each of {p.size} cells of the union"
-    else:
-        p_use = p
+    def smoothed(p):
+        if rule.smoothing is not None and rule.smoothing.laplace is not None:
+            return laplace_smooth(p, q, rule.smoothing.laplace)
         q_use = q if q_is_prob else shares(q)  # counts become shares, explicitly
         if rule.smoothing is not None and rule.smoothing.epsilon is not None:
             q_use = epsilon_smooth(q_use, rule.smoothing.epsilon)
-            smoothing = f"epsilon {rule.smoothing.epsilon:g} uniform mixing over {p.size} cells of the union"
+        return p, q_use
+
+    smoothing = "none"
+    if rule.smoothing is not None and rule.smoothing.laplace is not None:
+        smoothing = f"laplace {rule.smoothing.laplace:g} added to each of {p.size} cells of the union"
+    elif rule.smoothing is not None and rule.smoothing.epsilon is not None:
+        smoothing = f"epsilon {rule.smoothing.epsilon:g} uniform mixing over {p.size} cells of the union"
+    p_use, q_use = smoothed(p)
     value = _measure_divergence(rule, p_use, q_use, result.details)
+    shares_data = p / p.sum()
+    result.resample = lambda rng: _measure_divergence(rule, *smoothed(rng.multinomial(rows, shares_data).astype(np.float64)), {})
     result.observed = value
     if rule.metric == "coverage":
         result.units = f"share of reference {rule.of}"
@@ -553,10 +604,14 @@ def _features(rule, data: FrameSummaries, result: Result, rows: int, need: int, 
 def _distance(rule: DistanceSpreadRule, data: FrameSummaries, result: Result) -> None:
     zero_rows = "cosine distance" if rule.distance == "cosine" else None
     X = _features(rule, data, result, rule.sample.rows, need=2, zero_rows=zero_rows)
+    def statistic(rows):
+        return distance_statistic(rows, rule.statistic, metric=rule.distance, q=rule.q, epsilon=rule.epsilon or 0.0)
+
     try:
-        value = distance_statistic(X, rule.statistic, metric=rule.distance, q=rule.q, epsilon=rule.epsilon or 0.0)
+        value = statistic(X)
     except ValueError as exc:
         raise MeasurementError(str(exc)) from None
+    result.resample = _subsampler(X, statistic)
     result.observed = float(value)
     result.units = "fraction of rows" if rule.statistic == "duplicate_fraction" else f"{rule.distance} distance"
     result.n = int(X.shape[0])
@@ -568,10 +623,14 @@ def _vendi(rule: VendiScoreRule, data: FrameSummaries, result: Result) -> None:
     X = _features(rule, data, result, rows, need=1, zero_rows=zero_rows)
     if rule.kernel == "rbf":
         result.details["rbf_row_cap"] = RBF_MAX_ROWS
+    def score(rows):
+        return vendi_score(rows, kernel=rule.kernel, length_scale=rule.length_scale)
+
     try:
-        result.observed = vendi_score(X, kernel=rule.kernel, length_scale=rule.length_scale)
+        result.observed = score(X)
     except ValueError as exc:
         raise MeasurementError(str(exc)) from None
+    result.resample = _subsampler(X, score)
     result.units = "effective distinct rows"
     result.n = int(X.shape[0])
 
@@ -595,6 +654,12 @@ def _numeric_distance(rule: NumericReferenceRule, ruleset: RuleSet, data: FrameS
     result.details.update(grid_bins=rule.grid, grid_range=[float(edges[0]), float(edges[-1])], reference_rows=int(q.sum()))
     if result.n < values.size:
         result.details["infinite_values_left_out"] = int(values.size - result.n)
+    def measure(p):
+        if rule.metric == "wasserstein_distance":
+            return wasserstein_from_histograms(p, q, edges)[0]
+        d = ks_from_histograms(p, q)[0]
+        return d if rule.value == "statistic" else ks_p_value(d, int(p.sum()), int(q.sum()))
+
     if rule.metric == "wasserstein_distance":
         value, bound = wasserstein_from_histograms(p, q, edges)
         result.units = f"units of {rule.column}"
@@ -604,5 +669,7 @@ def _numeric_distance(rule: NumericReferenceRule, ruleset: RuleSet, data: FrameS
         result.details.update(statistic=d, p_value=p_value, p_value_method="two-sample, effective size n m / (n + m), on the histogram statistic")
         value = d if rule.value == "statistic" else p_value
         result.units = "KS statistic (0 to 1)" if rule.value == "statistic" else "p-value"
+    shares_data = p / p.sum()
+    result.resample = lambda rng: measure(rng.multinomial(int(p.sum()), shares_data))
     result.details["approximation_error_bound"] = bound
     result.observed = value

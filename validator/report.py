@@ -69,6 +69,9 @@ def _note(r: Result) -> str:
             notes.append(f"{_count(d['dropped_rows'], 'row')} dropped (null/NaN/inf features)")
     if r.metric == "kl_divergence" and d.get("smoothing") and d["smoothing"] != "none":
         notes.append(f"smoothed: {d['smoothing']}")
+    if r.interval is not None:
+        notes.append(f"{r.confidence:.0%} bootstrap interval, {d['bootstrap']['resamples']} resamples, seed {d['bootstrap']['seed']}"
+                     + ("" if r.decided_on == "estimate" else f"; decided on its {r.decided_on} end"))
     if d.get("where"):
         notes.append(f"where {d['where']}: {_count(d['rows_matching_where'], 'row')}")
     if d.get("categories_counted_as_other"):
@@ -91,7 +94,10 @@ def render_text(report: Report) -> str:
         if r.metric == "column" and r.outcome == "passed":
             continue
         status = _STATUS[r.outcome] + (" (warning)" if r.severity == "warning" and r.outcome != "passed" else "")
-        observed = "" if r.metric == "column" else f"{_observed(r)} {r.units or ''}".strip()
+        interval = ""
+        if r.interval is not None:
+            interval = f" [{_num(r.interval[0])}, {_num(r.interval[1])}]"
+        observed = "" if r.metric == "column" else f"{_observed(r)}{interval} {r.units or ''}".strip()
         rows.append((status, r.rule_id, r.metric, observed, _bounds(r), "" if r.n is None else f"n={r.n:,}", _note(r)))
         for g in r.details.get("groups", []):  # a group_by rule: one line per group under it
             value = "" if g["observed"] is None else f"{_num(g['observed'])} {g['units'] or ''}".strip()

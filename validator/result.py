@@ -40,9 +40,13 @@ class Result:
         The rule's parameters as used (defaults filled in).
     details : dict
         Metric-specific facts: categories behind an infinite divergence, top contributions,
-        sampling (exact or sampled, sample size, seed), dropped rows, ...
+        sampling (exact or sampled, sample size, seed), dropped rows, bootstrap settings, ...
     reason : str or None
         Why the outcome is ``error``, or why it failed when the value alone does not say.
+    interval : (float, float) or None
+        Bootstrap percentile interval of the value at ``confidence`` (when the rule asks).
+    decided_on : {'estimate', 'lower', 'upper'}
+        Which of the value and the interval's ends was compared with the bounds.
     """
 
     rule_id: str
@@ -58,6 +62,11 @@ class Result:
     details: dict = field(default_factory=dict)
     reason: str | None = None
     description: str | None = None
+    interval: tuple[float, float] | None = None
+    confidence: float | None = None
+    decided_on: str = "estimate"
+    # how to recompute the value on a resample (set by the measuring code; never serialised)
+    resample: object = field(default=None, repr=False, compare=False)
 
     @property
     def blocking(self) -> bool:
@@ -87,6 +96,9 @@ class Result:
             "details": _json_safe(self.details),
             "reason": self.reason,
             "description": self.description,
+            "confidence": self.confidence,
+            "interval": None if self.interval is None else _json_safe(list(self.interval)),
+            "decided_on": self.decided_on,
         }
 
 

@@ -204,6 +204,15 @@ class Condition(StrictModel):
 OPERATORS = ("equals", "not_equals", "in", "not_in", "gt", "ge", "lt", "le", "is_null")
 
 
+class BootstrapSpec(StrictModel):
+    """Seeded bootstrap settings."""
+
+    resamples: Annotated[int, Field(ge=20, le=100_000)] | None = Field(
+        None, description="Resamples: default 200 (50 for distance and Vendi rules, which are costlier)."
+    )
+    seed: Annotated[int, Field(ge=0, le=2**64 - 1)] = Field(0, description="Seed of the resampling.")
+
+
 class _RuleBase(StrictModel):
     id: Annotated[str, Field(min_length=1, pattern=r"^\S(.*\S)?$")] = Field(
         ..., description="Unique rule id (no surrounding spaces; 'column:' is reserved for declared columns)."
@@ -221,6 +230,23 @@ class _RuleBase(StrictModel):
     group_by: ColumnName | None = Field(
         None, description="Measure the rule within each value of this column: one result per group, all must pass."
     )
+    confidence: Annotated[float, Field(gt=0, lt=1, allow_inf_nan=False)] | None = Field(
+        None, description="Report a seeded bootstrap percentile interval at this level (e.g. 0.95)."
+    )
+    bootstrap: BootstrapSpec | None = Field(None, description="Resamples and seed of the bootstrap.")
+    decide_on: Literal["estimate", "lower", "upper"] = Field(
+        "estimate", description="Compare the bounds with the estimate, or with the interval's lower or upper end."
+    )
+
+    @model_validator(mode="after")
+    def _interval(self):
+        if self.decide_on != "estimate" and self.confidence is None:
+            raise ValueError(f"decide_on '{self.decide_on}' needs 'confidence' (the interval's level)")
+        if self.bootstrap is not None and self.confidence is None:
+            raise ValueError("'bootstrap' needs 'confidence'")
+        if self.confidence is not None and getattr(self, "weight", None) is not None:
+            raise ValueError("'confidence' with 'weight' is not supported yet: the bootstrap resamples rows by category")
+        return self
 
     @field_validator("id")
     @classmethod

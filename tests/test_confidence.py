@@ -1,0 +1,103 @@
+"""Bootstrap confidence intervals: seeded, shown in every format, and decide_on."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.stats
+
+from validator import RuleFileError, load_rules, validate
+from validator.report import render_json, render_text
+
+rng = np.random.default_rng(5)
+DF = pd.DataFrame({"lang": rng.choice(["en", "de", "fr", "ja"], size=400, p=[0.4, 0.3, 0.2, 0.1]),
+                   "a": rng.normal(size=400), "b": rng.normal(size=400)})
+
+
+def one(**rule):
+    return validate(DF, load_rules({"version": 1, "rules": [dict(rule, id="r")]}))["r"]
+
+
+def test_interval_brackets_the_estimate_and_is_seeded():
+    r = one(metric="entropy", column="lang", min=1.0, confidence=0.95)
+    low, high = r.interval
+    assert low <= r.observed <= high and high - low < 0.3
+    assert r.details["bootstrap"]["resamples"] == 200 and r.details["bootstrap"]["seed"] == 0
+    assert one(metric="entropy", column="lang", min=1.0, confidence=0.95).interval == r.interval  # same seed, same interval
+    other = one(metric="entropy", column="lang", min=1.0, confidence=0.95, bootstrap={"seed": 1})
+    assert other.interval != r.interval
+
+
+def test_interval_matches_scipy_bootstrap_roughly():
+    # scipy.stats.bootstrap over the rows (percentile method) as an independent reference
+    codes = pd.factorize(DF["lang"])[0]
+    ref = scipy.stats.bootstrap((codes,), lambda x: scipy.stats.entropy(np.bincount(x, minlength=4), base=2),
+                                confidence_level=0.95, n_resamples=2000, method="percentile", random_state=0, vectorized=False)
+    r = one(metric="entropy", column="lang", min=0, confidence=0.95, bootstrap={"resamples": 2000})
+    assert r.interval[0] == pytest.approx(ref.confidence_interval.low, abs=0.02)
+    assert r.interval[1] == pytest.approx(ref.confidence_interval.high, abs=0.02)
+
+
+def test_decide_on_the_interval_end():
+    estimate = one(metric="entropy", column="lang", confidence=0.95, min=1.8)
+    assert estimate.observed > 1.8 and estimate.outcome == "passed"  # H ~ 1.85 bits
+    lower = one(metric="entropy", column="lang", confidence=0.95, min=1.8, decide_on="lower")
+    assert lower.interval[0] < 1.8 and lower.outcome == "failed" and "the interval's lower end" in lower.reason
+    ref = {"categories": {"en": 0.4, "de": 0.3, "fr": 0.2, "ja": 0.1}}
+    upper = one(metric="kl_divergence", column="lang", reference=ref, max=0.01, confidence=0.9, decide_on="upper")
+    assert upper.observed <= 0.01 < upper.interval[1] and upper.outcome == "failed"
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        {"metric": "js_divergence", "column": "lang", "reference": {"categories": {"en": 0.5, "de": 0.5}}, "max": 1},
+        {"metric": "hill_number", "column": "lang", "order": 2, "min": 1},
+        {"metric": "distance_spread", "columns": ["a", "b"], "min": 0},
+        {"metric": "vendi_score", "columns": ["a", "b"], "min": 1},
+    ],
+)
+def test_every_kind_of_rule_gets_an_interval(rule):
+    r = one(**rule, confidence=0.9)
+    assert r.interval[0] <= r.interval[1] and r.confidence == 0.9
+    if rule["metric"] in ("distance_spread", "vendi_score"):
+        assert r.details["bootstrap"]["resamples"] == 50 and "subsamples of 200 of the 400" in r.details["bootstrap"]["method"]
+
+
+def test_interval_in_every_output_format():
+    report = validate(DF, load_rules({"version": 1, "rules": [{"id": "r", "metric": "entropy", "column": "lang", "min": 1, "confidence": 0.95}]}))
+    low, high = report["r"].interval
+    text = render_text(report)
+    assert f"[{low:.4g}, {high:.4g}] bits" in text and "95% bootstrap interval" in text
+    payload = json.loads(render_json([report]))
+    assert payload["results"][0]["interval"] == [low, high] and payload["results"][0]["confidence"] == 0.95
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [({"confidence": 1.5}, "less than 1"), ({"confidence": 0}, "greater than 0"),
+     ({"decide_on": "lower"}, "decide_on 'lower' needs 'confidence'"),
+     ({"confidence": 0.9, "weight": "w"}, "'confidence' with 'weight' is not supported yet")],
+)
+def test_bad_confidence_settings(extra, message):
+    with pytest.raises(RuleFileError, match=message):
+        load_rules({"version": 1, "rules": [{"id": "r", "metric": "entropy", "column": "x", "min": 0, **extra}]})
+
+
+@pytest.mark.slow
+def test_bootstrap_coverage_by_simulation():
+    """Nominal 95% intervals cover the true value in >= 90% of 200 seeded trials (count metrics)."""
+    p = np.array([0.4, 0.3, 0.2, 0.1])
+    truth = {"entropy": scipy.stats.entropy(p, base=2), "gini_simpson": 1 - float(p @ p)}
+    sim = np.random.default_rng(123)
+    for metric, true_value in truth.items():
+        covered = 0
+        for trial in range(200):
+            df = pd.DataFrame({"x": sim.choice(4, size=500, p=p).astype(str)})
+            rule = {"id": "r", "metric": metric, "column": "x", "min": 0, "confidence": 0.95, "bootstrap": {"seed": trial}}
+            low, high = validate(df, load_rules({"version": 1, "rules": [rule]}))["r"].interval
+            covered += low <= true_value <= high
+        assert covered >= 180, (metric, covered)
