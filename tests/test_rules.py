@@ -132,3 +132,17 @@ def test_schema_accepts_example_rule_files_and_rejects_unknown_keys():
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(doc, schema)
     json.dumps(schema)
+
+
+def test_readme_documents_every_metric_and_every_rule_key():
+    """A metric or key added to the rule model must appear in the README's rule-file reference."""
+    from pathlib import Path
+
+    from validator.rules.model import RULE_TYPES
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    for metric, cls in RULE_TYPES.items():
+        assert f"`{metric}`" in readme, metric
+        for name, field in cls.model_fields.items():
+            key = field.alias or name
+            assert f"`{key}" in readme, (metric, key)
