@@ -79,8 +79,7 @@ def test_interval_in_every_output_format():
 @pytest.mark.parametrize(
     "extra, message",
     [({"confidence": 1.5}, "less than 1"), ({"confidence": 0}, "greater than 0"),
-     ({"decide_on": "lower"}, "decide_on 'lower' needs 'confidence'"),
-     ({"confidence": 0.9, "weight": "w"}, "'confidence' with 'weight' is not supported yet")],
+     ({"decide_on": "lower"}, "decide_on 'lower' needs 'confidence'")],
 )
 def test_bad_confidence_settings(extra, message):
     with pytest.raises(RuleFileError, match=message):
@@ -101,3 +100,20 @@ def test_bootstrap_coverage_by_simulation():
             low, high = validate(df, load_rules({"version": 1, "rules": [rule]}))["r"].interval
             covered += low <= true_value <= high
         assert covered >= 180, (metric, covered)
+
+
+def test_weighted_rules_resample_rows_with_their_weights():
+    df = DF.assign(tokens=rng.integers(1, 1000, size=len(DF)))
+    r = validate(df, load_rules({"version": 1, "rules": [{"id": "r", "metric": "entropy", "column": "lang", "weight": "tokens",
+                                                          "min": 0, "confidence": 0.9, "bootstrap": {"resamples": 100}}]}))["r"]
+    low, high = r.interval
+    assert low <= r.observed <= high and "resamples of the rows with their weights" in r.details["bootstrap"]["method"]
+    # an independent row bootstrap of the weighted entropy, with the same generator and seed
+    sim = np.random.default_rng(0)
+    codes = pd.factorize(df["lang"])[0]
+    values = []
+    for _ in range(100):
+        idx = sim.integers(0, len(df), size=len(df))
+        values.append(scipy.stats.entropy(np.bincount(codes[idx], weights=df["tokens"].to_numpy()[idx]), base=2))
+    assert low == pytest.approx(np.quantile(values, 0.05, method="lower"))
+    assert high == pytest.approx(np.quantile(values, 0.95, method="higher"))

@@ -131,21 +131,50 @@ def _failed_to_measure(rule, reason: str) -> Result:
     return result
 
 
+def _measure(rule, ruleset: RuleSet, data: FrameSummaries, refs: ReferenceStore, result: Result) -> None:
+    if isinstance(rule, CountRule):
+        _count_metric(rule, data, result)
+    elif isinstance(rule, ReferenceRule):
+        _divergence(rule, ruleset, data, refs, result)
+    elif isinstance(rule, DistanceSpreadRule):
+        _distance(rule, data, result)
+    elif isinstance(rule, VendiScoreRule):
+        _vendi(rule, data, result)
+    elif isinstance(rule, NumericReferenceRule):
+        _numeric_distance(rule, ruleset, data, refs, result)
+    else:  # pragma: no cover - the model's union is closed
+        raise MeasurementError(f"unknown metric {rule.metric!r}")
+    weight = getattr(rule, "weight", None)
+    if weight is not None:
+        result.resample = _row_resampler(rule, ruleset, data, refs, [rule.column, weight])
+
+
+def _row_resampler(rule, ruleset: RuleSet, data: FrameSummaries, refs: ReferenceStore, columns: list[str]):
+    """Resampler for weighted rules: rows (with their weights) drawn with replacement, and the
+    rule measured again on them; exact, but each resample re-counts the rows."""
+    frame = data.df[list(dict.fromkeys(columns))]
+
+    def resample(rng):
+        idx = rng.integers(0, len(frame), size=len(frame))
+        again = _new_result(rule)
+        _measure_plain(rule, ruleset, FrameSummaries(frame.iloc[idx].reset_index(drop=True)), refs, again)
+        return again.observed
+
+    return resample
+
+
+def _measure_plain(rule, ruleset, data, refs, result) -> None:
+    """:func:`_measure` without setting up a resampler (used inside one)."""
+    if isinstance(rule, CountRule):
+        _count_metric(rule, data, result)
+    else:
+        _divergence(rule, ruleset, data, refs, result)
+
+
 def _evaluate_one(rule, ruleset: RuleSet, data: FrameSummaries, refs: ReferenceStore) -> Result:
     result = _new_result(rule)
     try:
-        if isinstance(rule, CountRule):
-            _count_metric(rule, data, result)
-        elif isinstance(rule, ReferenceRule):
-            _divergence(rule, ruleset, data, refs, result)
-        elif isinstance(rule, DistanceSpreadRule):
-            _distance(rule, data, result)
-        elif isinstance(rule, VendiScoreRule):
-            _vendi(rule, data, result)
-        elif isinstance(rule, NumericReferenceRule):
-            _numeric_distance(rule, ruleset, data, refs, result)
-        else:  # pragma: no cover - the model's union is closed
-            raise MeasurementError(f"unknown metric {rule.metric!r}")
+        _measure(rule, ruleset, data, refs, result)
     except MeasurementError as exc:
         result.outcome = "error"
         result.reason = str(exc)
@@ -249,6 +278,8 @@ def _bootstrap(rule, result: Result) -> None:
         method = f"percentile; {resamples} subsamples of {m} of the {result.n} sampled rows, without replacement"
     else:
         method = f"percentile; {resamples} multinomial resamples of the {result.n} rows over the categories (cells)"
+        if getattr(rule, "weight", None) is not None:
+            method = f"percentile; {resamples} resamples of the rows with their weights, with replacement"
     result.details["bootstrap"] = {"resamples": resamples, "seed": seed, "method": method}
 
 

@@ -244,8 +244,6 @@ class _RuleBase(StrictModel):
             raise ValueError(f"decide_on '{self.decide_on}' needs 'confidence' (the interval's level)")
         if self.bootstrap is not None and self.confidence is None:
             raise ValueError("'bootstrap' needs 'confidence'")
-        if self.confidence is not None and getattr(self, "weight", None) is not None:
-            raise ValueError("'confidence' with 'weight' is not supported yet: the bootstrap resamples rows by category")
         return self
 
     @field_validator("id")
