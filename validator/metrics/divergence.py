@@ -58,6 +58,19 @@ def _as_distribution(x, name: str) -> np.ndarray:
     return a
 
 
+def _pair(p_counts, q_probabilities) -> tuple[np.ndarray, np.ndarray]:
+    """Data shares and reference probabilities on the same cells, validated as in kl_divergence."""
+    p = _as_distribution(p_counts, "p_counts")
+    q = _as_distribution(q_probabilities, "q_probabilities")
+    if p.shape != q.shape:
+        raise ValueError(f"P and Q must have the same cells; got shapes {p.shape} and {q.shape}")
+    if not p.max() > 0:
+        raise ValueError("the data distribution has no mass (0 rows)")
+    if abs(q.sum() - 1.0) > PROBABILITY_TOLERANCE:
+        raise ValueError(f"reference probabilities must sum to 1 within {PROBABILITY_TOLERANCE:g}; they sum to {q.sum():.10g}")
+    return shares(p), q
+
+
 def kl_divergence(p_counts, q_probabilities, *, base=2) -> float:
     """Kullback-Leibler divergence D(P || Q) of the data P from the reference Q.
 
@@ -102,16 +115,8 @@ def kl_divergence(p_counts, q_probabilities, *, base=2) -> float:
     >>> kl_divergence([.3, .3, .4], [.5, .5, 0])
     inf
     """
-    p = _as_distribution(p_counts, "p_counts")
-    q = _as_distribution(q_probabilities, "q_probabilities")
-    if p.shape != q.shape:
-        raise ValueError(f"P and Q must have the same cells; got shapes {p.shape} and {q.shape}")
-    if not p.max() > 0:
-        raise ValueError("the data distribution has no mass (0 rows)")
-    if abs(q.sum() - 1.0) > PROBABILITY_TOLERANCE:
-        raise ValueError(f"reference probabilities must sum to 1 within {PROBABILITY_TOLERANCE:g}; they sum to {q.sum():.10g}")
-    terms = rel_entr(shares(p), q)
-    value = float(terms.sum())
+    p, q = _pair(p_counts, q_probabilities)
+    value = float(rel_entr(p, q).sum())
     if math.isinf(value):
         return math.inf
     return (value if value > 0 else 0.0) / log_base(base)  # clip rounding below 0, and -0.0
@@ -175,19 +180,6 @@ def epsilon_smooth(q_probabilities, epsilon: float) -> np.ndarray:
         raise ValueError(f"The 'epsilon' parameter of epsilon_smooth must be in (0, 1). Got {epsilon!r} instead.")
     q = _as_distribution(q_probabilities, "q_probabilities")
     return (1.0 - epsilon) * q + epsilon / q.size
-
-
-def _pair(p_counts, q_probabilities) -> tuple[np.ndarray, np.ndarray]:
-    """Data shares and reference probabilities on the same cells, validated as in kl_divergence."""
-    p = _as_distribution(p_counts, "p_counts")
-    q = _as_distribution(q_probabilities, "q_probabilities")
-    if p.shape != q.shape:
-        raise ValueError(f"P and Q must have the same cells; got shapes {p.shape} and {q.shape}")
-    if not p.max() > 0:
-        raise ValueError("the data distribution has no mass (0 rows)")
-    if abs(q.sum() - 1.0) > PROBABILITY_TOLERANCE:
-        raise ValueError(f"reference probabilities must sum to 1 within {PROBABILITY_TOLERANCE:g}; they sum to {q.sum():.10g}")
-    return shares(p), q
 
 
 def js_divergence(p_counts, q_probabilities, *, base=2) -> float:

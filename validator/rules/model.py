@@ -336,8 +336,7 @@ class DistinctRatioRule(CountRule):
 
     @model_validator(mode="after")
     def _unweighted(self):
-        if self.weight is not None:
-            raise ValueError("'weight' does not apply to distinct_ratio (distinct values per row)")
+        _refuse(self, "weight", "distinct_ratio (distinct values per row)")
         return self
 
 
@@ -522,10 +521,8 @@ class ChiSquareRule(ReferenceRule):
 
     @model_validator(mode="after")
     def _no_smoothing(self):
-        if self.smoothing is not None:
-            raise ValueError("'smoothing' does not apply to chi_square (it tests the observed counts)")
-        if self.weight is not None:
-            raise ValueError("'weight' does not apply to chi_square (the test needs counts of rows)")
+        _refuse(self, "smoothing", "chi_square (it tests the observed counts)")
+        _refuse(self, "weight", "chi_square (the test needs counts of rows)")
         if self.value == "p_value" and self.max is not None and self.max > 1:
             raise ValueError(f"'max' is {self.max:g}, but a p-value is at most 1")
         return self
@@ -541,9 +538,13 @@ class CoverageRule(ReferenceRule):
 
     @model_validator(mode="after")
     def _no_smoothing(self):
-        if self.smoothing is not None:
-            raise ValueError("'smoothing' does not apply to coverage (smoothing would make every category present)")
+        _refuse(self, "smoothing", "coverage (smoothing would make every category present)")
         return self
+
+
+def _refuse(rule, key: str, where: str) -> None:
+    if getattr(rule, key) is not None:
+        raise ValueError(f"'{key}' does not apply to {where}")
 
 
 Rule = Annotated[
