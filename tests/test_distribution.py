@@ -69,3 +69,11 @@ def test_numeric_reference_rules_need_a_file_reference():
     with pytest.raises(RuleFileError, match="wasserstein_distance compares raw values: its reference needs 'file' and 'column', not 'categories'"):
         load_rules({"version": 1, "rules": [{"id": "w", "metric": "wasserstein_distance", "column": "x",
                                              "reference": {"categories": {"a": 1.0}}, "max": 1}]})
+
+
+def test_a_text_reference_column_is_named_as_the_reference(tmp_path):
+    pd.DataFrame({"score": ["a", "b"]}).to_csv(tmp_path / "ref.csv", index=False)
+    rules = load_rules({"version": 1, "rules": [{"id": "w", "metric": "wasserstein_distance", "column": "x",
+                                                 "reference": {"file": str(tmp_path / "ref.csv"), "column": "score"}, "max": 1}]})
+    r = validate(pd.DataFrame({"x": [1.0, 2.0]}), rules)["w"]
+    assert r.outcome == "error" and "column 'score' of reference file" in r.reason

@@ -144,3 +144,13 @@ def test_chi_square_rule_reports_statistic_and_p_value():
     by_statistic = dict(rule, value="statistic", min=None, max=5)
     r = validate(df, load_rules({"version": 1, "rules": [by_statistic]}))["c"]
     assert r.observed == pytest.approx(10.0) and r.outcome == "failed"
+
+
+def test_infinite_chi_square_hint_offers_only_what_applies():
+    df = pd.DataFrame({"x": ["a", "z"]})
+    rule = {"id": "c", "metric": "chi_square", "column": "x", "reference": {"categories": {"a": 1.0}}, "min": 0.05}
+    r = validate(df, load_rules({"version": 1, "rules": [rule]}))["c"]
+    assert "add them to the reference or name a catch-all 'other' category" in r.reason and "smooth" not in r.reason
+    binned = {"id": "k", "metric": "kl_divergence", "column": "v", "reference": {"bins": {"edges": [0, 1], "probabilities": [1.0]}}, "max": 1}
+    r = validate(pd.DataFrame({"v": [0.5, 3.0]}), load_rules({"version": 1, "rules": [binned]}))["k"]
+    assert "widen the reference's edges or smooth explicitly" in r.reason and "'> 1'" in r.reason

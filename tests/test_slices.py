@@ -104,3 +104,18 @@ def test_a_sampled_slice_keeps_global_row_numbers():
     assert whole.observed != alone.observed
     again = validate(df, load_rules({"version": 1, "rules": [rule]}))["d"]
     assert again.observed == whole.observed
+
+
+@pytest.mark.parametrize(
+    "where, message",
+    [([{"column": "flag", "gt": 0}], "holds booleans; 'gt' compares numbers"),
+     ([{"column": "n_chars", "equals": True}], "holds numbers; 'equals' cannot compare it with True")],
+)
+def test_where_does_not_mix_booleans_and_numbers(where, message):
+    r = run(where=where)
+    assert r.outcome == "error" and message in r.reason
+
+
+def test_an_empty_where_slice_says_so():
+    r = run(where=[{"column": "n_chars", "gt": 1000}])
+    assert r.outcome == "error" and r.reason == "no rows meet the where conditions (n_chars gt 1000.0) among the 8 rows"

@@ -61,3 +61,15 @@ def test_bad_vendi_rules():
     r = validate(pd.DataFrame({"a": [0.0, 1.0], "b": [0.0, 2.0]}),
                  load_rules({"version": 1, "rules": [{"id": "v", "metric": "vendi_score", "columns": ["a", "b"], "min": 1}]}))["v"]
     assert r.outcome == "error" and "all-zero feature vector" in r.reason and "data row 1" in r.reason
+
+
+@pytest.mark.parametrize("scale", [1e160, 1e-170, 1.0])
+def test_vendi_does_not_depend_on_the_scale_of_the_values(scale):
+    X = np.random.default_rng(4).normal(size=(50, 4))
+    for kernel in ("linear", "rbf"):
+        assert vendi_score(X * scale, kernel=kernel) == pytest.approx(vendi_score(X, kernel=kernel), rel=1e-9)
+
+
+def test_vendi_needs_two_rows():
+    r = validate(pd.DataFrame({"a": [1.0]}), load_rules({"version": 1, "rules": [{"id": "v", "metric": "vendi_score", "columns": ["a"], "min": 1}]}))["v"]
+    assert r.outcome == "error" and "needs at least 2 rows" in r.reason

@@ -62,3 +62,15 @@ def test_weight_is_refused_where_it_has_no_meaning():
 def test_missing_weight_column_is_an_error_result():
     r = one({"metric": "entropy", "column": "lang", "weight": "tokenz", "min": 0})
     assert r.outcome == "error" and "column 'tokenz' not found" in r.reason and "did you mean 'tokens'" in r.reason
+
+
+def test_huge_finite_weights_are_rescaled_not_an_error():
+    df = DF.assign(tokens=[1e308, 1e308, 1e308, 1.0])
+    r = validate(df, load_rules({"version": 1, "rules": [{"id": "r", "metric": "entropy", "column": "lang", "weight": "tokens", "min": 0}]}))["r"]
+    assert r.observed == pytest.approx(scipy.stats.entropy([2, 1], base=2))  # en 2e308 : de 1e308
+
+
+def test_boolean_weights_are_refused():
+    df = DF.assign(tokens=[True, False, True, True])
+    r = validate(df, load_rules({"version": 1, "rules": [{"id": "r", "metric": "entropy", "column": "lang", "weight": "tokens", "min": 0}]}))["r"]
+    assert r.outcome == "error" and "holds booleans; weights must be numbers" in r.reason

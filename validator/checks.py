@@ -101,6 +101,10 @@ def evaluate(rule, ruleset: RuleSet, data: FrameSummaries, refs: ReferenceStore)
         except MeasurementError as exc:
             return _failed_to_measure(rule, str(exc))
         where = _where_text(rule.where)
+        if not mask.any():
+            result = _failed_to_measure(rule, f"no rows meet the where conditions ({where}) among the {data.n_rows} rows")
+            result.details.update(where=where, rows_matching_where=0)
+            return result
         data = data.subset(mask, where)
     if rule.group_by:
         result = _grouped(rule, ruleset, data, refs)
@@ -445,10 +449,15 @@ def _divergence(rule: ReferenceRule, ruleset: RuleSet, data: FrameSummaries, ref
         if absent:
             result.details["missing_in_data"] = [str(m) for m in absent]
             reasons.append(f"the reference has {_few(absent)} the data lacks")
+        binned = "edges" in result.details
+        fixes = ["widen the reference's edges" if binned else "add them to the reference"]
+        if not binned and missing:
+            fixes.append("name a catch-all 'other' category")
+        if rule.metric != "chi_square":
+            fixes.append("smooth explicitly")
         result.reason = (
             ("infinite chi-square statistic: " if rule.metric == "chi_square" else "infinite divergence: ")
-            + "; ".join(reasons) + "; add them to the reference, name a catch-all "
-            "'other' category, or smooth explicitly"
+            + "; ".join(reasons) + "; " + ", ".join(fixes[:-1]) + (" or " if len(fixes) > 1 else "") + fixes[-1]
         )
     else:
         diff = shares_p - q_use
@@ -651,7 +660,7 @@ def _distance(rule: DistanceSpreadRule, data: FrameSummaries, result: Result) ->
 def _vendi(rule: VendiScoreRule, data: FrameSummaries, result: Result) -> None:
     rows = rule.sample.rows if rule.kernel == "linear" else min(rule.sample.rows, RBF_MAX_ROWS)
     zero_rows = "cosine similarity of the linear kernel" if rule.kernel == "linear" else None
-    X = _features(rule, data, result, rows, need=1, zero_rows=zero_rows)
+    X = _features(rule, data, result, rows, need=2, zero_rows=zero_rows)
     if rule.kernel == "rbf":
         result.details["rbf_row_cap"] = RBF_MAX_ROWS
     def score(rows):

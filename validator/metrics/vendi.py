@@ -67,14 +67,22 @@ def vendi_score(X, kernel: str = "linear", length_scale: float | None = None) ->
         raise ValueError("The 'X' parameter of vendi_score must be finite.")
     n = X.shape[0]
     if kernel == "linear":
-        norms = np.sqrt(np.einsum("ij,ij->i", X, X))
-        if np.any(norms == 0):
-            raise ValueError(f"the cosine kernel is undefined for an all-zero row ({int((norms == 0).sum())} such rows)")
-        Xn = X / norms[:, None]
+        # each row over its largest |entry| first: |x|^2 can neither overflow nor underflow
+        row_max = np.max(np.abs(X), axis=1)
+        if np.any(row_max == 0):
+            raise ValueError(f"the cosine kernel is undefined for an all-zero row ({int((row_max == 0).sum())} such rows)")
+        Xs = X / row_max[:, None]
+        Xn = Xs / np.sqrt(np.einsum("ij,ij->i", Xs, Xs))[:, None]
         return _entropy_of_spectrum(np.linalg.eigvalsh(Xn.T @ Xn / n))
     if kernel == "rbf":
         if n > RBF_MAX_ROWS:
             raise ValueError(f"the rbf kernel builds an n x n matrix; sample at most {RBF_MAX_ROWS} rows (got {n})")
+        top = float(np.max(np.abs(X)))
+        if top > 0:  # a power-of-two scale (exact) keeps squared distances in range; l scales with it
+            factor = math.ldexp(1.0, -math.frexp(top)[1])
+            X = X * factor
+            length_scale = None if length_scale is None else length_scale * factor
+        X = X - X.mean(axis=0)  # centring: the Gram form loses less to cancellation
         sq = np.einsum("ij,ij->i", X, X)
         d2 = np.clip(sq[:, None] + sq[None, :] - 2.0 * (X @ X.T), 0.0, None)
         np.fill_diagonal(d2, 0.0)

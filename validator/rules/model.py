@@ -204,6 +204,10 @@ class Condition(StrictModel):
 OPERATORS = ("equals", "not_equals", "in", "not_in", "gt", "ge", "lt", "le", "is_null")
 
 
+#: distance statistics that change with the number of rows (nearest neighbours, the minimum)
+SIZE_DEPENDENT = ("min", "mean_nn", "quantile_nn", "duplicate_fraction")
+
+
 class BootstrapSpec(StrictModel):
     """Seeded bootstrap settings."""
 
@@ -240,6 +244,13 @@ class _RuleBase(StrictModel):
 
     @model_validator(mode="after")
     def _interval(self):
+        size_dependent = getattr(self, "statistic", None) in SIZE_DEPENDENT or self.metric == "vendi_score"
+        if self.confidence is not None and size_dependent:
+            what = f"statistic '{self.statistic}'" if getattr(self, "statistic", None) else self.metric
+            raise ValueError(
+                f"'confidence' is not available for {what}: its value depends on the number of rows, so intervals "
+                "from subsamples would describe a different quantity"
+            )
         if self.decide_on != "estimate" and self.confidence is None:
             raise ValueError(f"decide_on '{self.decide_on}' needs 'confidence' (the interval's level)")
         if self.bootstrap is not None and self.confidence is None:

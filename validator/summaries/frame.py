@@ -141,6 +141,10 @@ class FrameSummaries:
         self._cache: dict = {}
         self.computed: Counter = Counter()
 
+    def _where(self) -> str:
+        """' of reference file x.csv' for a reference's summaries, '' for the data's."""
+        return f" of {self.name}" if self.name.startswith("reference file") else ""
+
     def subset(self, mask: np.ndarray, label: str) -> "FrameSummaries":
         """Summaries of the rows where ``mask`` is True (cached by ``label``), keeping global row ids."""
 
@@ -185,12 +189,12 @@ class FrameSummaries:
         if pd.api.types.is_numeric_dtype(s.dtype):
             return s
         if not (pd.api.types.is_string_dtype(s.dtype) or s.dtype == object):
-            raise MeasurementError(f"column {name!r} is not numeric (dtype {s.dtype}); {purpose} needs numbers")
+            raise MeasurementError(f"column {name!r}{self._where()} is not numeric (dtype {s.dtype}); {purpose} needs numbers")
         values, bad = text_as_numbers(s)
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
             raise MeasurementError(
-                f"column {name!r} is not numeric (dtype {s.dtype}): value {s.iloc[row]!r} at row {row + 1} "
+                f"column {name!r}{self._where()} is not numeric (dtype {s.dtype}): value {s.iloc[row]!r} at row {row + 1} "
                 f"({int(bad.sum())} non-numeric values); {purpose} needs numbers"
             )
         return values
@@ -206,6 +210,8 @@ class FrameSummaries:
         """A weight column (e.g. token counts) as float64, shape (n,): finite and >= 0, no nulls."""
 
         def compute():
+            if pd.api.types.is_bool_dtype(self.column(name).dtype):
+                raise MeasurementError(f"weight column {name!r} holds booleans; weights must be numbers (e.g. token counts)")
             w = self._numeric_series(name, "a weight column").to_numpy(dtype=np.float64, na_value=np.nan)
             bad = ~np.isfinite(w) | (w < 0)
             if bad.any():
@@ -214,6 +220,9 @@ class FrameSummaries:
                     f"weight column {name!r} must be finite and >= 0 in every row: {int(bad.sum())} rows are not "
                     f"(first: {float(w[row])!r} at row {row + 1})"
                 )
+            if w.size and not np.isfinite(w.sum()):
+                # weights near 1e308 would add up to inf: only their ratios matter, so scale them
+                w = w * 2.0 ** -(int(np.frexp(w.max())[1]) + int(np.ceil(np.log2(w.size))))
             return w
 
         return self._cached(("weights", name), compute)
@@ -314,6 +323,8 @@ class FrameSummaries:
         if op == "is_null":
             return ~present if operand else present
         if op in ("gt", "ge", "lt", "le"):
+            if pd.api.types.is_bool_dtype(s.dtype):
+                raise MeasurementError(f"where: column {c.column!r} holds booleans; '{op}' compares numbers")
             try:
                 v = self._numeric_series(c.column, f"where '{op}'").to_numpy(dtype=np.float64, na_value=np.nan)
             except MeasurementError as exc:
@@ -328,6 +339,8 @@ class FrameSummaries:
         elif pd.api.types.is_numeric_dtype(s.dtype):
             numbers = []
             for t in targets:
+                if isinstance(t, bool):
+                    raise MeasurementError(f"where: column {c.column!r} holds numbers; '{op}' cannot compare it with {t!r}")
                 try:
                     numbers.append(float(t))
                 except (TypeError, ValueError):
