@@ -174,3 +174,27 @@ def test_real_subprocess_run_of_the_console_script(tmp_path, rules):
     proc = subprocess.run(cmd + ["--rules", str(rules), str(data)], capture_output=True, text=True, env=os.environ.copy())
     assert proc.returncode == 0, proc.stderr
     assert "lang-kl" in proc.stdout and "PASSED" in proc.stdout
+
+
+def test_junit_report_has_one_test_case_per_rule(tmp_path, rules, capsys):
+    import xml.etree.ElementTree as ET
+
+    data = write(tmp_path, "d.csv", ["en", "de", "fr", "en"])
+    out = tmp_path / "report.xml"
+    assert run(["--rules", str(rules), str(data), "--format", "junit", "--output", str(out)]) == 1
+    root = ET.parse(out).getroot()
+    suite = root.find("testsuite")
+    cases = {c.get("name"): c for c in suite.findall("testcase")}
+    assert set(cases) == {"lang-entropy", "lang-kl", "spread"}
+    assert suite.get("tests") == "3" and suite.get("failures") == "1" and suite.get("errors") == "0"
+    failure = cases["lang-kl"].find("failure")
+    assert failure is not None and "infinite divergence" in failure.get("message") and "'fr'" in failure.get("message")
+    assert cases["lang-entropy"].find("failure") is None
+
+
+def test_markdown_report(tmp_path, rules, capsys):
+    data = write(tmp_path, "d.csv", ["en", "de"] * 3)
+    assert run(["--rules", str(rules), str(data), "--format", "markdown"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("### ✅ ") and "| status | rule | metric | observed | expected | n | notes |" in out
+    assert "| ✅ PASS | lang-entropy | entropy | 1 bits | >= 0.9 | n=6 |" in out and "**PASSED: 3 rules" in out

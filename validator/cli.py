@@ -29,8 +29,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--rules", "-r", required=True, metavar="RULES.yaml", help="rule file (YAML, version 1)")
     p.add_argument("data", nargs="+", metavar="DATA", help="data files (CSV, TSV, Parquet, JSON Lines), directories or globs: shards of one dataset")
     p.add_argument("--each", action="store_true", help="validate each file as its own dataset")
-    p.add_argument("--format", "-f", choices=["text", "json"], default="text", help="report format (default text)")
-    p.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout (with --format json, the text table still goes to stdout)")
+    p.add_argument("--format", "-f", choices=["text", "json", "junit", "markdown"], default="text", help="report format (default text)")
+    p.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout (with another format than text, the text table still goes to stdout)")
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return p
 
@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
 def run(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)  # argparse exits with 2 on usage errors
     from .engine import validate
-    from .report import render_json, render_text
+    from .report import render_json, render_junit, render_markdown, render_text
     from .rules.loader import RuleFileError, load_rules
     from .summaries.io import DataReadError, expand_paths
 
@@ -127,6 +127,10 @@ def run(argv: list[str] | None = None) -> int:
     text = "\n".join(render_text(r) for r in reports)
     if args.format == "json":
         body = render_json(reports, each=args.each, unreadable=unreadable)
+    elif args.format == "junit":
+        body = render_junit(reports)
+    elif args.format == "markdown":
+        body = "\n".join(render_markdown(r) for r in reports)
     else:
         body = text
     if args.output:

@@ -81,9 +81,8 @@ def _note(r: Result) -> str:
     return "; ".join(notes)
 
 
-def render_text(report: Report) -> str:
-    """A fixed-width table: status, rule, metric, observed value with units, bounds, n, notes."""
-    lines = [f"{report.dataset}: {report.n_rows:,} rows, rules {report.rules_source}"]
+def _table(report: Report) -> list[tuple[str, ...]]:
+    """Rows (status, rule, metric, observed, expected, n, notes) shared by text and Markdown."""
     rows = []
     columns = [r for r in report.results if r.metric == "column"]
     ok_columns = [r for r in columns if r.outcome == "passed"]
@@ -105,12 +104,12 @@ def render_text(report: Report) -> str:
                 ("  " + _STATUS[g["outcome"]].lower(), f"  {r.details['group_by']}={g['group']}", "", value, "",
                  "" if g["n"] is None else f"n={g['n']:,}", g["reason"] if g["outcome"] == "error" else "")
             )
-    header = ("status", "rule", "metric", "observed", "expected", "n", "notes")
-    widths = [max(len(x[i]) for x in rows + [header]) for i in range(6)]
-    fmt = lambda row: "  ".join(c.ljust(w) for c, w in zip(row[:6], widths)) + ("  " + row[6] if row[6] else "")  # noqa: E731
-    lines.append(fmt(header).rstrip())
-    lines.extend(fmt(row).rstrip() for row in rows)
+    return rows
+
+
+def _summary(report: Report) -> str:
     rules = [r for r in report.results if r.metric != "column"]
+    columns = [r for r in report.results if r.metric == "column"]
     counts = {o: sum(r.outcome == o for r in rules) for o in ("passed", "failed", "error")}
     warned = sum(1 for r in rules if r.severity == "warning" and r.outcome != "passed")
     verdict = "PASSED" if report.passed else "FAILED"
@@ -121,10 +120,81 @@ def render_text(report: Report) -> str:
     if warned:
         summary += f" ({_count(warned, 'warning')} among them, which never fail a run)"
     if columns:
-        bad = len(columns) - len(ok_columns)
-        summary += f"; {_count(len(columns), 'declared column')}: {len(ok_columns)} as declared, {bad} failed"
-    lines.append(summary)
+        ok = sum(r.outcome == "passed" for r in columns)
+        summary += f"; {_count(len(columns), 'declared column')}: {ok} as declared, {len(columns) - ok} failed"
+    return summary
+
+
+HEADER = ("status", "rule", "metric", "observed", "expected", "n", "notes")
+
+
+def render_text(report: Report) -> str:
+    """A fixed-width table: status, rule, metric, observed value with units, bounds, n, notes."""
+    rows = _table(report)
+    widths = [max(len(x[i]) for x in rows + [HEADER]) for i in range(6)]
+    fmt = lambda row: "  ".join(c.ljust(w) for c, w in zip(row[:6], widths)) + ("  " + row[6] if row[6] else "")  # noqa: E731
+    lines = [f"{report.dataset}: {report.n_rows:,} rows, rules {report.rules_source}", fmt(HEADER).rstrip()]
+    lines.extend(fmt(row).rstrip() for row in rows)
+    lines.append(_summary(report))
     return "\n".join(lines) + "\n"
+
+
+def render_markdown(report: Report) -> str:
+    """A GitHub-flavoured Markdown table (CI step summaries, pull-request comments)."""
+
+    def cell(text: str) -> str:
+        return text.strip().replace("|", "\\|").replace("\n", " ") or " "
+
+    lines = [
+        f"### {'✅' if report.passed else '❌'} {cell(report.dataset)}: {report.n_rows:,} rows",
+        "",
+        f"Rules: `{report.rules_source}`",
+        "",
+        "| " + " | ".join(HEADER) + " |",
+        "|" + "---|" * len(HEADER),
+    ]
+    for row in _table(report):
+        status = row[0].strip()
+        mark = {"PASS": "✅", "FAIL": "❌", "ERROR": "⚠️"}.get(status.split(" ")[0].upper(), "")
+        lines.append("| " + " | ".join(cell(c) for c in (f"{mark} {status}",) + row[1:]) + " |")
+    lines += ["", f"**{_summary(report)}**", ""]
+    return "\n".join(lines)
+
+
+def render_junit(reports: list[Report]) -> str:
+    """JUnit XML: one test suite per dataset, one test case per rule (and declared column).
+
+    A failed rule is a ``<failure>``, a rule that could not be measured an ``<error>``; a failing
+    warning-severity rule passes with the finding in ``<system-out>`` (it never fails a run).
+    """
+    import xml.etree.ElementTree as ET
+
+    root = ET.Element("testsuites", name="pretrain-validator")
+    for report in reports:
+        suite = ET.SubElement(root, "testsuite", name=report.dataset)
+        counts = {"tests": 0, "failures": 0, "errors": 0}
+        for r in report.results:
+            counts["tests"] += 1
+            case = ET.SubElement(suite, "testcase", classname=f"{report.dataset}", name=r.rule_id)
+            if r.metric == "column":
+                text = r.reason or "present, with the declared dtype and nullability"
+            else:
+                text = f"{r.metric}: observed {_observed(r)} {r.units or ''}".rstrip() + f", expected {_bounds(r)}"
+                text += f"; {r.reason}" if r.reason else ""
+            if r.outcome == "passed":
+                ET.SubElement(case, "system-out").text = text
+            elif r.severity == "warning":
+                ET.SubElement(case, "system-out").text = f"WARNING ({r.outcome}): {text}"
+            elif r.outcome == "failed":
+                counts["failures"] += 1
+                ET.SubElement(case, "failure", message=r.reason or text, type="failed").text = text
+            else:
+                counts["errors"] += 1
+                ET.SubElement(case, "error", message=r.reason or "could not be measured", type="error").text = text
+        for key, value in counts.items():
+            suite.set(key, str(value))
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
 def render_json(reports: list[Report], each: bool = False, unreadable=()) -> str:
