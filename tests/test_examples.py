@@ -145,3 +145,20 @@ def test_readme_example_output_is_what_validate_prints(capsys, monkeypatch):
             assert got.startswith(want[:-3])
         else:
             assert got == want
+
+
+def test_etl_job_example_writes_only_through_a_passing_gate(tmp_path):
+    import subprocess
+    import sys
+
+    import pandas as pd
+
+    job = ROOT / "examples" / "etl_job.py"
+    out = tmp_path / "good.parquet"
+    ok = subprocess.run([sys.executable, str(job), str(DATA / "pretrain_good.csv"), str(out)], capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    assert "2000 rows read, 1789 kept, gate passed" in ok.stdout and len(pd.read_parquet(out)) == 1789
+    bad_out = tmp_path / "bad.parquet"
+    bad = subprocess.run([sys.executable, str(job), str(DATA / "pretrain_one_language.csv"), str(bad_out)], capture_output=True, text=True)
+    assert bad.returncode == 1 and not bad_out.exists()
+    assert "language-entropy (failed)" in bad.stderr and '"format_version": 1' in bad.stderr
