@@ -45,12 +45,115 @@ from .summaries.normalize import merge_normalized, normalize_counts, normalize_t
 TOP = 5  # categories listed in details (largest contributions, unseen categories)
 
 
-class ReferenceStore:
-    """Reference data files, each read once per run and summarised like the data."""
+def _git_show(path: Path, rev: str) -> bytes | None:
+    """The content of ``path`` at ``rev``, or None when the revision does not have the file."""
+    import subprocess
 
-    def __init__(self, ruleset: RuleSet):
+    path = Path(path).resolve()
+    try:
+        proc = subprocess.run(["git", "show", f"{rev}:./{path.name}"], cwd=path.parent, capture_output=True)
+    except FileNotFoundError:
+        raise MeasurementError("a git reference needs git, which is not installed") from None
+    if proc.returncode == 0:
+        return proc.stdout
+    err = proc.stderr.decode("utf-8", "replace").strip()
+    if "does not exist in" in err or "exists on disk, but not in" in err:
+        return None
+    first = err.splitlines()[0] if err else f"exit code {proc.returncode}"
+    raise MeasurementError(f"git show {rev}:{path.name} (in {path.parent}) failed: {first}")
+
+
+def _effective(rule, ref: Reference) -> Reference:
+    """A git reference reads the rule's own column unless it names another."""
+    if ref.kind == "git" and ref.column is None:
+        return ref.model_copy(update={"column": rule.column})
+    return ref
+
+
+def _ref_name(ref: Reference) -> str:
+    return ref.file if ref.kind == "file" else f"git {ref.git}"
+
+
+class ReferenceMissing(Exception):
+    """A git reference whose revision lacks a data file, with ``on_missing: skip``: the rule is skipped."""
+
+
+class ReferenceStore:
+    """Reference data (files, and the data files' versions at git revisions), each read once per
+    run and summarised like the data.
+
+    Parameters
+    ----------
+    ruleset : RuleSet
+    data_paths : list of Path, optional
+        The data files being validated (sorted shards); needed by ``git`` references.
+    """
+
+    def __init__(self, ruleset: RuleSet, data_paths: list[Path] | None = None):
         self.ruleset = ruleset
+        self.data_paths = data_paths
         self._frames: dict[Path, FrameSummaries] = {}
+        self._revisions: dict[str, FrameSummaries | Exception] = {}
+
+    def for_reference(self, ref: Reference) -> FrameSummaries:
+        """Summaries of a ``file`` or ``git`` reference."""
+        if ref.kind == "file":
+            return self.summaries(ref.file)
+        return self.at_revision(ref.git, ref.on_missing or "skip")
+
+    def at_revision(self, rev: str, on_missing: str) -> FrameSummaries:
+        """The data files as committed at ``rev`` (``git show``; no checkout is touched).
+
+        Raises
+        ------
+        ReferenceMissing
+            A data file is not in ``rev`` (e.g. its first commit) and ``on_missing`` is skip.
+        MeasurementError
+            The same with ``on_missing: fail``; no data files (a DataFrame); git errors.
+        """
+        key = f"{rev}\0{on_missing}"
+        if key not in self._revisions:
+            try:
+                self._revisions[key] = self._read_revision(rev, on_missing)
+            except (ReferenceMissing, MeasurementError) as exc:
+                self._revisions[key] = exc
+        found = self._revisions[key]
+        if isinstance(found, Exception):
+            raise found
+        return found
+
+    def _read_revision(self, rev: str, on_missing: str) -> FrameSummaries:
+        import tempfile
+
+        import pandas as pd
+
+        from .engine import text_columns
+
+        if not self.data_paths:
+            raise MeasurementError(
+                "a git reference compares data files with their committed version: validate files, not a DataFrame"
+            )
+        frames, missing = [], []
+        with tempfile.TemporaryDirectory() as tmp:
+            for i, path in enumerate(self.data_paths):
+                content = _git_show(path, rev)
+                if content is None:
+                    missing.append(str(path))
+                    continue
+                copy = Path(tmp) / f"{i}_{path.name}"  # same suffixes: read as the same format
+                copy.write_bytes(content)
+                try:
+                    frames.append(read_table(copy, text_columns(self.ruleset)))
+                except DataReadError as exc:
+                    raise MeasurementError(f"{path} at {rev} cannot be read: {exc.message}") from None
+        if missing:
+            shown = ", ".join(missing[:3]) + (" ..." if len(missing) > 3 else "")
+            message = f"{len(missing)} data file(s) not in git revision {rev} (e.g. a first commit): {shown}"
+            if on_missing == "skip":
+                raise ReferenceMissing(message + "; skipped (on_missing: skip)")
+            raise MeasurementError(message + " (on_missing: fail)")
+        frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+        return FrameSummaries(frame, name=f"git {rev}")
 
     def files(self) -> list[Path]:
         """Every reference file the rule set names (resolved), for reading up front."""
@@ -181,6 +284,10 @@ def _evaluate_one(rule, ruleset: RuleSet, data: FrameSummaries, refs: ReferenceS
         _measure(rule, ruleset, data, refs, result)
     except MeasurementError as exc:
         result.outcome = "error"
+        result.reason = str(exc)
+        return result
+    except ReferenceMissing as exc:
+        result.outcome = "skipped"  # documented: a file's first commit has no previous version
         result.reason = str(exc)
         return result
     except (ValueError, TypeError, ArithmeticError, MemoryError) as exc:
@@ -389,9 +496,9 @@ def _count_metric(rule: CountRule, data: FrameSummaries, result: Result) -> None
 
 
 def _divergence(rule: ReferenceRule, ruleset: RuleSet, data: FrameSummaries, refs: ReferenceStore, result: Result) -> None:
-    ref = ruleset.reference_for(rule)
+    ref = _effective(rule, ruleset.reference_for(rule))
     result.params["reference"] = rule.reference if isinstance(rule.reference, str) else "(inline)"
-    ref_data = refs.summaries(ref.file) if ref.kind == "file" else None
+    ref_data = refs.for_reference(ref) if ref.kind in ("file", "git") else None
     edges = _kl_edges(rule, ref, ref_data)
     if edges is not None:
         labels, p, q, q_is_prob, rows, nulls = _binned_cells(rule, ref, data, ref_data, edges)
@@ -401,7 +508,7 @@ def _divergence(rule: ReferenceRule, ruleset: RuleSet, data: FrameSummaries, ref
 
     _mass(p, rows, rule, data, nulls, result)
     if not q.sum() > 0:
-        raise MeasurementError(f"the reference has no mass (column {ref.column!r} of {ref.file} is empty)")
+        raise MeasurementError(f"the reference has no mass (column {ref.column!r} of {_ref_name(ref)} is empty)")
     keep = (p > 0) | (q > 0)  # cells where neither side has mass are not part of the union
     p, q = p[keep], q[keep]
     labels = [l for l, k in zip(labels, keep) if k]
@@ -516,7 +623,7 @@ def _kl_edges(rule: ReferenceRule, ref: Reference, ref_data: FrameSummaries | No
         return np.asarray(rule.bins.edges)
     rng = ref_data.value_range(ref.column)  # count bins are frozen on the reference's range
     if rng is None:
-        raise MeasurementError(f"reference column {ref.column!r} of {ref.file} has no finite values to bin")
+        raise MeasurementError(f"reference column {ref.column!r} of {_ref_name(ref)} has no finite values to bin")
     return equal_width_edges(rng[0], rng[1], rule.bins.count)
 
 
@@ -676,14 +783,14 @@ def _vendi(rule: VendiScoreRule, data: FrameSummaries, result: Result) -> None:
 
 
 def _numeric_distance(rule: NumericReferenceRule, ruleset: RuleSet, data: FrameSummaries, refs: ReferenceStore, result: Result) -> None:
-    ref = ruleset.reference_for(rule)
-    ref_data = refs.summaries(ref.file)
+    ref = _effective(rule, ruleset.reference_for(rule))
+    ref_data = refs.for_reference(ref)
     result.params["reference"] = rule.reference if isinstance(rule.reference, str) else "(inline)"
     values, nulls = data.numeric_values(rule.column, rule.metric)
     _nonempty(values.size, data, rule.column, nulls)
     ref_values, _ = ref_data.numeric_values(ref.column, rule.metric)
     if ref_values.size == 0:
-        raise MeasurementError(f"reference column {ref.column!r} of {ref.file} has no values")
+        raise MeasurementError(f"reference column {ref.column!r} of {_ref_name(ref)} has no values")
     ranges = [data.value_range(rule.column), ref_data.value_range(ref.column)]
     if None in ranges:
         raise MeasurementError("no finite values to compare")

@@ -22,7 +22,7 @@ from .checks import ReferenceStore, evaluate
 from .result import Report, Result
 from .rules.loader import RuleSet, load_rules
 from .summaries.frame import BOOL_TEXT, FrameSummaries, text_as_numbers
-from .summaries.io import read_dataset
+from .summaries.io import expand_paths, read_dataset
 
 
 @dataclass
@@ -231,6 +231,7 @@ def validate(data, rules, *, name: str | None = None) -> Report:
     import warnings
 
     ruleset = rules if isinstance(rules, RuleSet) else load_rules(rules)
+    data_paths = None
     if isinstance(data, pd.DataFrame):
         df = data
         name = name or "DataFrame"
@@ -245,9 +246,10 @@ def validate(data, rules, *, name: str | None = None) -> Report:
                 f"Got {type(data).__name__} instead."
             )
         df = read_dataset(paths, text_columns=text_columns(ruleset))
+        data_paths = expand_paths(paths)
         name = name or ", ".join(str(p) for p in paths)
 
-    state = _Evaluation(ruleset, ReferenceStore(ruleset), name=name)
+    state = _Evaluation(ruleset, ReferenceStore(ruleset, data_paths), name=name)
     for ref_file in state.references.files():  # unreadable reference files fail fast (exit 3)
         state.references.summaries(str(ref_file))
 

@@ -6,7 +6,7 @@ import math
 
 from .result import Report, Result
 
-_STATUS = {"passed": "PASS", "failed": "FAIL", "error": "ERROR"}
+_STATUS = {"passed": "PASS", "failed": "FAIL", "error": "ERROR", "skipped": "SKIP"}
 
 
 def _num(v: float | None) -> str:
@@ -92,7 +92,7 @@ def _table(report: Report) -> list[tuple[str, ...]]:
     for r in report.results:
         if r.metric == "column" and r.outcome == "passed":
             continue
-        status = _STATUS[r.outcome] + (" (warning)" if r.severity == "warning" and r.outcome != "passed" else "")
+        status = _STATUS[r.outcome] + (" (warning)" if r.severity == "warning" and r.outcome in ("failed", "error") else "")
         interval = ""
         if r.interval is not None:
             interval = f" [{_num(r.interval[0])}, {_num(r.interval[1])}]"
@@ -110,12 +110,13 @@ def _table(report: Report) -> list[tuple[str, ...]]:
 def _summary(report: Report) -> str:
     rules = [r for r in report.results if r.metric != "column"]
     columns = [r for r in report.results if r.metric == "column"]
-    counts = {o: sum(r.outcome == o for r in rules) for o in ("passed", "failed", "error")}
-    warned = sum(1 for r in rules if r.severity == "warning" and r.outcome != "passed")
+    counts = {o: sum(r.outcome == o for r in rules) for o in ("passed", "failed", "error", "skipped")}
+    warned = sum(1 for r in rules if r.severity == "warning" and r.outcome in ("failed", "error"))
     verdict = "PASSED" if report.passed else "FAILED"
     summary = (
         f"{verdict}: {_count(len(rules), 'rule')}: {counts['passed']} passed, "
         f"{counts['failed']} failed, {counts['error']} could not be measured"
+        + (f", {counts['skipped']} skipped" if counts["skipped"] else "")
     )
     if warned:
         summary += f" ({_count(warned, 'warning')} among them, which never fail a run)"
@@ -155,7 +156,7 @@ def render_markdown(report: Report) -> str:
     ]
     for row in _table(report):
         status = row[0].strip()
-        mark = {"PASS": "✅", "FAIL": "❌", "ERROR": "⚠️"}.get(status.split(" ")[0].upper(), "")
+        mark = {"PASS": "✅", "FAIL": "❌", "ERROR": "⚠️", "SKIP": "⏭️"}.get(status.split(" ")[0].upper(), "")
         lines.append("| " + " | ".join(cell(c) for c in (f"{mark} {status}",) + row[1:]) + " |")
     lines += ["", f"**{_summary(report)}**", ""]
     return "\n".join(lines)
@@ -172,7 +173,7 @@ def render_junit(reports: list[Report]) -> str:
     root = ET.Element("testsuites", name="pretrain-validator")
     for report in reports:
         suite = ET.SubElement(root, "testsuite", name=report.dataset)
-        counts = {"tests": 0, "failures": 0, "errors": 0}
+        counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
         for r in report.results:
             counts["tests"] += 1
             case = ET.SubElement(suite, "testcase", classname=f"{report.dataset}", name=r.rule_id)
@@ -183,6 +184,9 @@ def render_junit(reports: list[Report]) -> str:
                 text += f"; {r.reason}" if r.reason else ""
             if r.outcome == "passed":
                 ET.SubElement(case, "system-out").text = text
+            elif r.outcome == "skipped":
+                counts["skipped"] += 1
+                ET.SubElement(case, "skipped", message=r.reason or "skipped")
             elif r.severity == "warning":
                 ET.SubElement(case, "system-out").text = f"WARNING ({r.outcome}): {text}"
             elif r.outcome == "failed":

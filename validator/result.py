@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Outcome = Literal["passed", "failed", "error"]
+Outcome = Literal["passed", "failed", "error", "skipped"]
 
 #: JSON report format version; bump when a field changes meaning.
 REPORT_FORMAT_VERSION = 1
@@ -25,8 +25,9 @@ class Result:
     rule_id : str
     metric : str
         ``entropy``, ``distance_spread``, ``kl_divergence``, or ``column`` for a declared column.
-    outcome : {'passed', 'failed', 'error'}
-        ``error``: the rule could not be measured; ``reason`` says why.
+    outcome : {'passed', 'failed', 'error', 'skipped'}
+        ``error``: the rule could not be measured; ``reason`` says why. ``skipped``: the rule
+        did not apply, by a documented choice (a git reference absent at its revision).
     severity : {'error', 'warning'}
     observed : float or None
         The measured value (may be ``inf`` for a divergence); None when not measured.
@@ -71,7 +72,7 @@ class Result:
     @property
     def blocking(self) -> bool:
         """True when this result makes the report fail (an error-severity rule not passed)."""
-        return self.severity == "error" and self.outcome != "passed"
+        return self.severity == "error" and self.outcome in ("failed", "error")
 
     def to_dict(self) -> dict[str, Any]:
         """Plain, RFC 8259-safe data: an infinite value is the string "inf" with finite false."""
@@ -163,7 +164,7 @@ class Report:
     def to_dict(self) -> dict[str, Any]:
         """The whole report as plain data (see :meth:`Result.to_dict`)."""
         rules = [r for r in self.results if r.metric != "column"]
-        counts = {o: sum(r.outcome == o for r in rules) for o in ("passed", "failed", "error")}
+        counts = {o: sum(r.outcome == o for r in rules) for o in ("passed", "failed", "error", "skipped")}
         columns = [r for r in self.results if r.metric == "column"]
         counts["columns_declared"] = len(columns)
         counts["columns_failed"] = sum(r.outcome != "passed" for r in columns)

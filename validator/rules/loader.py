@@ -196,10 +196,10 @@ def _cross_checks(model: RuleFile, positions: Positions) -> list[Problem]:
         else:
             ref = rule.reference
         if isinstance(rule, NumericReferenceRule):
-            if ref.kind != "file":
+            if ref.kind not in ("file", "git"):
                 problems.append(
                     Problem(
-                        f"{rule.metric} compares raw values: its reference needs 'file' and 'column', not '{ref.kind}'",
+                        f"{rule.metric} compares raw values: its reference needs 'file' and 'column' (or 'git'), not '{ref.kind}'",
                         positions.nearest(ref_path),
                         rule.id,
                     )

@@ -120,30 +120,41 @@ def _check_sum(values) -> None:
 class Reference(StrictModel):
     """A distribution "the real world" is expected to follow.
 
-    Exactly one of: ``categories`` (probabilities), ``counts``, ``bins`` (a histogram), or
+    Exactly one of: ``categories`` (probabilities), ``counts``, ``bins`` (a histogram),
     ``file`` + ``column`` (a reference data file measured with the rule's own binning; paths
-    resolve relative to the rule file).
+    resolve relative to the rule file), or ``git`` (the data files' own version at a git
+    revision, read with ``git show``: a gate on how much a change moves a distribution).
     """
 
     categories: dict[str, NonNegativeFloat] | None = Field(None, description="Category probabilities summing to 1.")
     counts: dict[str, NonNegativeFloat] | None = Field(None, description="Category counts (finite reals >= 0).")
     bins: HistogramReference | None = Field(None, description="A histogram on frozen edges.")
     file: str | None = Field(None, description="Reference data file (CSV, TSV, Parquet, JSON Lines).")
-    column: ColumnName | None = Field(None, description="Column of the reference file.")
+    git: Annotated[str, Field(min_length=1, pattern=r"^[^\s:]+$")] | None = Field(
+        None, description="A git revision (HEAD, a branch, a tag, a commit): the data files' own committed version there."
+    )
+    column: ColumnName | None = Field(None, description="Column of the reference file (with 'git': default the rule's column).")
+    on_missing: Literal["skip", "fail"] | None = Field(
+        None, description="With 'git': a data file absent at that revision skips the rule (default) or fails it."
+    )
     other: str | None = Field(
         None, description="Catch-all category: data categories absent from the reference count into it."
     )
 
     @model_validator(mode="after")
     def _check(self):
-        given = [k for k in ("categories", "counts", "bins", "file") if getattr(self, k) is not None]
+        given = [k for k in ("categories", "counts", "bins", "file", "git") if getattr(self, k) is not None]
         if len(given) != 1:
             raise ValueError(
-                "a reference needs exactly one of 'categories', 'counts', 'bins' or 'file'"
+                "a reference needs exactly one of 'categories', 'counts', 'bins', 'file' or 'git'"
                 + (f", got {', '.join(given)}" if given else "")
             )
-        if (self.file is None) != (self.column is None):
-            raise ValueError("'file' and 'column' go together")
+        if self.file is not None and self.column is None:
+            raise ValueError("'file' needs 'column'")
+        if self.column is not None and self.file is None and self.git is None:
+            raise ValueError("'column' goes with 'file' or 'git'")
+        if self.on_missing is not None and self.git is None:
+            raise ValueError("'on_missing' goes with 'git'")
         if self.categories is not None:
             if not self.categories:
                 raise ValueError("'categories' is empty")
@@ -161,7 +172,7 @@ class Reference(StrictModel):
 
     @property
     def kind(self) -> str:
-        for k in ("categories", "counts", "bins", "file"):
+        for k in ("categories", "counts", "bins", "file", "git"):
             if getattr(self, k) is not None:
                 return k
         raise AssertionError("unreachable")
