@@ -66,7 +66,7 @@ def test_rules_against_a_reference_file(tmp_path, samples):
 
 
 def test_numeric_reference_rules_need_a_file_reference():
-    with pytest.raises(RuleFileError, match="wasserstein_distance compares raw values: its reference needs 'file' and 'column' \(or 'git'\), not 'categories'"):
+    with pytest.raises(RuleFileError, match=r"wasserstein_distance compares raw values: its reference needs 'file' and 'column' \(or 'git'\), not 'categories'"):
         load_rules({"version": 1, "rules": [{"id": "w", "metric": "wasserstein_distance", "column": "x",
                                              "reference": {"categories": {"a": 1.0}}, "max": 1}]})
 
