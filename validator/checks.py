@@ -63,8 +63,14 @@ def _git_show(path: Path, rev: str) -> bytes | None:
     raise MeasurementError(f"git show {rev}:{path.name} (in {path.parent}) failed: {first}")
 
 
-def _effective(rule, ref: Reference) -> Reference:
-    """A git reference reads the rule's own column unless it names another."""
+def _effective(rule, ref: Reference, refs: "ReferenceStore") -> Reference:
+    """A git reference reads the rule's own column unless it names another; a profile reference
+    becomes the counts or histogram it holds."""
+    if ref.kind == "profile":
+        resolved = refs.profile_reference(ref)
+        if resolved.kind == "bins" and getattr(rule, "bins", None) is not None:
+            raise MeasurementError(f"the profile's edges for {ref.column!r} are frozen: remove the rule's 'bins'")
+        return resolved
     if ref.kind == "git" and ref.column is None:
         return ref.model_copy(update={"column": rule.column})
     return ref
@@ -94,6 +100,40 @@ class ReferenceStore:
         self.data_paths = data_paths
         self._frames: dict[Path, FrameSummaries] = {}
         self._revisions: dict[str, FrameSummaries | Exception] = {}
+
+    def preload(self) -> None:
+        """Read every reference file and profile now, so an unreadable one stops the run (exit 3)."""
+        for path in self.files():
+            self.summaries(str(path))
+        for rule in self.ruleset.rules:
+            if isinstance(rule, (ReferenceRule, NumericReferenceRule)):
+                ref = self.ruleset.reference_for(rule)
+                if ref.kind == "profile":
+                    try:
+                        self.profile_reference(ref)
+                    except MeasurementError:
+                        pass  # a column the profile lacks is the rule's own error, reported with it
+
+    def profile_reference(self, ref: Reference) -> Reference:
+        """A ``profile`` reference as the counts (or histogram) reference it stands for."""
+        from .profile import load_profile
+
+        path = self.ruleset.resolve(ref.profile)
+        key = f"profile\0{path}"
+        if key not in self._revisions:
+            try:
+                self._revisions[key] = load_profile(path)
+            except OSError as exc:
+                raise DataReadError(path, f"cannot be read: {exc.strerror or exc}", kind="reference") from None
+            except ValueError as exc:
+                raise DataReadError(path, str(exc), kind="reference") from None
+        columns = self._revisions[key]["columns"]
+        if ref.column not in columns:
+            raise MeasurementError(f"column {ref.column!r} is not in the profile {ref.profile} (profiled: {', '.join(columns)})")
+        col = columns[ref.column]
+        if col["kind"] == "numeric":
+            return Reference(bins={"edges": col["edges"], "counts": [float(c) for c in col["counts"]]})
+        return Reference(counts={k: float(v) for k, v in col["counts"].items()}, other=col.get("other"))
 
     def for_reference(self, ref: Reference) -> FrameSummaries:
         """Summaries of a ``file`` or ``git`` reference."""
@@ -496,7 +536,7 @@ def _count_metric(rule: CountRule, data: FrameSummaries, result: Result) -> None
 
 
 def _divergence(rule: ReferenceRule, ruleset: RuleSet, data: FrameSummaries, refs: ReferenceStore, result: Result) -> None:
-    ref = _effective(rule, ruleset.reference_for(rule))
+    ref = _effective(rule, ruleset.reference_for(rule), refs)
     result.params["reference"] = rule.reference if isinstance(rule.reference, str) else "(inline)"
     ref_data = refs.for_reference(ref) if ref.kind in ("file", "git") else None
     edges = _kl_edges(rule, ref, ref_data)
@@ -783,7 +823,7 @@ def _vendi(rule: VendiScoreRule, data: FrameSummaries, result: Result) -> None:
 
 
 def _numeric_distance(rule: NumericReferenceRule, ruleset: RuleSet, data: FrameSummaries, refs: ReferenceStore, result: Result) -> None:
-    ref = _effective(rule, ruleset.reference_for(rule))
+    ref = _effective(rule, ruleset.reference_for(rule), refs)
     ref_data = refs.for_reference(ref)
     result.params["reference"] = rule.reference if isinstance(rule.reference, str) else "(inline)"
     values, nulls = data.numeric_values(rule.column, rule.metric)

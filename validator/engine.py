@@ -250,8 +250,7 @@ def validate(data, rules, *, name: str | None = None) -> Report:
         name = name or ", ".join(str(p) for p in paths)
 
     state = _Evaluation(ruleset, ReferenceStore(ruleset, data_paths), name=name)
-    for ref_file in state.references.files():  # unreadable reference files fail fast (exit 3)
-        state.references.summaries(str(ref_file))
+    state.references.preload()  # unreadable reference files and profiles fail fast (exit 3)
 
     if isinstance(data, pd.DataFrame):
         # A frame from the caller runs through the compiled pandera schema, rule checks included.

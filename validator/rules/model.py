@@ -130,6 +130,7 @@ class Reference(StrictModel):
     counts: dict[str, NonNegativeFloat] | None = Field(None, description="Category counts (finite reals >= 0).")
     bins: HistogramReference | None = Field(None, description="A histogram on frozen edges.")
     file: str | None = Field(None, description="Reference data file (CSV, TSV, Parquet, JSON Lines).")
+    profile: str | None = Field(None, description="A profile written by validate-profile; with 'column'.")
     git: Annotated[str, Field(min_length=1, pattern=r"^[^\s:]+$")] | None = Field(
         None, description="A git revision (HEAD, a branch, a tag, a commit): the data files' own committed version there."
     )
@@ -143,16 +144,16 @@ class Reference(StrictModel):
 
     @model_validator(mode="after")
     def _check(self):
-        given = [k for k in ("categories", "counts", "bins", "file", "git") if getattr(self, k) is not None]
+        given = [k for k in ("categories", "counts", "bins", "file", "profile", "git") if getattr(self, k) is not None]
         if len(given) != 1:
             raise ValueError(
-                "a reference needs exactly one of 'categories', 'counts', 'bins', 'file' or 'git'"
+                "a reference needs exactly one of 'categories', 'counts', 'bins', 'file', 'profile' or 'git'"
                 + (f", got {', '.join(given)}" if given else "")
             )
-        if self.file is not None and self.column is None:
-            raise ValueError("'file' needs 'column'")
-        if self.column is not None and self.file is None and self.git is None:
-            raise ValueError("'column' goes with 'file' or 'git'")
+        if (self.file is not None or self.profile is not None) and self.column is None:
+            raise ValueError(f"'{'file' if self.file is not None else 'profile'}' needs 'column'")
+        if self.column is not None and self.file is None and self.git is None and self.profile is None:
+            raise ValueError("'column' goes with 'file', 'profile' or 'git'")
         if self.on_missing is not None and self.git is None:
             raise ValueError("'on_missing' goes with 'git'")
         if self.categories is not None:
@@ -172,7 +173,7 @@ class Reference(StrictModel):
 
     @property
     def kind(self) -> str:
-        for k in ("categories", "counts", "bins", "file", "git"):
+        for k in ("categories", "counts", "bins", "file", "profile", "git"):
             if getattr(self, k) is not None:
                 return k
         raise AssertionError("unreachable")

@@ -1,0 +1,226 @@
+"""Reference building: profile a trusted dataset into a reference file, and suggest a starter
+rule file from a profile.
+
+``validate-profile DATA... --output reference.yaml`` writes, per column, the category counts
+(categorical) or a histogram on frozen edges (numeric), with n, nulls, a SHA-256 of the
+source files and the tool version. Rule files name it as ``reference: {profile: FILE, column:
+COLUMN}``. ``validate-suggest reference.yaml --output rules.yaml`` writes a starter rule
+file: per profiled column, an entropy rule with ``min`` set a stated margin below the
+profile's value and a Jensen-Shannon rule against the profile.
+
+Numeric edges: numpy's Freedman-Diaconis rule (``np.histogram_bin_edges(..., bins="fd")``),
+capped at ``--max-bins`` (default 50) equal-width bins; data outside the edges later falls in
+tail cells. Categorical columns keep at most ``--max-categories`` (default 1000) categories,
+the rest counted into ``__other__``; a text column whose values are mostly unique (more
+distinct values than half its rows: ids, free text) is not profiled, and the file says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import __version__
+from .metrics.entropy import shannon_entropy
+from .summaries.frame import FrameSummaries, category_key
+from .summaries.histogram import cell_counts
+from .summaries.io import DataReadError, expand_paths, read_dataset
+
+PROFILE_VERSION = 1
+OTHER = "__other__"
+
+
+def _sha256(paths: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for p in paths:
+        digest.update(p.name.encode("utf-8") + b"\0")
+        with open(p, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def frozen_edges(values: np.ndarray, max_bins: int = 50) -> np.ndarray:
+    """Bin edges for a numeric column: Freedman-Diaconis, at most ``max_bins`` equal-width bins.
+
+    Parameters
+    ----------
+    values : ndarray, shape (n,)
+        Finite values, n >= 1.
+    max_bins : int
+        The cap.
+
+    Returns
+    -------
+    ndarray, shape (k + 1,)
+        Strictly increasing edges spanning [min, max] (a constant column gets [v - 0.5, v + 0.5]).
+    """
+    lo, hi = float(values.min()), float(values.max())
+    if lo == hi:
+        return np.array([lo - 0.5, hi + 0.5])
+    edges = np.histogram_bin_edges(values, bins="fd")
+    if len(edges) - 1 > max_bins or len(edges) < 2:
+        edges = np.linspace(lo, hi, max_bins + 1)
+    return edges
+
+
+def profile(paths, max_bins: int = 50, max_categories: int = 1000) -> dict:
+    """Profile the dataset made of ``paths`` (shards of one dataset).
+
+    Returns
+    -------
+    dict
+        ``{profile_version, tool, source: {files, sha256, rows}, columns: {name: {...}}, skipped}``,
+        ready to be written as YAML.
+
+    Raises
+    ------
+    DataReadError
+        A file cannot be read.
+    """
+    files = expand_paths(paths)
+    df = read_dataset(files)
+    data = FrameSummaries(df)
+    columns, skipped = {}, {}
+    for name in df.columns:
+        s = df[name]
+        nulls = int(s.isna().sum())
+        n = len(s) - nulls
+        if n == 0:
+            skipped[str(name)] = "no values"
+            continue
+        if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
+            values, _ = data.numeric_values(name)
+            finite = values[np.isfinite(values)]
+            if finite.size == 0:
+                skipped[str(name)] = "no finite values"
+                continue
+            edges = frozen_edges(finite, max_bins)
+            counts = cell_counts(finite, edges)[1:-1]
+            columns[str(name)] = {
+                "kind": "numeric", "n": int(finite.size), "nulls": nulls, "min": float(finite.min()), "max": float(finite.max()),
+                "edges": [float(e) for e in edges], "counts": [int(c) for c in counts],
+                "entropy_bits": shannon_entropy(counts) if counts.sum() else 0.0,
+            }
+            continue
+        counts = data.category_counts(name, "drop")
+        if len(counts) > n / 2 and n > 20:
+            skipped[str(name)] = f"mostly unique values ({len(counts)} distinct in {n} rows): an id or free text"
+            continue
+        ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        if len(ordered) > max_categories:
+            kept, rest = ordered[: max_categories - 1], ordered[max_categories - 1 :]
+            ordered = kept + [(OTHER, sum(c for _, c in rest))]
+        entry = {"kind": "categorical", "n": n, "nulls": nulls, "counts": {str(k): int(c) for k, c in ordered},
+                 "entropy_bits": shannon_entropy([c for _, c in ordered])}
+        if ordered and ordered[-1][0] == OTHER:
+            entry["other"] = OTHER
+        columns[str(name)] = entry
+    return {
+        "profile_version": PROFILE_VERSION,
+        "tool": f"pretrain-validator {__version__}",
+        "source": {"files": [str(p) for p in files], "sha256": _sha256(files), "rows": len(df)},
+        "binning": f"Freedman-Diaconis edges, at most {max_bins} bins; at most {max_categories} categories",
+        "columns": columns,
+        "skipped": skipped,
+    }
+
+
+def suggest(profile_path: str, prof: dict, margin: float = 0.1, js_max: float = 0.05) -> dict:
+    """A starter rule file from a profile: per column, entropy >= (1 - margin) x the profile's
+    entropy, and JS divergence from the profile <= ``js_max`` bits."""
+    rules = []
+    for name, col in prof["columns"].items():
+        safe = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in name)
+        reference = {"profile": profile_path, "column": name}
+        entropy_rule = {"id": f"{safe}-entropy", "metric": "entropy", "column": name,
+                        "min": round((1 - margin) * col["entropy_bits"], 4),
+                        "description": f"profile: {col['entropy_bits']:.4f} bits; min is {margin:.0%} below"}
+        divergence_rule = {"id": f"{safe}-drift", "metric": "js_divergence", "column": name, "reference": reference,
+                           "max": js_max, "description": f"Jensen-Shannon divergence from the profile, in bits"}
+        if col["kind"] == "numeric":
+            entropy_rule["bins"] = {"edges": col["edges"]}
+        rules += [entropy_rule, divergence_rule]
+    return {"version": 1, "rules": rules}
+
+
+def _dump(doc: dict) -> str:
+    import yaml
+
+    return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
+
+
+def main_profile(argv: list[str] | None = None) -> int:
+    """``validate-profile``: profile trusted data into a reference file."""
+    p = argparse.ArgumentParser(prog="validate-profile", description="Profile a trusted dataset into a reference file (YAML).")
+    p.add_argument("data", nargs="+", help="data files, directories or globs: shards of one dataset")
+    p.add_argument("--output", "-o", required=True, help="reference file to write")
+    p.add_argument("--max-bins", type=int, default=50, help="cap on numeric bins (default 50)")
+    p.add_argument("--max-categories", type=int, default=1000, help="cap on categories per column (default 1000)")
+    args = p.parse_args(argv)
+    if args.max_bins < 1 or args.max_categories < 2:
+        p.error("--max-bins must be >= 1 and --max-categories >= 2")
+    try:
+        prof = profile(args.data, args.max_bins, args.max_categories)
+    except DataReadError as exc:
+        print(f"validate-profile: cannot read data file {exc}", file=sys.stderr)
+        return 3
+    Path(args.output).write_text(_dump(prof), encoding="utf-8")
+    print(f"profiled {prof['source']['rows']:,} rows, {len(prof['columns'])} columns -> {args.output}"
+          + (f" (not profiled: {', '.join(prof['skipped'])})" if prof["skipped"] else ""))
+    return 0
+
+
+def main_suggest(argv: list[str] | None = None) -> int:
+    """``validate-suggest``: a starter rule file from a profile."""
+    p = argparse.ArgumentParser(prog="validate-suggest", description="Write a starter rule file from a profile.")
+    p.add_argument("profile", help="a reference file written by validate-profile")
+    p.add_argument("--output", "-o", required=True, help="rule file to write")
+    p.add_argument("--margin", type=float, default=0.1, help="entropy minimum this fraction below the profile (default 0.1)")
+    p.add_argument("--js-max", type=float, default=0.05, help="largest JS divergence from the profile, bits (default 0.05)")
+    args = p.parse_args(argv)
+    from .rules.loader import RuleFileError, load_rules
+
+    try:
+        prof = load_profile(args.profile)
+    except (OSError, ValueError) as exc:
+        print(f"validate-suggest: {exc}", file=sys.stderr)
+        return 2
+    out = Path(args.output)
+    relative = Path(args.profile).resolve()
+    try:
+        relative = relative.relative_to(out.resolve().parent)
+    except ValueError:
+        pass
+    doc = suggest(str(relative), prof, args.margin, args.js_max)
+    header = f"# Starter rules from {args.profile} (margin {args.margin:g}, JS max {args.js_max:g} bits): review before use.\n"
+    out.write_text(header + _dump(doc), encoding="utf-8")
+    try:
+        load_rules(out)
+    except RuleFileError as exc:  # pragma: no cover - a bug if it happens
+        print(f"validate-suggest: the suggested file does not load: {exc}", file=sys.stderr)
+        return 1
+    print(f"{len(doc['rules'])} rules -> {args.output}")
+    return 0
+
+
+def load_profile(path) -> dict:
+    """Read a profile written by ``validate-profile`` (strict YAML).
+
+    Raises
+    ------
+    ValueError
+        Not a profile (no ``profile_version`` 1 or no ``columns``).
+    """
+    from .rules.yaml_source import parse_yaml
+
+    text = Path(path).read_text(encoding="utf-8")
+    doc, _ = parse_yaml(text)
+    if not isinstance(doc, dict) or doc.get("profile_version") != PROFILE_VERSION or not isinstance(doc.get("columns"), dict):
+        raise ValueError(f"{path} is not a profile written by validate-profile (profile_version {PROFILE_VERSION})")
+    return doc
