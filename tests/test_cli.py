@@ -198,3 +198,38 @@ def test_markdown_report(tmp_path, rules, capsys):
     out = capsys.readouterr().out
     assert out.startswith("### ✅ ") and "| status | rule | metric | observed | expected | n | notes |" in out
     assert "| ✅ PASS | lang-entropy | entropy | 1 bits | >= 0.9 | n=6 |" in out and "**PASSED: 3 rules" in out
+
+
+def test_colour_only_on_a_terminal(tmp_path, rules, capsys, monkeypatch):
+    from validator.report import render_text
+    from validator import load_rules, validate
+
+    data = write(tmp_path, "d.csv", ["en", "de"] * 3)
+    report = validate(data, load_rules(rules))
+    assert "\033[" not in render_text(report) and "\033[32mPASS" in render_text(report, colour=True)
+    assert run(["--rules", str(rules), str(data)]) == 0
+    assert "\033[" not in capsys.readouterr().out  # captured output is not a terminal
+    monkeypatch.setattr("sys.stdout.isatty", lambda: True, raising=False)
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert run(["--rules", str(rules), str(data)]) == 0
+    assert "\033[" not in capsys.readouterr().out
+
+
+def test_json_reports_follow_the_committed_versioned_schema(tmp_path, rules, capsys):
+    import jsonschema
+
+    from validator.report_schema import SCHEMA_PATH, render
+
+    assert SCHEMA_PATH.read_text(encoding="utf-8") == render(), "stale: run python -m validator.report_schema"
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    a = write(tmp_path, "a.csv", ["en", "de", "fr", "en"])  # an infinite divergence
+    b = write(tmp_path, "b.csv", ["en", "de"] * 4)
+    (tmp_path / "c.csv").write_text("")
+    interval_rules = tmp_path / "ci.yaml"
+    interval_rules.write_text("version: 1\nrules:\n  - {id: h, metric: entropy, column: lang, min: 0, confidence: 0.9, group_by: a}\n")
+    for args in (["--rules", str(rules), str(a)], ["--rules", str(rules), "--each", str(a), str(b), str(tmp_path / "c.csv")],
+                 ["--rules", str(interval_rules), str(b)]):
+        run(args + ["--format", "json"])
+        jsonschema.validate(json.loads(capsys.readouterr().out), schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"format_version": 1, "dataset": "x"}, schema)

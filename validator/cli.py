@@ -124,7 +124,12 @@ def run(argv: list[str] | None = None) -> int:
         print(f"validate: cannot read {exc.kind} file {exc}", file=sys.stderr)
         return EXIT_DATA
 
-    text = "\n".join(render_text(r) for r in reports)
+    import os
+
+    colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
+    text = "\n".join(render_text(r, colour=colour) for r in reports)
+    if args.format == "text" and args.output:
+        text = "\n".join(render_text(r) for r in reports)  # a file gets no colour codes
     if args.format == "json":
         body = render_json(reports, each=args.each, unreadable=unreadable)
     elif args.format == "junit":

@@ -129,14 +129,31 @@ def _summary(report: Report) -> str:
 HEADER = ("status", "rule", "metric", "observed", "expected", "n", "notes")
 
 
-def render_text(report: Report) -> str:
-    """A fixed-width table: status, rule, metric, observed value with units, bounds, n, notes."""
+_COLOURS = {"PASS": "32", "FAIL": "31", "ERROR": "33", "SKIP": "36"}  # ANSI green, red, yellow, cyan
+
+
+def render_text(report: Report, colour: bool = False) -> str:
+    """A fixed-width table: status, rule, metric, observed value with units, bounds, n, notes.
+
+    ``colour`` adds ANSI colours to the status column (the CLI sets it only on a terminal,
+    and never when NO_COLOR is set).
+    """
     rows = _table(report)
     widths = [max(len(x[i]) for x in rows + [HEADER]) for i in range(6)]
-    fmt = lambda row: "  ".join(c.ljust(w) for c, w in zip(row[:6], widths)) + ("  " + row[6] if row[6] else "")  # noqa: E731
+
+    def fmt(row, paint=False):
+        cells = [c.ljust(w) for c, w in zip(row[:6], widths)]
+        code = _COLOURS.get(row[0].strip().split(" ")[0].upper()) if paint else None
+        if code:
+            cells[0] = f"\033[{code}m{cells[0]}\033[0m"
+        return "  ".join(cells) + ("  " + row[6] if row[6] else "")
+
     lines = [f"{report.dataset}: {report.n_rows:,} rows, rules {report.rules_source}", fmt(HEADER).rstrip()]
-    lines.extend(fmt(row).rstrip() for row in rows)
-    lines.append(_summary(report))
+    lines.extend(fmt(row, colour).rstrip() for row in rows)
+    summary = _summary(report)
+    if colour:
+        summary = f"\033[1;{'32' if report.passed else '31'}m{summary}\033[0m"
+    lines.append(summary)
     return "\n".join(lines) + "\n"
 
 
