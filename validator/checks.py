@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .metrics._log import unit
-from .metrics.distance import distance_statistic, standardize
+from .metrics.distance import distance_statistic, nearest_neighbour_distances, standardize
 from .metrics.divergence import (
     chi_square_gof,
     chi_square_p_value,
@@ -618,6 +618,11 @@ def _divergence(rule: ReferenceRule, ruleset: RuleSet, data: FrameSummaries, ref
             for cell, i in zip(top, order):
                 cell["contribution"] = float(terms[i])
         result.details["largest_differences"] = top
+    # both distributions, for plots: the 40 cells with the most mass on either side
+    shown = np.argsort(-np.maximum(shares_p, q_use), kind="stable")[:40]
+    result.details["distribution"] = [
+        {"category": str(labels[i]), "data_share": float(shares_p[i]), "reference_share": float(q_use[i])} for i in shown
+    ]
 
 
 def _few(labels: list) -> str:
@@ -799,6 +804,11 @@ def _distance(rule: DistanceSpreadRule, data: FrameSummaries, result: Result) ->
     except ValueError as exc:
         raise MeasurementError(str(exc)) from None
     result.resample = _subsampler(X, statistic)
+    if rule.statistic in ("mean_nn", "quantile_nn", "duplicate_fraction"):
+        # the nearest-neighbour distances behind the value, as a histogram for reports
+        nn = nearest_neighbour_distances(X, metric=rule.distance)
+        counts, edges = np.histogram(nn, bins=30)
+        result.details["nn_histogram"] = {"edges": edges.tolist(), "counts": counts.tolist()}
     result.observed = float(value)
     result.units = "fraction of rows" if rule.statistic == "duplicate_fraction" else f"{rule.distance} distance"
     result.n = int(X.shape[0])

@@ -29,7 +29,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--rules", "-r", required=True, metavar="RULES.yaml", help="rule file (YAML, version 1)")
     p.add_argument("data", nargs="+", metavar="DATA", help="data files (CSV, TSV, Parquet, JSON Lines), directories or globs: shards of one dataset")
     p.add_argument("--each", action="store_true", help="validate each file as its own dataset")
-    p.add_argument("--format", "-f", choices=["text", "json", "junit", "markdown"], default="text", help="report format (default text)")
+    p.add_argument("--format", "-f", choices=["text", "json", "junit", "markdown", "html"], default="text", help="report format (default text)")
     p.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout (with another format than text, the text table still goes to stdout)")
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return p
@@ -134,6 +134,10 @@ def run(argv: list[str] | None = None) -> int:
         body = render_json(reports, each=args.each, unreadable=unreadable)
     elif args.format == "junit":
         body = render_junit(reports)
+    elif args.format == "html":
+        from .html_report import render_html
+
+        body = render_html(reports)
     elif args.format == "markdown":
         body = "\n".join(render_markdown(r) for r in reports)
     else:
