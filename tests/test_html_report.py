@@ -69,3 +69,23 @@ def test_html_has_the_table_and_the_plots(page):
     assert "language-representativeness (FAIL): data and reference shares" in text
     assert "near-duplicates (PASS): nearest-neighbour distances" in text
     assert "<title>en: data 0.95" in text  # the bars carry their values
+
+
+CHROMIUM = next((p for p in ("/usr/bin/chromium", "/usr/bin/chromium-browser") if Path(p).exists()), None)
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)")
+def test_html_renders_in_headless_chromium(page, tmp_path):
+    import subprocess
+
+    text, _ = page
+    html_file = tmp_path / "page.html"
+    html_file.write_text(text, encoding="utf-8")
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+             "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}"]
+    shot = tmp_path / "shot.png"
+    subprocess.run([CHROMIUM, *flags, f"--screenshot={shot}", "--window-size=1300,1600", html_file.as_uri()],
+                   capture_output=True, timeout=120, check=True)
+    assert shot.stat().st_size > 20_000  # a real picture, not a blank page
+    dom = subprocess.run([CHROMIUM, *flags, "--dump-dom", html_file.as_uri()], capture_output=True, text=True, timeout=120, check=True)
+    assert dom.stdout.count("<svg") >= 8 and "language-representativeness (FAIL): data and reference shares" in dom.stdout

@@ -36,13 +36,14 @@ def _bound_chart(r: Result) -> str:
     bounds = [b for b in (r.min, r.max) if b is not None]
     top = max([value] + bounds) * 1.15 or 1.0
     width, height = 360, 46
-    x = lambda v: 10 + (width - 20) * min(v, top) / top  # noqa: E731
+    x = lambda v: 10 + (width - 80) * min(v, top) / top  # noqa: E731  (room on the right for the label)
     parts = [f'<rect x="10" y="10" width="{x(value) - 10:.1f}" height="16" fill="{_COLOUR[r.outcome]}"><title>{_e(r.rule_id)}: {value:.6g}</title></rect>']
     for name, b in (("min", r.min), ("max", r.max)):
         if b is not None:
             parts.append(f'<line x1="{x(b):.1f}" x2="{x(b):.1f}" y1="4" y2="32" stroke="#222" stroke-width="2"/>')
             parts.append(f'<text x="{x(b):.1f}" y="43" text-anchor="middle">{name} {b:g}</text>')
     parts.append(f'<text x="10" y="43">0</text>')
+    parts.append(f'<text x="{x(value) + 4:.1f}" y="22">{value:.4g}</text>')
     return f'<svg width="{width}" height="{height}" role="img" aria-label="{_e(r.rule_id)} against its bounds">{"".join(parts)}</svg>'
 
 
@@ -55,7 +56,7 @@ def _distribution_chart(r: Result) -> str:
     for i, c in enumerate(cells):
         x0 = 30 + i * (2 * bar + gap)
         for j, (key, colour) in enumerate((("data_share", "#1565c0"), ("reference_share", "#9e9e9e"))):
-            h = (height - 20) * c[key] / top
+            h = (height - 30) * c[key] / top
             parts.append(
                 f'<rect x="{x0 + j * bar}" y="{height - 10 - h:.1f}" width="{bar - 1}" height="{h:.1f}" fill="{colour}">'
                 f"<title>{_e(c['category'])}: {key.split('_')[0]} {c[key]:.4g}</title></rect>"
