@@ -233,3 +233,19 @@ def test_json_reports_follow_the_committed_versioned_schema(tmp_path, rules, cap
         jsonschema.validate(json.loads(capsys.readouterr().out), schema)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({"format_version": 1, "dataset": "x"}, schema)
+
+
+def test_each_reports_a_missing_path_in_every_format(tmp_path, rules, capsys):
+    import xml.etree.ElementTree as ET
+
+    good = write(tmp_path, "good.csv", ["en", "de"] * 3)
+    missing = str(tmp_path / "nosuch.csv")
+    out = tmp_path / "r.xml"
+    assert run(["--rules", str(rules), "--each", str(good), missing, "--format", "junit", "--output", str(out)]) == 3
+    suites = ET.parse(out).getroot().findall("testsuite")
+    assert [s.get("name") for s in suites] == [str(good), missing] and suites[1].get("errors") == "1"
+    capsys.readouterr()
+    assert run(["--rules", str(rules), "--each", str(good), missing, "--format", "markdown"]) == 3
+    assert f"### ❌ {missing}: cannot be read" in capsys.readouterr().out
+    assert run(["--rules", str(rules), "--each", str(good), missing, "--format", "html"]) == 3
+    assert "cannot be read" in capsys.readouterr().out

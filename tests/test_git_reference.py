@@ -85,3 +85,17 @@ def test_git_reference_errors(repo):
     assert r.outcome == "error" and "git show HEAD:data.csv" in r.reason
     r = validate(pd.DataFrame({"lang": ["en"]}), rules())["drift"]
     assert r.outcome == "error" and "validate files, not a DataFrame" in r.reason
+
+
+def test_a_deleted_shard_counts_in_the_committed_dataset(repo):
+    data = repo / "data"
+    data.mkdir()
+    write(data / "a.csv", {"en": 500})
+    write(data / "b.csv", {"de": 300, "fr": 200})
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "v1")
+    git(repo, "rm", "-q", "data/a.csv")  # the staged dataset has lost its English shard
+    doc = {"version": 1, "rules": [{"id": "d", "metric": "js_divergence", "column": "lang", "reference": {"git": "HEAD"}, "max": 0.005}]}
+    r = validate([str(data)], load_rules(doc))["d"]
+    expected = scipy.spatial.distance.jensenshannon([0.0, 0.6, 0.4], [0.5, 0.3, 0.2], base=2) ** 2
+    assert r.observed == pytest.approx(expected) and r.outcome == "failed"

@@ -87,6 +87,15 @@ def test_H19_dataset_hook_measures_the_whole_dataset_and_blocks_a_skewed_change(
     assert git(repo, "log", "--oneline").stdout.count("\n") == 1  # nothing was committed
 
 
+def test_deleting_shards_still_runs_the_dataset_gate(tmp_path, env):
+    repo = dataset_repo(tmp_path, env, "validate-dataset", ["--rules", "rules.yaml", "data/"])
+    assert commit(repo, env, "ten languages").returncode == 0
+    for i in (7, 8, 9):
+        git(repo, "rm", "-q", f"data/shard_{i:02d}.csv")
+    blocked = commit(repo, env, "three shards fewer")  # log2(7) = 2.807 bits < 3
+    assert blocked.returncode != 0 and "2.807 bits" in blocked.stdout
+
+
 def test_per_file_hook_validates_each_staged_file_on_its_own(tmp_path, env):
     repo = dataset_repo(tmp_path, env, "validate-dataset-files", ["--rules", "rules.yaml"])
     result = commit(repo, env, "ten single-language shards")

@@ -65,3 +65,29 @@ def test_profile_reference_errors(built, tmp_path, capsys):
     missing.write_text("version: 1\nrules:\n  - {id: k, metric: js_divergence, column: lang, reference: {profile: nope.yaml, column: lang}, max: 1}\n")
     assert run(["--rules", str(missing), str(data)]) == 3
     assert "cannot read reference file" in capsys.readouterr().err
+
+
+def test_profile_and_suggest_never_overwrite_their_inputs_and_check_their_options(built, tmp_path, capsys):
+    data = tmp_path / "copy.csv"
+    data.write_bytes(GOOD.read_bytes())
+    assert main_profile([str(data), "--output", str(data)]) == 2
+    assert data.read_bytes() == GOOD.read_bytes()
+    ref = built / "ref.yaml"
+    before = ref.read_bytes()
+    assert main_suggest([str(ref), "--output", str(ref)]) == 2 and ref.read_bytes() == before
+    assert main_suggest([str(ref), "--output", str(tmp_path / "no" / "such" / "r.yaml")]) == 2
+    assert main_suggest([str(GOOD), "--output", str(tmp_path / "r.yaml")]) == 3  # not a profile: no traceback
+    assert "is not a profile written by validate-profile" in capsys.readouterr().err
+    for bad in (["--margin", "2"], ["--margin", "-1"], ["--js-max", "5"], ["--js-max", "nan"]):
+        with pytest.raises(SystemExit) as info:
+            main_suggest([str(ref), "--output", str(tmp_path / "r.yaml"), *bad])
+        assert info.value.code == 2
+
+
+def test_suggested_rules_refer_to_the_profile_relatively(built, tmp_path):
+    (tmp_path / "rules").mkdir()
+    import shutil
+
+    shutil.copy(built / "ref.yaml", tmp_path / "ref.yaml")
+    assert main_suggest([str(tmp_path / "ref.yaml"), "--output", str(tmp_path / "rules" / "s.yaml")]) == 0
+    assert "profile: ../ref.yaml" in (tmp_path / "rules" / "s.yaml").read_text()

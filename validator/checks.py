@@ -63,6 +63,22 @@ def _git_show(path: Path, rev: str) -> bytes | None:
     raise MeasurementError(f"git show {rev}:{path.name} (in {path.parent}) failed: {first}")
 
 
+def _git_ls(folder: Path, rev: str) -> list[str] | None:
+    """Names of the files directly in ``folder`` at ``rev``; None when the revision lacks the folder."""
+    import subprocess
+
+    folder = Path(folder).resolve()
+    try:
+        proc = subprocess.run(["git", "ls-tree", "--name-only", rev, "--", "./"], cwd=folder, capture_output=True)
+    except FileNotFoundError:
+        raise MeasurementError("a git reference needs git, which is not installed") from None
+    if proc.returncode != 0:
+        err = proc.stderr.decode("utf-8", "replace").strip()
+        raise MeasurementError(f"git ls-tree {rev} (in {folder}) failed: {err.splitlines()[0] if err else proc.returncode}")
+    names = [line for line in proc.stdout.decode("utf-8", "replace").splitlines() if line]
+    return names or None
+
+
 def _effective(rule, ref: Reference, refs: "ReferenceStore") -> Reference:
     """A git reference reads the rule's own column unless it names another; a profile reference
     becomes the counts or histogram it holds."""
@@ -95,9 +111,10 @@ class ReferenceStore:
         The data files being validated (sorted shards); needed by ``git`` references.
     """
 
-    def __init__(self, ruleset: RuleSet, data_paths: list[Path] | None = None):
+    def __init__(self, ruleset: RuleSet, data_paths: list[Path] | None = None, data_args: list | None = None):
         self.ruleset = ruleset
         self.data_paths = data_paths
+        self.data_args = data_args  # the DATA arguments as given: a directory means its files at the revision
         self._frames: dict[Path, FrameSummaries] = {}
         self._revisions: dict[str, FrameSummaries | Exception] = {}
 
@@ -129,7 +146,9 @@ class ReferenceStore:
                 raise DataReadError(path, str(exc), kind="reference") from None
         columns = self._revisions[key]["columns"]
         if ref.column not in columns:
-            raise MeasurementError(f"column {ref.column!r} is not in the profile {ref.profile} (profiled: {', '.join(columns)})")
+            skipped = (self._revisions[key].get("skipped") or {}).get(ref.column)
+            why = f": it was not profiled ({skipped})" if skipped else f" (profiled: {', '.join(columns)})"
+            raise MeasurementError(f"column {ref.column!r} is not in the profile {ref.profile}{why}")
         col = columns[ref.column]
         if col["kind"] == "numeric":
             return Reference(bins={"edges": col["edges"], "counts": [float(c) for c in col["counts"]]})
@@ -162,6 +181,32 @@ class ReferenceStore:
             raise found
         return found
 
+    def _paths_at(self, rev: str) -> list[Path]:
+        """The dataset's files at ``rev``: a directory argument lists its data files as committed
+        there (a shard deleted since still counts; one added since does not); a file argument is
+        itself; a glob, the files it matches now."""
+        import glob as globbing
+
+        from .summaries.io import SUPPORTED, _extension
+
+        if not self.data_args:
+            return list(self.data_paths)
+        out: list[Path] = []
+        for arg in self.data_args:
+            p = Path(arg)
+            if p.is_dir():
+                listed = _git_ls(p, rev)
+                if listed is None:  # the directory is not in the revision: its files count as missing
+                    out.extend(q for q in self.data_paths if q.resolve().parent == p.resolve())
+                else:
+                    out.extend(p / name for name in listed if _extension(Path(name)) in SUPPORTED)
+            elif globbing.has_magic(str(arg)) and not p.exists():
+                out.extend(Path(m) for m in globbing.glob(str(arg), recursive=True))
+            else:
+                out.append(p)
+        unique = {q.resolve(): q for q in out}
+        return sorted(unique.values(), key=str)
+
     def _read_revision(self, rev: str, on_missing: str) -> FrameSummaries:
         import tempfile
 
@@ -175,7 +220,7 @@ class ReferenceStore:
             )
         frames, missing = [], []
         with tempfile.TemporaryDirectory() as tmp:
-            for i, path in enumerate(self.data_paths):
+            for i, path in enumerate(self._paths_at(rev)):
                 content = _git_show(path, rev)
                 if content is None:
                     missing.append(str(path))

@@ -35,6 +35,17 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def output_problem(output: str, inputs) -> str | None:
+    """Why ``output`` cannot be written, or is one of ``inputs`` (never overwritten); None if fine."""
+    path = Path(output)
+    problem = _unwritable(path)
+    if problem:
+        return problem
+    if any(Path(p).resolve() == path.resolve() for p in inputs):
+        return "it is one of the input files, which are never overwritten"
+    return None
+
+
 def _unwritable(path: Path) -> str | None:
     import os
 
@@ -84,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
 def run(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)  # argparse exits with 2 on usage errors
     from .engine import validate
-    from .report import render_json, render_junit, render_markdown, render_text
+    from .report import render_json, render_junit, render_markdown, render_text, render_unreadable_markdown
     from .rules.loader import RuleFileError, load_rules
     from .summaries.io import DataReadError, expand_paths
 
@@ -110,7 +121,14 @@ def run(argv: list[str] | None = None) -> int:
     try:
         if args.each:
             reports = []
-            for p in expand_paths(args.data):
+            files = []
+            for arg in args.data:  # a missing path is one unreadable entry, not the end of the run
+                try:
+                    files.extend(expand_paths([arg]))
+                except DataReadError as exc:
+                    unreadable.append(exc)
+                    print(f"validate: cannot read {exc.kind} file {exc}", file=sys.stderr)
+            for p in sorted(set(files), key=str):
                 try:
                     reports.append(validate([p], ruleset, name=str(p)))
                 except DataReadError as exc:
@@ -133,13 +151,13 @@ def run(argv: list[str] | None = None) -> int:
     if args.format == "json":
         body = render_json(reports, each=args.each, unreadable=unreadable)
     elif args.format == "junit":
-        body = render_junit(reports)
+        body = render_junit(reports, unreadable)
     elif args.format == "html":
         from .html_report import render_html
 
-        body = render_html(reports)
+        body = render_html(reports, unreadable)
     elif args.format == "markdown":
-        body = "\n".join(render_markdown(r) for r in reports)
+        body = "\n".join([render_markdown(r) for r in reports] + [render_unreadable_markdown(e) for e in unreadable])
     else:
         body = text
     if args.output:

@@ -249,7 +249,7 @@ def validate(data, rules, *, name: str | None = None) -> Report:
         data_paths = expand_paths(paths)
         name = name or ", ".join(str(p) for p in paths)
 
-    state = _Evaluation(ruleset, ReferenceStore(ruleset, data_paths), name=name)
+    state = _Evaluation(ruleset, ReferenceStore(ruleset, data_paths, None if data_paths is None else paths), name=name)
     state.references.preload()  # unreadable reference files and profiles fail fast (exit 3)
 
     if isinstance(data, pd.DataFrame):

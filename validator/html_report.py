@@ -80,9 +80,10 @@ def _histogram_chart(r: Result) -> str:
     return f'<svg width="{width}" height="{height}" role="img" aria-label="{_e(r.rule_id)}: nearest-neighbour distances">{"".join(parts)}</svg>'
 
 
-def render_html(reports: list[Report]) -> str:
-    """One self-contained HTML page for one or more reports (``--format html``)."""
-    body = []
+def render_html(reports: list[Report], unreadable=()) -> str:
+    """One self-contained HTML page for one or more reports (``--format html``), and the files
+    ``--each`` could not read."""
+    body = [f'<h2>{_e(e.path)}: <span class="FAIL">cannot be read</span></h2><p>{_e(e.message)}</p>' for e in unreadable]
     for report in reports:
         verdict = "PASSED" if report.passed else "FAILED"
         body.append(f"<h2>{_e(report.dataset)}: {report.n_rows:,} rows, <span class=\"{'PASS' if report.passed else 'FAIL'}\">{verdict}</span></h2>")

@@ -163,10 +163,17 @@ def main_profile(argv: list[str] | None = None) -> int:
     p.add_argument("--max-bins", type=int, default=50, help="cap on numeric bins (default 50)")
     p.add_argument("--max-categories", type=int, default=1000, help="cap on categories per column (default 1000)")
     args = p.parse_args(argv)
-    if args.max_bins < 1 or args.max_categories < 2:
-        p.error("--max-bins must be >= 1 and --max-categories >= 2")
+    if args.max_bins < 1:
+        p.error(f"--max-bins must be >= 1, got {args.max_bins}")
+    if args.max_categories < 2:
+        p.error(f"--max-categories must be >= 2, got {args.max_categories}")
     try:
-        prof = profile(args.data, args.max_bins, args.max_categories)
+        files = expand_paths(args.data)
+        problem = _output_problem(args.output, files)
+        if problem:
+            print(f"validate-profile: cannot write --output {args.output}: {problem}", file=sys.stderr)
+            return 2
+        prof = profile(files, args.max_bins, args.max_categories)
     except DataReadError as exc:
         print(f"validate-profile: cannot read data file {exc}", file=sys.stderr)
         return 3
@@ -184,20 +191,30 @@ def main_suggest(argv: list[str] | None = None) -> int:
     p.add_argument("--margin", type=float, default=0.1, help="entropy minimum this fraction below the profile (default 0.1)")
     p.add_argument("--js-max", type=float, default=0.05, help="largest JS divergence from the profile, bits (default 0.05)")
     args = p.parse_args(argv)
+    if not 0 <= args.margin < 1:
+        p.error(f"--margin must be in [0, 1) (a fraction of the profile's entropy), got {args.margin}")
+    if not 0 < args.js_max <= 1:
+        p.error(f"--js-max must be in (0, 1] bits (the range of the JS divergence), got {args.js_max}")
     from .rules.loader import RuleFileError, load_rules
 
+    problem = _output_problem(args.output, [args.profile])
+    if problem:
+        print(f"validate-suggest: cannot write --output {args.output}: {problem}", file=sys.stderr)
+        return 2
     try:
         prof = load_profile(args.profile)
-    except (OSError, ValueError) as exc:
+    except OSError as exc:
+        print(f"validate-suggest: cannot read {args.profile}: {exc.strerror or exc}", file=sys.stderr)
+        return 3
+    except ValueError as exc:
         print(f"validate-suggest: {exc}", file=sys.stderr)
-        return 2
+        return 3
     out = Path(args.output)
-    relative = Path(args.profile).resolve()
-    try:
-        relative = relative.relative_to(out.resolve().parent)
-    except ValueError:
-        pass
-    doc = suggest(str(relative), prof, args.margin, args.js_max)
+    import os
+
+    # relative to the rule file, which is how rule files resolve reference paths: the pair moves together
+    relative = os.path.relpath(Path(args.profile).resolve(), out.resolve().parent)
+    doc = suggest(relative, prof, args.margin, args.js_max)
     header = f"# Starter rules from {args.profile} (margin {args.margin:g}, JS max {args.js_max:g} bits): review before use.\n"
     out.write_text(header + _dump(doc), encoding="utf-8")
     try:
@@ -209,6 +226,12 @@ def main_suggest(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _output_problem(output: str, inputs) -> str | None:
+    from .cli import output_problem
+
+    return output_problem(output, inputs)
+
+
 def load_profile(path) -> dict:
     """Read a profile written by ``validate-profile`` (strict YAML).
 
@@ -217,10 +240,18 @@ def load_profile(path) -> dict:
     ValueError
         Not a profile (no ``profile_version`` 1 or no ``columns``).
     """
-    from .rules.yaml_source import parse_yaml
+    from .rules.yaml_source import YamlSourceError, parse_yaml
 
-    text = Path(path).read_text(encoding="utf-8")
-    doc, _ = parse_yaml(text)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ValueError(f"{path} is not a profile written by validate-profile (not UTF-8 text)") from None
+    except IsADirectoryError:
+        raise ValueError(f"{path} is a directory, not a profile") from None
+    try:
+        doc, _ = parse_yaml(text)
+    except YamlSourceError as exc:
+        raise ValueError(f"{path} is not a profile written by validate-profile ({exc.message})") from None
     if not isinstance(doc, dict) or doc.get("profile_version") != PROFILE_VERSION or not isinstance(doc.get("columns"), dict):
         raise ValueError(f"{path} is not a profile written by validate-profile (profile_version {PROFILE_VERSION})")
     return doc

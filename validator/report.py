@@ -179,7 +179,12 @@ def render_markdown(report: Report) -> str:
     return "\n".join(lines)
 
 
-def render_junit(reports: list[Report]) -> str:
+def render_unreadable_markdown(error) -> str:
+    """A Markdown block for a file ``--each`` could not read."""
+    return f"### ❌ {error.path}: cannot be read\n\n{error.message}\n"
+
+
+def render_junit(reports: list[Report], unreadable=()) -> str:
     """JUnit XML: one test suite per dataset, one test case per rule (and declared column).
 
     A failed rule is a ``<failure>``, a rule that could not be measured an ``<error>``; a failing
@@ -198,7 +203,8 @@ def render_junit(reports: list[Report]) -> str:
                 text = r.reason or "present, with the declared dtype and nullability"
             else:
                 text = f"{r.metric}: observed {_observed(r)} {r.units or ''}".rstrip() + f", expected {_bounds(r)}"
-                text += f"; {r.reason}" if r.reason else ""
+                if r.reason and not r.reason.startswith("observed "):  # a plain bound failure says no more
+                    text += f"; {r.reason}"
             if r.outcome == "passed":
                 ET.SubElement(case, "system-out").text = text
             elif r.outcome == "skipped":
@@ -214,6 +220,10 @@ def render_junit(reports: list[Report]) -> str:
                 ET.SubElement(case, "error", message=r.reason or "could not be measured", type="error").text = text
         for key, value in counts.items():
             suite.set(key, str(value))
+    for error in unreadable:  # a file --each could not read is an error a CI view must show
+        suite = ET.SubElement(root, "testsuite", name=error.path, tests="1", failures="0", errors="1", skipped="0")
+        case = ET.SubElement(suite, "testcase", classname=error.path, name="read")
+        ET.SubElement(case, "error", message=error.message, type="unreadable").text = str(error)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
