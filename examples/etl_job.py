@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from validator import ValidationFailure, load_rules, read_table, validate
+from validator import DataReadError, ValidationFailure, load_rules, read_table, validate
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -36,7 +36,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     rules = load_rules(args.rules)
-    raw = read_table(args.source)
+    try:
+        raw = read_table(args.source)
+    except DataReadError as exc:
+        print(f"cannot read {exc}", file=sys.stderr)
+        return 3
     clean = transform(raw)
     report = validate(clean, rules, name=f"{args.source} (cleaned)")
     try:
@@ -46,8 +50,13 @@ def main(argv: list[str] | None = None) -> int:
         print(failure.report.to_json(), file=sys.stderr)
         return 1
     target = Path(args.target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    clean.to_parquet(target, index=False)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        clean.to_parquet(target, index=False)
+    except OSError as exc:
+        print(f"gate passed, but {target} cannot be written: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+
     print(f"{len(raw)} rows read, {len(clean)} kept, gate passed ({len(report.results)} checks), wrote {target}")
     return 0
 

@@ -92,6 +92,18 @@ def _effective(rule, ref: Reference, refs: "ReferenceStore") -> Reference:
     return ref
 
 
+def _describe_reference(rule) -> str:
+    """How a result names its reference: the name under 'references', or what an inline one reads."""
+    if isinstance(rule.reference, str):
+        return rule.reference
+    ref = rule.reference
+    if ref.kind == "git":
+        return f"git {ref.git}" + (f" (column {ref.column})" if ref.column else "")
+    if ref.kind in ("file", "profile"):
+        return f"{ref.kind} {getattr(ref, ref.kind)} (column {ref.column})"
+    return f"inline {ref.kind}"
+
+
 def _ref_name(ref: Reference) -> str:
     return ref.file if ref.kind == "file" else f"git {ref.git}"
 
@@ -582,7 +594,7 @@ def _count_metric(rule: CountRule, data: FrameSummaries, result: Result) -> None
 
 def _divergence(rule: ReferenceRule, ruleset: RuleSet, data: FrameSummaries, refs: ReferenceStore, result: Result) -> None:
     ref = _effective(rule, ruleset.reference_for(rule), refs)
-    result.params["reference"] = rule.reference if isinstance(rule.reference, str) else "(inline)"
+    result.params["reference"] = _describe_reference(rule)
     ref_data = refs.for_reference(ref) if ref.kind in ("file", "git") else None
     edges = _kl_edges(rule, ref, ref_data)
     if edges is not None:
@@ -880,7 +892,7 @@ def _vendi(rule: VendiScoreRule, data: FrameSummaries, result: Result) -> None:
 def _numeric_distance(rule: NumericReferenceRule, ruleset: RuleSet, data: FrameSummaries, refs: ReferenceStore, result: Result) -> None:
     ref = _effective(rule, ruleset.reference_for(rule), refs)
     ref_data = refs.for_reference(ref)
-    result.params["reference"] = rule.reference if isinstance(rule.reference, str) else "(inline)"
+    result.params["reference"] = _describe_reference(rule)
     values, nulls = data.numeric_values(rule.column, rule.metric)
     _nonempty(values.size, data, rule.column, nulls)
     ref_values, _ = ref_data.numeric_values(ref.column, rule.metric)

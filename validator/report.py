@@ -72,6 +72,8 @@ def _note(r: Result) -> str:
     if r.interval is not None:
         notes.append(f"{r.confidence:.0%} bootstrap interval, {d['bootstrap']['resamples']} resamples, seed {d['bootstrap']['seed']}"
                      + ("" if r.decided_on == "estimate" else f"; decided on its {r.decided_on} end"))
+    if r.params.get("reference", "").startswith("git "):
+        notes.append(f"against {r.params['reference']}")
     if d.get("where"):
         notes.append(f"where {d['where']}: {_count(d['rows_matching_where'], 'row')}")
     if d.get("categories_counted_as_other"):
