@@ -825,6 +825,8 @@ def _features(rule, data: FrameSummaries, result: Result, rows: int, need: int, 
     """The rule's seeded feature sample (reported in details), scaled; ``zero_rows`` names the
     measure that an all-zero row makes undefined (cosine), or None."""
     sample = data.row_sample(rule.columns, rows, rule.sample.seed)
+    if len(rule.columns) == 1 and sample.X.ndim == 2 and sample.X.shape[1] > 1:
+        result.details["embedding_dimension"] = int(sample.X.shape[1])  # a list-valued column
     result.details.update(
         sampling="exact" if sample.exact else "sampled",
         sample_size=int(sample.X.shape[0]),

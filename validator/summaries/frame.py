@@ -361,6 +361,9 @@ class FrameSummaries:
         sampled rows are gathered into a matrix, never the whole table.
         """
 
+        if len(columns) == 1 and self._is_vector_column(columns[0]):
+            return self._cached(("row_sample", tuple(columns), rows, seed), lambda: self._vector_sample(columns[0], rows, seed))
+
         def compute():
             arrays = [
                 self._numeric_series(c, "a distance rule").to_numpy(dtype=np.float64, na_value=np.nan) for c in columns
@@ -383,3 +386,46 @@ class FrameSummaries:
             )
 
         return self._cached(("row_sample", tuple(columns), rows, seed), compute)
+
+    # -- list-valued embedding columns ---------------------------------------------------------
+    def _is_vector_column(self, name: str) -> bool:
+        s = self.column(name)
+        if s.dtype != object:
+            return False
+        first = s.dropna().head(1)
+        return len(first) == 1 and isinstance(first.iloc[0], (list, tuple, np.ndarray))
+
+    def _vector_sample(self, name: str, rows: int, seed: int) -> "FeatureSample":
+        """The seeded sample of a list-valued column (one embedding per row: Parquet lists, JSON
+        arrays). Every embedding must have the same dimension; a missing one, or one holding a
+        NaN or inf, is dropped and counted. Only the sampled rows become a matrix."""
+        values = self.column(name).to_numpy(dtype=object)
+        dims = np.fromiter((len(v) if isinstance(v, (list, tuple, np.ndarray)) else -1 for v in values), dtype=np.int64, count=len(values))
+        present = dims >= 0
+        if not present.any():
+            raise MeasurementError(f"column {name!r} holds no embeddings (lists of numbers)")
+        d = int(np.bincount(dims[present]).argmax())
+        wrong = present & (dims != d)
+        if wrong.any():
+            row = int(np.flatnonzero(wrong)[0])
+            raise MeasurementError(
+                f"column {name!r} holds embeddings of different dimensions: {d} in most rows, {int(dims[row])} at row {row + 1}"
+                f" ({int(wrong.sum())} rows differ)"
+            )
+        if d == 0:
+            raise MeasurementError(f"column {name!r} holds empty embeddings")
+        finite = np.zeros(len(values), dtype=bool)
+        for i in np.flatnonzero(present):
+            try:
+                finite[i] = bool(np.all(np.isfinite(np.asarray(values[i], dtype=np.float64))))
+            except (TypeError, ValueError):
+                raise MeasurementError(f"column {name!r}: the embedding at row {i + 1} is not a list of numbers") from None
+        idx = np.flatnonzero(finite)
+        n_valid = idx.size
+        if n_valid > rows:
+            keys = hash_indices(seed, self.row_ids[idx])
+            idx = np.sort(idx[np.argpartition(keys, rows - 1)[:rows]])
+        X = np.vstack([np.asarray(values[i], dtype=np.float64) for i in idx]) if idx.size else np.empty((0, d))
+        return FeatureSample(
+            X=X, n_valid=n_valid, n_dropped=self.n_rows - n_valid, exact=n_valid <= rows, seed=seed, indices=self.row_ids[idx]
+        )
