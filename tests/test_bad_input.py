@@ -314,3 +314,12 @@ def test_blank_line_in_a_one_column_file_is_an_empty_field(tmp_path, capsys):
     data.write_text("c\na\n\nb\n")
     code, r = observed(capsys, ["--rules", str(rules), str(data)])
     assert r["n"] == 3 and r["observed"] == pytest.approx(np.log2(3))
+
+
+def test_output_is_refused_as_an_input_even_beside_a_missing_path(tmp_path, k_rules, capsys):
+    data = tmp_path / "d.csv"
+    data.write_text("k\na\nb\n")
+    before = digest(data)
+    args = ["--rules", str(k_rules), "--each", str(data), str(tmp_path / "nosuch.csv"), "--format", "json", "--output", str(data)]
+    assert run(args) == 2
+    assert "one of the input files" in capsys.readouterr().err and digest(data) == before

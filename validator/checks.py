@@ -335,7 +335,9 @@ def _failed_to_measure(rule, reason: str) -> Result:
     return result
 
 
-def _measure(rule, ruleset: RuleSet, data: FrameSummaries, refs: ReferenceStore, result: Result) -> None:
+def _measure(rule, ruleset: RuleSet, data: FrameSummaries, refs: ReferenceStore, result: Result, resample_rows: bool = True) -> None:
+    """Measure a rule into ``result``; for a weighted rule also set up the row resampler (not
+    when measuring a resample itself, ``resample_rows=False``)."""
     if isinstance(rule, CountRule):
         _count_metric(rule, data, result)
     elif isinstance(rule, ReferenceRule):
@@ -349,7 +351,7 @@ def _measure(rule, ruleset: RuleSet, data: FrameSummaries, refs: ReferenceStore,
     else:  # pragma: no cover - the model's union is closed
         raise MeasurementError(f"unknown metric {rule.metric!r}")
     weight = getattr(rule, "weight", None)
-    if weight is not None:
+    if weight is not None and resample_rows:
         result.resample = _row_resampler(rule, ruleset, data, refs, [rule.column, weight])
 
 
@@ -361,18 +363,10 @@ def _row_resampler(rule, ruleset: RuleSet, data: FrameSummaries, refs: Reference
     def resample(rng):
         idx = rng.integers(0, len(frame), size=len(frame))
         again = _new_result(rule)
-        _measure_plain(rule, ruleset, FrameSummaries(frame.iloc[idx].reset_index(drop=True)), refs, again)
+        _measure(rule, ruleset, FrameSummaries(frame.iloc[idx].reset_index(drop=True)), refs, again, resample_rows=False)
         return again.observed
 
     return resample
-
-
-def _measure_plain(rule, ruleset, data, refs, result) -> None:
-    """:func:`_measure` without setting up a resampler (used inside one)."""
-    if isinstance(rule, CountRule):
-        _count_metric(rule, data, result)
-    else:
-        _divergence(rule, ruleset, data, refs, result)
 
 
 def _evaluate_one(rule, ruleset: RuleSet, data: FrameSummaries, refs: ReferenceStore) -> Result:

@@ -59,20 +59,18 @@ def _unwritable(path: Path) -> str | None:
     return None
 
 
-def _is_an_input(path: Path, args, ruleset) -> str | None:
-    """Input files are never modified: refuse an --output that is the rule file or a data/reference file."""
+def _inputs(args, ruleset) -> list:
+    """Every file the run reads: the rule file, reference files and the data files that exist."""
     from .checks import ReferenceStore
     from .summaries.io import DataReadError, expand_paths
 
-    target = path.resolve()
     inputs = [Path(args.rules)] + ReferenceStore(ruleset).files()
-    try:
-        inputs += expand_paths(args.data)
-    except DataReadError:
-        pass  # reported (exit 3) when the data is read
-    if any(p.resolve() == target for p in inputs):
-        return "it is one of the input files, which are never overwritten"
-    return None
+    for arg in args.data:  # one path at a time: a missing one must not hide the others
+        try:
+            inputs += expand_paths([arg])
+        except DataReadError:
+            pass  # reported (exit 3) when the data is read
+    return inputs
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -112,7 +110,7 @@ def run(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
 
     if args.output:
-        problem = _unwritable(Path(args.output)) or _is_an_input(Path(args.output), args, ruleset)
+        problem = output_problem(args.output, _inputs(args, ruleset))
         if problem:  # said before anything is measured
             print(f"validate: cannot write --output {args.output}: {problem}", file=sys.stderr)
             return EXIT_USAGE
