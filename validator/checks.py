@@ -129,6 +129,7 @@ class ReferenceStore:
         self.data_args = data_args  # the DATA arguments as given: a directory means its files at the revision
         self._frames: dict[Path, FrameSummaries] = {}
         self._revisions: dict[str, FrameSummaries | Exception] = {}
+        self._profiles: dict[Path, dict] = {}
 
     def preload(self) -> None:
         """Read every reference file and profile now, so an unreadable one stops the run (exit 3)."""
@@ -148,17 +149,16 @@ class ReferenceStore:
         from .profile import load_profile
 
         path = self.ruleset.resolve(ref.profile)
-        key = f"profile\0{path}"
-        if key not in self._revisions:
+        if path not in self._profiles:
             try:
-                self._revisions[key] = load_profile(path)
+                self._profiles[path] = load_profile(path)
             except OSError as exc:
                 raise DataReadError(path, f"cannot be read: {exc.strerror or exc}", kind="reference") from None
             except ValueError as exc:
                 raise DataReadError(path, str(exc), kind="reference") from None
-        columns = self._revisions[key]["columns"]
+        columns = self._profiles[path]["columns"]
         if ref.column not in columns:
-            skipped = (self._revisions[key].get("skipped") or {}).get(ref.column)
+            skipped = (self._profiles[path].get("skipped") or {}).get(ref.column)
             why = f": it was not profiled ({skipped})" if skipped else f" (profiled: {', '.join(columns)})"
             raise MeasurementError(f"column {ref.column!r} is not in the profile {ref.profile}{why}")
         col = columns[ref.column]
