@@ -27,7 +27,8 @@ Where each source comes from (no network is needed once these are present):
 * langcodes + language-data (MIT; CLDR data, Unicode licence): ``pip install langcodes
   language-data``; ``Language.get(tag).speaking_population()`` for the language reference.
 
-Outputs (examples/): data/*.csv, embedder/ (frozen embedder), NOTICE.md, metrics_matrix.md,
+Outputs (examples/): data/*.csv (with data/embedder_reference.csv, the embedder's reference
+sample), rules/hashing-embedder.npz (the frozen embedder, when missing or refitted), NOTICE.md, metrics_matrix.md,
 data/language_reference.csv. The language reference block of rules/pretrain.yaml is printed
 (and checked against the rule file when it exists); thresholds in the rule files are checked
 in metrics_matrix.md with a small numpy re-implementation of the metrics.
@@ -59,13 +60,14 @@ import pandas as pd
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-sys.path.insert(0, str(HERE))
-from hashing_embedder import FrozenEmbedder  # noqa: E402
+sys.path.insert(0, str(ROOT))
+from validator.embed.hashing import HashingEmbedder  # noqa: E402
 
 SEED = 20240601
 CACHE = HERE / ".cache"
 DATA = HERE / "data"
-EMBEDDER_DIR = HERE / "embedder"
+EMBEDDER = ROOT / "rules" / "hashing-embedder.npz"
+EMBEDDER_REFERENCE = DATA / "embedder_reference.csv"
 RULES_PRETRAIN = ROOT / "rules" / "pretrain.yaml"
 RULES_PENGUINS = ROOT / "rules" / "penguins.yaml"
 MAX_CHARS = 1000  # texts are cut at a word boundary to keep the files small
@@ -448,7 +450,7 @@ def build_near_duplicates(good: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def finish(df: pd.DataFrame, embedder: FrozenEmbedder, extra=()) -> pd.DataFrame:
+def finish(df: pd.DataFrame, embedder: HashingEmbedder, extra=()) -> pd.DataFrame:
     df = df.copy()
     df["n_chars"] = df["text"].str.len()
     df["n_words"] = df["text"].map(n_words)
@@ -605,14 +607,18 @@ def main(argv=None) -> int:
     ref = pool[pool.is_reference]
     avail = pool[~pool.is_reference]
 
-    if args.refit_embedder or not (EMBEDDER_DIR / "hashing_char_wb_svd8.npz").exists():
+    # The embedder's reference sample ships with the rules' artefact, so that anyone can refit it
+    # with the tool's own command: validate-embed fit examples/data/embedder_reference.csv
+    # --column text --seed 20240601 --output rules/hashing-embedder.npz
+    ref[["doc_id", "text", "language", "source", "domain", "license"]].to_csv(
+        EMBEDDER_REFERENCE, index=False, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    if args.refit_embedder or not EMBEDDER.exists():
         print(f"fitting the embedder on {len(ref)} reference texts", file=sys.stderr)
-        emb = FrozenEmbedder.fit(ref["text"].tolist(), seed=SEED)
-        emb.config["reference_sample"] = {k: int(v) for k, v in ref.group.value_counts().sort_index().items()}
-        emb.save(EMBEDDER_DIR)
-        (EMBEDDER_DIR / "reference_doc_ids.txt").write_text("\n".join(sorted(ref.doc_id)) + "\n", encoding="utf-8")
-    emb = FrozenEmbedder.load(EMBEDDER_DIR)
-    ref_ids = set((EMBEDDER_DIR / "reference_doc_ids.txt").read_text(encoding="utf-8").split())
+        emb = HashingEmbedder.fit(ref["text"].tolist(), seed=SEED, extra_config={
+            "reference_sample": {k: int(v) for k, v in ref.group.value_counts().sort_index().items()}})
+        emb.save(EMBEDDER)
+    emb = HashingEmbedder.load(EMBEDDER)
+    ref_ids = set(ref.doc_id)
     avail = avail[~avail.doc_id.isin(ref_ids)]
 
     good = build_good(avail)
@@ -769,10 +775,11 @@ def write_notice(pool, sets, peng, peng_one, root: Path) -> None:
         "",
         "## Embeddings e0..e7",
         "",
-        "`examples/hashing_embedder.py`: character n-gram hashing (scikit-learn `HashingVectorizer`,",
-        "`char_wb`, 2-4 grams, 2**16 buckets) + sublinear TF-IDF + TruncatedSVD(8) + L2 normalisation.",
-        "It was fitted once on the reference sample listed in `embedder/reference_doc_ids.txt`",
-        "(texts in none of the CSV files) and is frozen in `embedder/` (idf + SVD components); every",
+        "The tool's `hashing` embedder (`validator/embed/hashing.py`): character n-gram hashing",
+        "(scikit-learn `HashingVectorizer`, `char_wb`, 2-4 grams, 2**16 buckets) + sublinear TF-IDF +",
+        "TruncatedSVD(8) + L2 normalisation. It was fitted once on the reference sample",
+        "`data/embedder_reference.csv` (texts in none of the other CSV files) and is frozen in",
+        "`rules/hashing-embedder.npz` (idf + SVD components); every",
         "data set, the near-duplicates included, is embedded by applying it, never by refitting.",
         "Values are rounded to 6 decimals.",
         "",

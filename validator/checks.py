@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .metrics._log import unit
-from .metrics.distance import distance_statistic, nearest_neighbour_distances, standardize
+from .metrics.distance import distance_statistic, nearest_neighbour_distances, nearest_neighbours, standardize
 from .metrics.divergence import (
     chi_square_gof,
     chi_square_p_value,
@@ -33,10 +33,24 @@ from .metrics.divergence import (
 from .metrics.diversity import coverage, distinct_count, distinct_ratio, dominance, gini_simpson, hill_number, imbalance_ratio
 from .metrics.distribution import ks_from_histograms, ks_p_value, wasserstein_from_histograms
 from .metrics.entropy import shannon_entropy
+from .metrics.text import clusters_from_labels, duplicate_fraction, mattr, type_token_ratio
 from .metrics.vendi import RBF_MAX_ROWS, vendi_score
 from .result import Result
 from .rules.loader import RuleSet
-from .rules.model import NULL_CATEGORY, CountRule, DistanceSpreadRule, NumericReferenceRule, Reference, ReferenceRule, VendiScoreRule
+from .rules.model import (
+    NULL_CATEGORY,
+    CountRule,
+    DistanceSpreadRule,
+    DuplicateFractionRule,
+    EmbedSpec,
+    NearDuplicateFractionRule,
+    NgramEntropyRule,
+    NumericReferenceRule,
+    Reference,
+    ReferenceRule,
+    TypeTokenRatioRule,
+    VendiScoreRule,
+)
 from .summaries.frame import BOOL_TEXT, FrameSummaries, MeasurementError, category_key
 from .summaries.histogram import cell_labels, equal_width_edges
 from .summaries.io import DataReadError, read_table
@@ -130,11 +144,46 @@ class ReferenceStore:
         self._frames: dict[Path, FrameSummaries] = {}
         self._revisions: dict[str, FrameSummaries | Exception] = {}
         self._profiles: dict[Path, dict] = {}
+        self._embedders: dict[tuple, object] = {}
+
+    def embedder(self, spec: EmbedSpec):
+        """The frozen embedder a rule names, loaded once per run.
+
+        Raises
+        ------
+        DataReadError
+            A hashing artefact that is missing, corrupt or of another format version (exit 3).
+        MeasurementError
+            A pretrained model whose optional extra is not installed (the message is the
+            ``pip install`` hint).
+        """
+        key = (spec.embedder, spec.artefact)
+        if key not in self._embedders:
+            if spec.embedder == "hashing":
+                from .embed.hashing import EmbedderError, HashingEmbedder
+
+                try:
+                    self._embedders[key] = HashingEmbedder.load(self.ruleset.resolve(spec.artefact))
+                except EmbedderError as exc:
+                    raise DataReadError(exc.path, exc.message, kind="embedder") from None
+            else:
+                from .embed.models import ExtraMissing, load_pretrained
+
+                try:
+                    self._embedders[key] = load_pretrained(spec.embedder)
+                except ExtraMissing as exc:
+                    raise MeasurementError(str(exc)) from None
+        return self._embedders[key]
 
     def preload(self) -> None:
-        """Read every reference file and profile now, so an unreadable one stops the run (exit 3)."""
+        """Read every reference file, profile and embedder artefact now, so an unreadable one
+        stops the run (exit 3)."""
         for path in self.files():
             self.summaries(str(path))
+        for rule in self.ruleset.rules:
+            embed = getattr(rule, "embed", None)
+            if embed is not None and embed.embedder == "hashing":
+                self.embedder(embed)
         for rule in self.ruleset.rules:
             if isinstance(rule, (ReferenceRule, NumericReferenceRule)):
                 ref = self.ruleset.reference_for(rule)
@@ -266,7 +315,7 @@ class ReferenceStore:
         """Reference columns compared by category: kept as written, like the data's."""
         out = set()
         for rule in self.ruleset.rules:
-            if isinstance(rule, ReferenceRule) and rule.bins is None:
+            if isinstance(rule, (ReferenceRule, NumericReferenceRule)) and (rule.text_length is not None or getattr(rule, "bins", 0) is None):
                 ref = self.ruleset.reference_for(rule)
                 if ref.file is not None and self.ruleset.resolve(ref.file) == path:
                     out.add(ref.column)
@@ -338,14 +387,19 @@ def _failed_to_measure(rule, reason: str) -> Result:
 def _measure(rule, ruleset: RuleSet, data: FrameSummaries, refs: ReferenceStore, result: Result, resample_rows: bool = True) -> None:
     """Measure a rule into ``result``; for a weighted rule also set up the row resampler (not
     when measuring a resample itself, ``resample_rows=False``)."""
+    if getattr(rule, "text_length", None) is not None:
+        data = data.length_view(rule.column, rule.text_length)
+        result.details["text_length"] = "Unicode code points" if rule.text_length == "chars" else "words (\\w+ runs)"
     if isinstance(rule, CountRule):
         _count_metric(rule, data, result)
+    elif isinstance(rule, (DuplicateFractionRule, NearDuplicateFractionRule, NgramEntropyRule, TypeTokenRatioRule)):
+        _text_metric(rule, data, refs, result)
     elif isinstance(rule, ReferenceRule):
         _divergence(rule, ruleset, data, refs, result)
     elif isinstance(rule, DistanceSpreadRule):
-        _distance(rule, data, result)
+        _distance(rule, data, refs, result)
     elif isinstance(rule, VendiScoreRule):
-        _vendi(rule, data, result)
+        _vendi(rule, data, refs, result)
     elif isinstance(rule, NumericReferenceRule):
         _numeric_distance(rule, ruleset, data, refs, result)
     else:  # pragma: no cover - the model's union is closed
@@ -590,6 +644,8 @@ def _divergence(rule: ReferenceRule, ruleset: RuleSet, data: FrameSummaries, ref
     ref = _effective(rule, ruleset.reference_for(rule), refs)
     result.params["reference"] = _describe_reference(rule)
     ref_data = refs.for_reference(ref) if ref.kind in ("file", "git") else None
+    if ref_data is not None and rule.text_length is not None:
+        ref_data = ref_data.length_view(ref.column, rule.text_length)
     edges = _kl_edges(rule, ref, ref_data)
     if edges is not None:
         labels, p, q, q_is_prob, rows, nulls = _binned_cells(rule, ref, data, ref_data, edges)
@@ -815,12 +871,25 @@ def _canonical_keys(counts: dict, kinds: set[str]) -> dict:
 # -- distance spread ---------------------------------------------------------------------------
 
 
-def _features(rule, data: FrameSummaries, result: Result, rows: int, need: int, zero_rows: str | None):
+def _features(rule, data: FrameSummaries, refs: ReferenceStore, result: Result, rows: int, need: int, zero_rows: str | None):
     """The rule's seeded feature sample (reported in details), scaled; ``zero_rows`` names the
     measure that an all-zero row makes undefined (cosine), or None."""
-    sample = data.row_sample(rule.columns, rows, rule.sample.seed)
-    if len(rule.columns) == 1 and sample.X.ndim == 2 and sample.X.shape[1] > 1:
-        result.details["embedding_dimension"] = int(sample.X.shape[1])  # a list-valued column
+    if rule.embed is not None:
+        from .progress import Progress
+
+        embedder = refs.embedder(rule.embed)
+        with Progress(f"embedding {rule.embed.column!r} ({rule.embed.embedder})") as progress:
+            sample = data.embedding_sample(rule.embed.column, embedder, rows, rule.sample.seed, progress=progress)
+        identity = dict(embedder.identity)
+        if identity.get("artefact"):
+            identity["artefact"] = rule.embed.artefact  # as the rule file names it, not machine-specific
+        result.details["embedder"] = identity
+        result.details["embedding_dimension"] = int(sample.X.shape[1])
+        result.details.update(data.text_rows(rule.embed.column).describe())
+    else:
+        sample = data.row_sample(rule.columns, rows, rule.sample.seed)
+        if len(rule.columns) == 1 and sample.X.ndim == 2 and sample.X.shape[1] > 1:
+            result.details["embedding_dimension"] = int(sample.X.shape[1])  # a list-valued column
     result.details.update(
         sampling="exact" if sample.exact else "sampled",
         sample_size=int(sample.X.shape[0]),
@@ -829,11 +898,14 @@ def _features(rule, data: FrameSummaries, result: Result, rows: int, need: int, 
         dropped_rows=sample.n_dropped,
     )
     if sample.n_dropped:
-        result.details["dropped_reason"] = "a feature was null, NaN or infinite"
+        result.details["dropped_reason"] = (
+            "no text (null, empty or not a string)" if rule.embed is not None else "a feature was null, NaN or infinite"
+        )
     if sample.X.shape[0] < need:
+        what = f"texts in {rule.embed.column!r}" if rule.embed is not None else f"rows with finite values in {rule.columns}"
         raise MeasurementError(
-            f"needs at least {need} row{'s' if need > 1 else ''} with finite values in {rule.columns}; found {sample.n_valid}"
-            + (f" ({sample.n_dropped} rows dropped for null/NaN/inf features)" if sample.n_dropped else "")
+            f"needs at least {need} {what}; found {sample.n_valid}"
+            + (f" ({sample.n_dropped} rows dropped: {result.details['dropped_reason']})" if sample.n_dropped else "")
         )
     X = standardize(sample.X) if rule.scale == "standard" else sample.X
     if zero_rows is not None:
@@ -842,13 +914,14 @@ def _features(rule, data: FrameSummaries, result: Result, rows: int, need: int, 
             raise MeasurementError(
                 f"the {zero_rows} is undefined for an all-zero feature vector: {zero.size} such row(s)"
                 f"{' after scaling' if rule.scale == 'standard' else ''}, the first at data row {int(sample.indices[zero[0]]) + 1}"
+                + (" (a text with no character n-gram: one character or symbols only)" if rule.embed is not None else "")
             )
-    return X
+    return X, sample.indices
 
 
-def _distance(rule: DistanceSpreadRule, data: FrameSummaries, result: Result) -> None:
+def _distance(rule: DistanceSpreadRule, data: FrameSummaries, refs: ReferenceStore, result: Result) -> None:
     zero_rows = "cosine distance" if rule.distance == "cosine" else None
-    X = _features(rule, data, result, rule.sample.rows, need=2, zero_rows=zero_rows)
+    X, row_ids = _features(rule, data, refs, result, rule.sample.rows, need=2, zero_rows=zero_rows)
     def statistic(rows):
         return distance_statistic(rows, rule.statistic, metric=rule.distance, q=rule.q, epsilon=rule.epsilon or 0.0)
 
@@ -859,18 +932,29 @@ def _distance(rule: DistanceSpreadRule, data: FrameSummaries, result: Result) ->
     result.resample = _subsampler(X, statistic)
     if rule.statistic in ("mean_nn", "quantile_nn", "duplicate_fraction"):
         # the nearest-neighbour distances behind the value, as a histogram for reports
-        nn = nearest_neighbour_distances(X, metric=rule.distance)
+        nn, neighbour = nearest_neighbours(X, metric=rule.distance)
         counts, edges = np.histogram(nn, bins=30)
         result.details["nn_histogram"] = {"edges": edges.tolist(), "counts": counts.tolist()}
+        if rule.statistic == "duplicate_fraction":
+            # clusters: connected components of the graph joining each row to its nearest
+            # neighbour when they are within epsilon
+            from scipy.sparse import coo_matrix
+            from scipy.sparse.csgraph import connected_components
+
+            close = np.flatnonzero(nn <= (rule.epsilon or 0.0))
+            n = X.shape[0]
+            graph = coo_matrix((np.ones(close.size), (close, neighbour[close])), shape=(n, n))
+            _, labels = connected_components(graph, directed=False)
+            result.details["duplicates"] = clusters_from_labels(labels, row_ids)
     result.observed = float(value)
     result.units = "fraction of rows" if rule.statistic == "duplicate_fraction" else f"{rule.distance} distance"
     result.n = int(X.shape[0])
 
 
-def _vendi(rule: VendiScoreRule, data: FrameSummaries, result: Result) -> None:
+def _vendi(rule: VendiScoreRule, data: FrameSummaries, refs: ReferenceStore, result: Result) -> None:
     rows = rule.sample.rows if rule.kernel == "linear" else min(rule.sample.rows, RBF_MAX_ROWS)
     zero_rows = "cosine similarity of the linear kernel" if rule.kernel == "linear" else None
-    X = _features(rule, data, result, rows, need=2, zero_rows=zero_rows)
+    X, _ = _features(rule, data, refs, result, rows, need=2, zero_rows=zero_rows)
     if rule.kernel == "rbf":
         result.details["rbf_row_cap"] = RBF_MAX_ROWS
     def score(rows):
@@ -885,9 +969,76 @@ def _vendi(rule: VendiScoreRule, data: FrameSummaries, result: Result) -> None:
     result.n = int(X.shape[0])
 
 
+# -- text statistics ---------------------------------------------------------------------------
+
+
+def _text_metric(rule, data: FrameSummaries, refs: ReferenceStore, result: Result) -> None:
+    """Exact and MinHash duplicates, n-gram entropy and type-token ratios of a text column."""
+    from .summaries.text import ngram_counts, text_keys, token_ids
+
+    rows = data.text_rows(rule.column, rule.normalize_values)
+    result.details.update(rows.describe())
+    if not rows.texts:
+        raise MeasurementError(
+            f"column {rule.column!r} holds no text ("
+            + (", ".join(f"{k} {v}" for k, v in rows.excluded.items() if v) or "no rows") + ")"
+        )
+    row_ids = data.row_ids[rows.positions]
+    result.n = len(rows.texts)
+    if isinstance(rule, DuplicateFractionRule):
+        keys = text_keys(rows.texts)
+        result.observed = duplicate_fraction(keys)
+        result.units = "fraction of rows"
+        result.details["duplicates"] = clusters_from_labels(keys, row_ids)
+        result.details["method"] = "exact: 64-bit hash of the normalised text"
+    elif isinstance(rule, NearDuplicateFractionRule):
+        from .metrics.minhash import minhash_near_duplicates
+
+        from .progress import Progress
+
+        with Progress(f"MinHash {rule.column!r}") as progress:
+            found = minhash_near_duplicates(
+                rows.texts, threshold=rule.threshold, unit=rule.shingles.unit, size=rule.shingles.size,
+                num_perm=rule.num_perm, seed=rule.seed, progress=progress,
+            )
+        result.observed = found.fraction
+        result.units = "fraction of rows"
+        result.details["duplicates"] = clusters_from_labels(found.labels, row_ids)
+        result.details["method"] = (
+            f"MinHash LSH (datasketch), {rule.num_perm} permutations, {rule.shingles.unit} {rule.shingles.size}-gram shingles;"
+            " candidate pairs kept when their estimated Jaccard similarity reaches the threshold"
+        )
+        result.details["texts_without_shingles"] = found.no_shingles
+    elif isinstance(rule, NgramEntropyRule):
+        counts = ngram_counts(rows.texts, rule.unit, rule.n)
+        if counts.size == 0:
+            raise MeasurementError(f"column {rule.column!r} has no {rule.unit} {rule.n}-gram: every text is shorter than {rule.n} {rule.unit}s")
+        result.observed = shannon_entropy(counts, base=rule.base, estimator=rule.estimator)
+        result.units = unit(rule.base)
+        result.details.update(ngrams=int(counts.sum()), distinct_ngrams=int(counts.size))
+    else:  # TypeTokenRatioRule
+        ids, _ = token_ids(rows.texts)
+        if ids.size == 0:
+            raise MeasurementError(f"column {rule.column!r} has no words (\\w+ runs)")
+        result.details.update(tokens=int(ids.size), types=int(np.unique(ids).size))
+        if rule.window is None:
+            result.observed = type_token_ratio(ids)
+            result.details["length_bias"] = (
+                "TTR falls as the number of words grows; compare only sets of similar size, or set 'window' (MATTR)"
+            )
+        else:
+            if ids.size < rule.window:
+                raise MeasurementError(f"MATTR with window {rule.window} needs at least {rule.window} words; found {ids.size}")
+            result.observed = mattr(ids, rule.window)
+            result.details["estimator"] = f"MATTR, window {rule.window} words over the column's words in row order"
+        result.units = "types per token"
+
+
 def _numeric_distance(rule: NumericReferenceRule, ruleset: RuleSet, data: FrameSummaries, refs: ReferenceStore, result: Result) -> None:
     ref = _effective(rule, ruleset.reference_for(rule), refs)
     ref_data = refs.for_reference(ref)
+    if rule.text_length is not None:
+        ref_data = ref_data.length_view(ref.column, rule.text_length)
     result.params["reference"] = _describe_reference(rule)
     values, nulls = data.numeric_values(rule.column, rule.metric)
     _nonempty(values.size, data, rule.column, nulls)

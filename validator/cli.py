@@ -31,6 +31,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--each", action="store_true", help="validate each file as its own dataset")
     p.add_argument("--format", "-f", choices=["text", "json", "junit", "markdown", "html"], default="text", help="report format (default text)")
     p.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout (with another format than text, the text table still goes to stdout)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bars on stderr (they show only on a terminal, after 2 s)")
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return p
 
@@ -92,6 +93,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def run(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)  # argparse exits with 2 on usage errors
+    from .progress import set_quiet
+
+    set_quiet(args.quiet)
     from .engine import validate
     from .report import render_json, render_junit, render_markdown, render_text, render_unreadable_markdown
     from .rules.loader import RuleFileError, load_rules
@@ -130,7 +134,7 @@ def run(argv: list[str] | None = None) -> int:
                 try:
                     reports.append(validate([p], ruleset, name=str(p)))
                 except DataReadError as exc:
-                    if exc.kind == "reference":
+                    if exc.kind in ("reference", "embedder"):
                         raise  # the same for every file: stop
                     unreadable.append(exc)  # the other files are still validated and reported
                     print(f"validate: cannot read {exc.kind} file {exc}", file=sys.stderr)

@@ -50,7 +50,7 @@ def text_columns(ruleset: RuleSet) -> set[str]:
     Declared dtypes still hold for such columns: number text is int/float/numeric, ``True``
     text is bool, ISO dates are datetime (see ``DTYPE_KINDS``).
     """
-    from .rules.model import CountRule, ReferenceRule
+    from .rules.model import TEXT_METRICS, CountRule, ReferenceRule
 
     out = set()
     for rule in ruleset.rules:
@@ -58,6 +58,10 @@ def text_columns(ruleset: RuleSet) -> set[str]:
             out.add(rule.column)
         elif isinstance(rule, ReferenceRule) and ruleset.reference_for(rule).kind != "bins" and rule.bins is None:
             out.add(rule.column)
+        elif rule.metric in TEXT_METRICS or getattr(rule, "text_length", None) is not None:
+            out.add(rule.column)  # texts: "007" is three characters, not the number 7
+        elif getattr(rule, "embed", None) is not None:
+            out.add(rule.embed.column)
     # a column declared as text (zip codes, ids) is read as text whatever rules use it
     out.update(c for c, spec in ruleset.columns.items() if spec.dtype in ("str", "category"))
     return out

@@ -27,6 +27,8 @@ from .divergence import (
 from .diversity import coverage, distinct_count, distinct_ratio, dominance, gini_simpson, hill_number, imbalance_ratio
 from .distribution import ks_from_histograms, wasserstein_from_histograms
 from .entropy import shannon_entropy
+from .minhash import minhash_near_duplicates
+from .text import duplicate_fraction, mattr, type_token_ratio
 from .vendi import vendi_score
 
 
@@ -46,9 +48,11 @@ class Metric:
     ----------
     kernel : callable
         The pure function computing the value.
-    reads : {'counts', 'counts_and_reference', 'points'}
+    reads : {'counts', 'counts_and_reference', 'points', 'histograms', 'keys', 'tokens', 'texts'}
         ``counts``: one count vector, shape (K,); ``counts_and_reference``: data counts and
         reference probabilities on the same K cells; ``points``: a matrix, shape (n, d);
+        ``keys``: one hash per row, shape (n,); ``tokens``: word ids in reading order, shape (N,);
+        ``texts``: a list of n strings;
         ``histograms``: data and reference counts on one fine grid of k bins (+ its edges).
     units : str
         What the value is measured in.
@@ -59,7 +63,7 @@ class Metric:
     """
 
     kernel: Callable[..., float]
-    reads: Literal["counts", "counts_and_reference", "points", "histograms"]
+    reads: Literal["counts", "counts_and_reference", "points", "histograms", "keys", "tokens", "texts"]
     units: str
     bounds: Callable[[np.ndarray], tuple[float, float]] | None = None
     identity: float | None = None
@@ -79,6 +83,11 @@ REGISTRY: dict[str, Metric] = {
     # rows' feature vectors
     "distance_spread": Metric(distance_statistic, "points", "the distance's units; a fraction for duplicate_fraction"),
     "vendi_score": Metric(vendi_score, "points", "effective distinct rows"),
+    # a text column
+    "duplicate_fraction": Metric(duplicate_fraction, "keys", "fraction of rows"),
+    "near_duplicate_fraction": Metric(lambda texts, **kw: minhash_near_duplicates(texts, **kw).fraction, "texts", "fraction of rows"),
+    "ngram_entropy": Metric(shannon_entropy, "counts", _LOG + " over n-gram counts", bounds=lambda c: (0.0, math.log2(_k(c)))),
+    "type_token_ratio": Metric(type_token_ratio, "tokens", "types per token (mattr with a window)"),
     # a column against a reference
     "kl_divergence": Metric(kl_divergence, "counts_and_reference", _LOG, identity=0.0),
     "js_divergence": Metric(js_divergence, "counts_and_reference", "bits (base 2, in [0, 1]), nats or hartleys", identity=0.0),

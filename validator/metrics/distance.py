@@ -431,16 +431,21 @@ def _pairwise_quantile(P: _Points, q: float, block: int) -> float:
 
 def _nn_d2_distinct(P: _Points, block: int) -> np.ndarray:
     """Squared distance from each distinct row to its nearest other distinct row."""
+    return _nn_distinct(P, block)[0]
+
+
+def _nn_distinct(P: _Points, block: int) -> tuple[np.ndarray, np.ndarray]:
+    """Squared distance from each distinct row to its nearest other distinct row, and that row."""
     m, d = P.exact.shape
     if m == 1:
-        return np.full(1, np.inf)
+        return np.full(1, np.inf), np.zeros(1, dtype=np.intp)
     if d <= _KDTREE_MAX_DIM:
         from scipy.spatial import cKDTree
 
         # k=2: the first neighbour of a distinct row is the row itself. cKDTree measures
         # distances from differences, so they are exact.
-        dist, _ = cKDTree(P.exact).query(P.exact, k=2)
-        return dist[:, 1] ** 2
+        dist, idx = cKDTree(P.exact).query(P.exact, k=2)
+        return dist[:, 1] ** 2, idx[:, 1]
     best = np.full(m, np.inf)
     arg = np.zeros(m, dtype=np.intp)
     for r0 in range(0, m, block):
@@ -457,7 +462,48 @@ def _nn_d2_distinct(P: _Points, block: int) -> np.ndarray:
                 best[lo:hi][better] = v[better]
                 arg[lo:hi][better] = a[better] + off
     # Gram values far from 0 carry ~1e-12 relative error; recompute the chosen pair exactly.
-    return _exact_d2(P, np.arange(m), arg)
+    return _exact_d2(P, np.arange(m), arg), arg
+
+
+def nearest_neighbours(X: np.ndarray, metric: str = "euclidean", *, block_rows: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Distance from every row to its nearest other row, and that row's index.
+
+    Parameters
+    ----------
+    X : array_like, shape (n, d)
+        Finite values, ``n >= 2``.
+    metric : {"euclidean", "cosine"}
+        See :func:`distance_statistic`.
+    block_rows : int, optional
+        Tile edge of the brute-force search (above 16 columns).
+
+    Returns
+    -------
+    distances : numpy.ndarray, shape (n,), float64
+        As :func:`nearest_neighbour_distances`.
+    neighbours : numpy.ndarray, shape (n,), int64
+        A row at that distance (another copy, for a duplicated row); ties broken by the search.
+
+    Examples
+    --------
+    >>> d, j = nearest_neighbours([[0.0], [0.0], [5.0], [7.0]])
+    >>> d.tolist(), j.tolist()
+    ([0.0, 0.0, 2.0, 2.0], [1, 0, 3, 2])
+    """
+    X, metric, block = _validate(X, metric, block_rows, "nearest_neighbours")
+    P = _prepare(X, metric)
+    d2, arg = _nn_distinct(P, block)
+    d2 = d2.copy()
+    d2[P.counts > 1] = 0.0
+    # rows of each distinct row, in input order: first[u] and second[u] input rows of u
+    order = np.argsort(P.inverse, kind="stable")
+    starts = np.concatenate([[0], np.cumsum(P.counts)])
+    first = order[starts[:-1]]
+    second = np.where(P.counts > 1, order[np.minimum(starts[:-1] + 1, P.n - 1)], first)
+    u = P.inverse
+    # a duplicated row's neighbour is another copy: the first copy, or the second for the first
+    neighbour = np.where(P.counts[u] > 1, np.where(np.arange(P.n) == first[u], second[u], first[u]), first[arg[u]])
+    return np.asarray(P.to_distance(d2[u]), dtype=np.float64), neighbour.astype(np.int64)
 
 
 def _nn_d2(P: _Points, block: int) -> np.ndarray:

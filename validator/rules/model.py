@@ -219,6 +219,9 @@ OPERATORS = ("equals", "not_equals", "in", "not_in", "gt", "ge", "lt", "le", "is
 #: distance statistics that change with the number of rows (nearest neighbours, the minimum)
 SIZE_DEPENDENT = ("min", "mean_nn", "quantile_nn", "duplicate_fraction")
 
+#: Rules on the texts of a column (no bootstrap intervals for them).
+TEXT_METRICS = ("duplicate_fraction", "near_duplicate_fraction", "ngram_entropy", "type_token_ratio")
+
 
 class BootstrapSpec(StrictModel):
     """Seeded bootstrap settings."""
@@ -256,6 +259,12 @@ class _RuleBase(StrictModel):
 
     @model_validator(mode="after")
     def _interval(self):
+        if self.confidence is not None and self.metric in TEXT_METRICS:
+            raise ValueError(
+                f"'confidence' is not available for {self.metric}: duplicate shares and type-token ratios depend on the"
+                " number of rows, and the n-grams of one text are not independent draws, so row or n-gram resamples"
+                " would not give a valid interval"
+            )
         size_dependent = getattr(self, "statistic", None) in SIZE_DEPENDENT or self.metric == "vendi_score"
         if self.confidence is not None and size_dependent:
             what = f"statistic '{self.statistic}'" if getattr(self, "statistic", None) else self.metric
@@ -375,11 +384,55 @@ class ImbalanceRatioRule(CountRule):
     metric: Literal["imbalance_ratio"]
 
 
-class DistanceSpreadRule(_RuleBase):
+class EmbedSpec(StrictModel):
+    """Vectors computed from a text column by a frozen embedder (never refitted on the data)."""
+
+    column: ColumnName = Field(..., description="Text column to embed.")
+    embedder: Literal["hashing", "minilm", "e5"] = Field(
+        "hashing",
+        description="'hashing': char n-gram hashing + TF-IDF + SVD from 'artefact' (no model, every script);"
+        " 'minilm': English all-MiniLM-L6-v2 (extra [minilm]); 'e5': multilingual-e5-small (extra [e5]).",
+    )
+    artefact: Annotated[str, Field(min_length=1)] | None = Field(
+        None, description="hashing only: the .npz written by 'validate-embed fit', relative to the rule file."
+    )
+
+    @model_validator(mode="after")
+    def _artefact(self):
+        if self.embedder == "hashing" and self.artefact is None:
+            raise ValueError("embedder 'hashing' needs 'artefact' (fit one with: validate-embed fit REFERENCE --column TEXT --output FILE.npz)")
+        if self.embedder != "hashing" and self.artefact is not None:
+            raise ValueError(f"'artefact' only applies to embedder 'hashing'; '{self.embedder}' is a pretrained model")
+        return self
+
+
+class _FeatureRule(_RuleBase):
+    """Base of the rules on rows' feature vectors: numeric ``columns`` or ``embed``."""
+
+    columns: list[ColumnName] | None = Field(
+        None, min_length=1, description="Numeric feature columns, or one list-valued embedding column."
+    )
+    embed: EmbedSpec | None = Field(None, description="Embed a text column instead of giving feature columns.")
+    scale: Literal["none", "standard"] = Field("none", description="'standard' z-scores each feature first.")
+    sample: SampleSpec = Field(default_factory=SampleSpec, description="Row cap and seed; exact below the cap.")
+
+    @model_validator(mode="after")
+    def _features(self):
+        if (self.columns is None) == (self.embed is None):
+            raise ValueError("give exactly one of 'columns' (feature columns) or 'embed' (a text column and an embedder)")
+        if self.columns is not None and len(set(self.columns)) != len(self.columns):
+            raise ValueError(f"'columns' lists a column twice: {self.columns}")
+        return self
+
+    @property
+    def feature_columns(self) -> list[str]:
+        return [self.embed.column] if self.embed is not None else list(self.columns)
+
+
+class DistanceSpreadRule(_FeatureRule):
     """A statistic of the pairwise (or nearest-neighbour) distances between rows' feature vectors."""
 
     metric: Literal["distance_spread"]
-    columns: list[ColumnName] = Field(..., min_length=1, description="Numeric feature columns, one vector per row.")
     distance: Literal["euclidean", "cosine"] = Field("euclidean", description="Distance between two rows.")
     statistic: Literal["mean", "median", "quantile", "min", "mean_nn", "quantile_nn", "duplicate_fraction"] = Field(
         "mean", description="Which statistic of the distances is bounded."
@@ -390,9 +443,6 @@ class DistanceSpreadRule(_RuleBase):
     epsilon: NonNegativeFloat | None = Field(
         None, description="duplicate_fraction only: a nearest-neighbour distance <= epsilon counts as a duplicate (default 0)."
     )
-    scale: Literal["none", "standard"] = Field("none", description="'standard' z-scores each feature first.")
-    sample: SampleSpec = Field(default_factory=SampleSpec, description="Row cap and seed; exact below the cap.")
-
     @model_validator(mode="after")
     def _q(self):
         needs_q = self.statistic in ("quantile", "quantile_nn")
@@ -404,34 +454,109 @@ class DistanceSpreadRule(_RuleBase):
             raise ValueError(f"'epsilon' only applies to statistic 'duplicate_fraction', not '{self.statistic}'")
         if self.statistic == "duplicate_fraction" and self.max is not None and self.max > 1:
             raise ValueError(f"'max' is {self.max:g}, but a fraction is at most 1")
-        if len(set(self.columns)) != len(self.columns):
-            raise ValueError(f"'columns' lists a column twice: {self.columns}")
         return self
 
 
-class VendiScoreRule(_RuleBase):
+class VendiScoreRule(_FeatureRule):
     """Vendi score: the effective number of distinct rows (exp of the entropy of a kernel's spectrum)."""
 
     metric: Literal["vendi_score"]
-    columns: list[ColumnName] = Field(..., min_length=1, description="Numeric feature columns, one vector per row.")
     kernel: Literal["linear", "rbf"] = Field(
         "linear", description="'linear': cosine similarity (d x d dual form, exact up to the sample cap); 'rbf' on at most 2,000 sampled rows."
     )
     length_scale: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = Field(
         None, description="RBF length scale; default the median pairwise distance of the sample."
     )
-    scale: Literal["none", "standard"] = Field("none", description="'standard' z-scores each feature first.")
-    sample: SampleSpec = Field(default_factory=SampleSpec, description="Row cap and seed; exact below the cap.")
 
     @model_validator(mode="after")
     def _check(self):
         if self.length_scale is not None and self.kernel != "rbf":
             raise ValueError("'length_scale' only applies to kernel 'rbf'")
-        if len(set(self.columns)) != len(self.columns):
-            raise ValueError(f"'columns' lists a column twice: {self.columns}")
         if self.min is not None and self.min < 1 or self.max is not None and self.max < 1:
             raise ValueError("a Vendi score is at least 1 (one distinct item); bounds below 1 cannot be meant")
         return self
+
+
+def _text_normalization() -> "NormalizeValues":
+    return NormalizeValues()
+
+
+class _TextRule(_RuleBase):
+    """Base of the rules measured on the texts of one column (nulls, empty texts and non-text
+    values are excluded, counted and reported)."""
+
+    column: ColumnName = Field(..., description="Text column.")
+    normalize_values: NormalizeValues = Field(
+        default_factory=_text_normalization,
+        description="Text normalisation first: by default Unicode NFC, white space collapsed and stripped, case kept.",
+    )
+
+
+class DuplicateFractionRule(_TextRule):
+    """Exact duplicates: share of rows whose normalised text equals another row's (both copies count)."""
+
+    metric: Literal["duplicate_fraction"]
+
+    @model_validator(mode="after")
+    def _fraction(self):
+        if self.max is not None and self.max > 1:
+            raise ValueError(f"'max' is {self.max:g}, but a fraction is at most 1")
+        return self
+
+
+class Shingles(StrictModel):
+    """Shingles (overlapping n-grams) a text is turned into for Jaccard similarity."""
+
+    unit: Literal["char", "word"] = Field("char", description="Character or word n-grams.")
+    size: Annotated[int, Field(ge=1, le=64)] = Field(5, description="n of the n-grams.")
+
+
+class NearDuplicateFractionRule(_TextRule):
+    """Near duplicates by MinHash LSH: share of rows with another row of shingle Jaccard >= threshold."""
+
+    metric: Literal["near_duplicate_fraction"]
+    threshold: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] = Field(
+        0.8, description="Jaccard similarity of the shingle sets at or above which two rows are near duplicates."
+    )
+    shingles: Shingles = Field(default_factory=Shingles, description="How texts become sets.")
+    num_perm: Annotated[int, Field(ge=16, le=1024)] = Field(128, description="MinHash permutations (more: smaller error).")
+    seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = Field(1, description="Seed of the MinHash permutations.")
+
+    @model_validator(mode="after")
+    def _fraction(self):
+        if self.max is not None and self.max > 1:
+            raise ValueError(f"'max' is {self.max:g}, but a fraction is at most 1")
+        return self
+
+
+class NgramEntropyRule(_TextRule):
+    """Shannon entropy of the pooled character or word n-gram frequencies of a text column."""
+
+    metric: Literal["ngram_entropy"]
+    unit: Literal["char", "word"] = Field("char", description="Character n-grams, or word n-grams (words = Unicode \\w+ runs).")
+    n: Annotated[int, Field(ge=1, le=16)] = Field(3, description="n-gram order; n-grams never cross two rows.")
+    base: Base = Field(2, description="Logarithm base: 2 (bits), 'e' (nats), 10 (hartleys).")
+    estimator: Literal["plugin", "miller_madow"] = Field("plugin", description="Plug-in or Miller-Madow bias-corrected.")
+
+
+class TypeTokenRatioRule(_TextRule):
+    """Type-token ratio V / N of the column's words; with 'window', MATTR (no length bias)."""
+
+    metric: Literal["type_token_ratio"]
+    window: Annotated[int, Field(ge=2, le=1_000_000)] | None = Field(
+        None,
+        description="MATTR: mean TTR of every window of this many consecutive words (rows in order). Without it the"
+        " plain TTR, which falls as the number of words grows: compare only sets of similar size.",
+    )
+
+    @model_validator(mode="after")
+    def _ratio(self):
+        if self.max is not None and self.max > 1 or self.min is not None and self.min > 1:
+            raise ValueError("a type-token ratio is at most 1")
+        return self
+
+
+TextLength = Literal["chars", "words"]
 
 
 class ReferenceRule(_RuleBase):
@@ -451,6 +576,17 @@ class ReferenceRule(_RuleBase):
     weight: ColumnName | None = Field(
         None, description="Row weights of the data (e.g. token counts; finite, >= 0): shares of weight instead of rows."
     )
+    text_length: TextLength | None = Field(
+        None,
+        description="Measure the length of each text (Unicode code points, or words = \\w+ runs) instead of the"
+        " value; needs 'bins' or a binned reference.",
+    )
+
+    @model_validator(mode="after")
+    def _length(self):
+        if self.text_length is not None and self.normalize_values is not None:
+            raise ValueError("'normalize_values' does not apply with 'text_length' (lengths are numbers)")
+        return self
 
 
 class KLDivergenceRule(ReferenceRule):
@@ -510,6 +646,9 @@ class NumericReferenceRule(_RuleBase):
     reference: str | Reference = Field(..., description="A reference with 'file' and 'column' (raw values).")
     grid: Annotated[int, Field(ge=16, le=1_000_000)] = Field(
         4096, description="Equal-width bins spanning both samples; more bins, smaller error."
+    )
+    text_length: TextLength | None = Field(
+        None, description="Measure the length of each text (code points, or words) in both, instead of the value."
     )
 
 
@@ -581,6 +720,10 @@ Rule = Annotated[
         ImbalanceRatioRule,
         DistanceSpreadRule,
         VendiScoreRule,
+        DuplicateFractionRule,
+        NearDuplicateFractionRule,
+        NgramEntropyRule,
+        TypeTokenRatioRule,
         KLDivergenceRule,
         JSDivergenceRule,
         JSDistanceRule,

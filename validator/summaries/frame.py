@@ -387,6 +387,72 @@ class FrameSummaries:
 
         return self._cached(("row_sample", tuple(columns), rows, seed), compute)
 
+    # -- texts -------------------------------------------------------------------------------
+    def text_rows(self, name: str, spec=None) -> "TextRows":
+        """The usable texts of a column (normalised under ``spec``) and the counted exclusions."""
+        from .text import text_rows
+
+        key = ("text_rows", name, None if spec is None else spec.model_dump_json())
+        return self._cached(key, lambda: text_rows(self.column(name), spec))
+
+    def length_view(self, name: str, unit: str) -> "FrameSummaries":
+        """These summaries with column ``name`` replaced by the length of each text (``chars``:
+        Unicode code points, ``words``: ``\\w+`` runs); nulls stay null. Raises MeasurementError
+        for a value that is not text."""
+        from .text import text_lengths
+
+        def compute():
+            s = self.column(name)
+            bad = s.notna().to_numpy() & ~s.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
+            if bad.any():
+                row = int(np.flatnonzero(bad)[0])
+                raise MeasurementError(
+                    f"column {name!r}{self._where()} holds a non-text value at row {row + 1} ({s.iloc[row]!r});"
+                    f" text_length needs text ({int(bad.sum())} such rows)"
+                )
+            df = self.df.copy(deep=False)
+            df[name] = text_lengths(s, unit).astype("float64")
+            return FrameSummaries(df, name=self.name, row_ids=self.row_ids)
+
+        return self._cached(("length_view", name, unit), compute)
+
+    def embedding_sample(self, name: str, embedder, rows: int, seed: int, progress=None) -> FeatureSample:
+        """The seeded sample of at most ``rows`` texts of column ``name``, embedded.
+
+        Rows are chosen among those holding text (nulls, empty texts and non-text values are
+        excluded and counted) exactly as :meth:`row_sample` chooses them, and only the chosen
+        texts are embedded. Embeddings are cached per (column, embedder) for the whole run, so
+        rules sharing a column and an embedder embed each row once.
+        """
+        texts = self.text_rows(name)
+        if not texts.texts:
+            raise MeasurementError(
+                f"column {name!r} holds no text to embed ({', '.join(f'{k} {v}' for k, v in texts.excluded.items() if v) or 'no rows'})"
+            )
+        idx = np.arange(len(texts.texts))
+        if idx.size > rows:
+            keys = hash_indices(seed, self.row_ids[texts.positions])
+            idx = np.sort(np.argpartition(keys, rows - 1)[:rows])
+        key = ("embeddings", name, embedder.sha256 if hasattr(embedder, "sha256") else embedder.name)
+        done = self._cache.setdefault(key, {})
+        missing = [int(i) for i in idx if int(i) not in done]
+        if missing:
+            vectors = embedder.encode([texts.texts[i] for i in missing], progress=progress)
+            for i, v in zip(missing, vectors):
+                done[i] = v
+            self.computed["embedded_texts"] += len(missing)
+        d = embedder.dimension
+        X = np.vstack([done[int(i)] for i in idx]).astype(np.float64) if idx.size else np.empty((0, d))
+        n_excluded = sum(texts.excluded.values())
+        return FeatureSample(
+            X=X,
+            n_valid=len(texts.texts),
+            n_dropped=n_excluded,
+            exact=len(texts.texts) <= rows,
+            seed=seed,
+            indices=self.row_ids[texts.positions[idx]],
+        )
+
     # -- list-valued embedding columns ---------------------------------------------------------
     def _is_vector_column(self, name: str) -> bool:
         s = self.column(name)

@@ -1,0 +1,297 @@
+"""The model-free text embedder: character n-gram hashing + TF-IDF + truncated SVD + L2.
+
+::
+
+    texts -> HashingVectorizer(char_wb, 2-4 grams, B buckets, lowercase)    (no vocabulary)
+          -> sublinear tf (1 + ln count) * idf, row L2 norm                  (idf frozen)
+          -> @ components.T   (k x B)                                        (SVD frozen)
+          -> row L2 norm                                                     -> (n, k) float64
+
+The idf vector and the SVD components are fitted ONCE on a reference sample
+(:meth:`HashingEmbedder.fit`, command ``validate-embed fit``) and saved as one ``.npz``
+artefact; applying it (:meth:`HashingEmbedder.transform`) never refits, so the spreads of
+different datasets measured with one artefact are comparable, and thresholds are specific to
+the artefact. Character n-grams inside word boundaries need no tokenizer or vocabulary, so the
+embedder works for every script.
+
+Sources: feature hashing, Weinberger et al. (2009), "Feature Hashing for Large Scale Multitask
+Learning", ICML; TF-IDF, Manning, Raghavan & Schuetze (2008), *Introduction to Information
+Retrieval*, ch. 6; latent semantic analysis by truncated SVD, Deerwester et al. (1990),
+randomized as in Halko, Martinsson & Tropp (2011), SIAM Review 53(2).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+FORMAT = "pretrain-validator/hashing-embedder"
+FORMAT_VERSION = 1
+NGRAM_RANGE = (2, 4)
+DEFAULT_BUCKETS = 2**16
+MAX_BUCKETS = 2**18
+DEFAULT_COMPONENTS = 8
+MAX_ARTEFACT_BYTES = 10 * 2**20  # uncompressed arrays; the .npz on disk is smaller
+
+
+class EmbedderError(Exception):
+    """An embedder artefact that cannot be used: missing, corrupt, or of another format version.
+    ``str()`` is one line naming the file, what was expected and what was found."""
+
+    def __init__(self, path, message: str):
+        self.path = str(path)
+        self.message = message
+        super().__init__(f"{self.path}: {message}")
+
+
+def _hasher(n_features: int):
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    return HashingVectorizer(
+        analyzer="char_wb",
+        ngram_range=NGRAM_RANGE,
+        n_features=n_features,
+        alternate_sign=False,
+        norm=None,
+        lowercase=True,
+        dtype=np.float64,
+    )
+
+
+def _tf(texts: list[str], n_features: int):
+    """Sparse (n, B) sublinear term frequencies ``1 + ln(count)`` of the hashed n-grams."""
+    x = _hasher(n_features).transform(texts).tocsr()
+    x.data = 1.0 + np.log(x.data)
+    return x
+
+
+def _l2_rows(m):
+    from sklearn.preprocessing import normalize
+
+    return normalize(m, norm="l2", axis=1, copy=True)
+
+
+def _content_hash(idf: np.ndarray, components: np.ndarray, config: dict) -> str:
+    h = hashlib.sha256()
+    h.update(json.dumps(config, sort_keys=True, ensure_ascii=True).encode())
+    for a in (idf, components):
+        a = np.ascontiguousarray(a, dtype="<f4")
+        h.update(repr(a.shape).encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class HashingEmbedder:
+    """A frozen hashing + TF-IDF + SVD embedder.
+
+    Attributes
+    ----------
+    idf : ndarray of float32, shape (B,)
+        Smoothed inverse document frequency of each hash bucket, ``ln((1 + N) / (1 + df)) + 1``.
+    components : ndarray of float32, shape (k, B)
+        Right singular vectors of the reference sample's TF-IDF matrix.
+    config : dict
+        How it was fitted (JSON-serialisable); includes the format and its version.
+    sha256 : str
+        Content hash of the arrays and config (independent of the file's zip metadata):
+        the identity reported with every result measured with this embedder.
+    """
+
+    idf: np.ndarray
+    components: np.ndarray
+    config: dict
+    sha256: str = field(default="", compare=False)
+    path: str | None = field(default=None, compare=False)
+
+    name = "hashing"
+
+    def encode(self, texts, progress=None) -> np.ndarray:
+        """:meth:`transform` under the name every embedder shares."""
+        return self.transform(texts, progress=progress)
+
+    @property
+    def dimension(self) -> int:
+        return int(self.components.shape[0])
+
+    @property
+    def identity(self) -> dict:
+        """What a report records about the embedder."""
+        return {
+            "embedder": "hashing",
+            "artefact": self.path,
+            "sha256": self.sha256,
+            "dimension": self.dimension,
+            "n_features": int(self.idf.shape[0]),
+            "n_reference_texts": self.config.get("n_reference_texts"),
+        }
+
+    @classmethod
+    def fit(
+        cls,
+        texts,
+        *,
+        n_components: int = DEFAULT_COMPONENTS,
+        n_features: int = DEFAULT_BUCKETS,
+        seed: int = 0,
+        n_iter: int = 10,
+        extra_config: dict | None = None,
+    ) -> "HashingEmbedder":
+        """Fit the idf and SVD on a reference sample of texts (the only fit; never on the data).
+
+        Parameters
+        ----------
+        texts : sequence of str, length N
+            The reference sample; at least ``n_components + 1`` non-empty texts.
+        n_components : int
+            Output dimension k.
+        n_features : int
+            Hash buckets B, a power of two at most 2**18; ``k * B * 4`` bytes must stay under
+            10 MiB so that the artefact is small enough to ship beside the rules.
+        seed, n_iter : int
+            Randomized SVD seed and power iterations (deterministic for a given seed).
+
+        Raises
+        ------
+        ValueError
+            Too few texts, a bucket count that is not a power of two or too large, or an
+            artefact that would exceed 10 MiB.
+        """
+        from sklearn.decomposition import TruncatedSVD
+
+        texts = [t for t in texts]
+        if n_features & (n_features - 1) or not 2**10 <= n_features <= MAX_BUCKETS:
+            raise ValueError(f"the number of hash buckets must be a power of two between 1024 and {MAX_BUCKETS}; got {n_features}")
+        if n_components < 1:
+            raise ValueError(f"the number of components must be at least 1; got {n_components}")
+        size = (n_components + 1) * n_features * 4
+        if size > MAX_ARTEFACT_BYTES:
+            raise ValueError(
+                f"{n_components} components x {n_features} buckets take {size / 2**20:.1f} MiB; the artefact must stay under"
+                f" {MAX_ARTEFACT_BYTES / 2**20:.0f} MiB: use fewer buckets or components"
+            )
+        if len(texts) <= n_components:
+            raise ValueError(f"fitting {n_components} components needs more than {n_components} reference texts; got {len(texts)}")
+        tf = _tf(texts, n_features)
+        n = tf.shape[0]
+        df = np.bincount(tf.indices, minlength=n_features)
+        idf = (np.log((1.0 + n) / (1.0 + df)) + 1.0).astype(np.float32)
+        x = _l2_rows(tf.multiply(idf.astype(np.float64)).tocsr())
+        svd = TruncatedSVD(n_components=n_components, algorithm="randomized", n_iter=n_iter, random_state=seed)
+        svd.fit(x)
+        import sklearn
+
+        config = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "kind": "char_wb n-gram hashing + tf-idf + truncated SVD + L2",
+            "analyzer": "char_wb",
+            "ngram_range": list(NGRAM_RANGE),
+            "n_features": n_features,
+            "lowercase": True,
+            "alternate_sign": False,
+            "tf": "sublinear (1 + ln count)",
+            "idf": "smooth: ln((1 + n) / (1 + df)) + 1",
+            "n_components": n_components,
+            "svd": {"algorithm": "randomized", "n_iter": n_iter, "random_state": seed},
+            "n_reference_texts": n,
+            "explained_variance_ratio": [round(float(v), 6) for v in svd.explained_variance_ratio_],
+            "fitted_with_scikit_learn": sklearn.__version__,
+            **(extra_config or {}),
+        }
+        return cls.from_arrays(idf, svd.components_.astype(np.float32), config)
+
+    @classmethod
+    def from_arrays(cls, idf, components, config: dict, path: str | None = None) -> "HashingEmbedder":
+        idf = np.asarray(idf, dtype=np.float32)
+        components = np.asarray(components, dtype=np.float32)
+        return cls(idf=idf, components=components, config=config, sha256=_content_hash(idf, components, config), path=path)
+
+    def save(self, path: str | Path) -> str:
+        """Write the artefact (one compressed ``.npz``); returns its content hash."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "wb") as fh:
+            np.savez_compressed(
+                fh, idf=self.idf, components=self.components, config=np.array(json.dumps(self.config, sort_keys=True))
+            )
+        return self.sha256
+
+    @classmethod
+    def load(cls, path: str | Path) -> "HashingEmbedder":
+        """Read an artefact written by :meth:`save`.
+
+        Raises
+        ------
+        EmbedderError
+            The file is missing, not an embedder artefact, corrupt, or of another format version.
+        """
+        path = Path(path)
+        if not path.is_file():
+            raise EmbedderError(path, f"embedder artefact not found (fit one with: validate-embed fit REFERENCE --column TEXT --output {path})")
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                names = set(z.files)
+                if not {"idf", "components", "config"} <= names:
+                    raise EmbedderError(
+                        path, f"not a hashing-embedder artefact: expected arrays idf, components, config; found {sorted(names)}"
+                    )
+                idf, components, config = z["idf"], z["components"], json.loads(str(z["config"]))
+        except EmbedderError:
+            raise
+        except (OSError, ValueError, zipfile.BadZipFile, KeyError, EOFError, json.JSONDecodeError) as exc:
+            raise EmbedderError(path, f"corrupt or not an embedder artefact ({type(exc).__name__}: {exc})") from None
+        if not isinstance(config, dict) or config.get("format") != FORMAT:
+            raise EmbedderError(path, f"not a hashing-embedder artefact (format {config.get('format') if isinstance(config, dict) else None!r})")
+        version = config.get("format_version")
+        if version != FORMAT_VERSION:
+            raise EmbedderError(
+                path, f"artefact format version {version!r}, this version of the tool reads version {FORMAT_VERSION};"
+                " refit it with validate-embed fit (thresholds measured with the old one no longer apply)"
+            )
+        b = config.get("n_features")
+        if idf.dtype != np.float32 or components.dtype != np.float32 or idf.shape != (b,) or components.ndim != 2 or components.shape[1] != b:
+            raise EmbedderError(
+                path, f"corrupt artefact: expected idf float32 ({b},) and components float32 (k, {b}); found"
+                f" {idf.dtype} {idf.shape} and {components.dtype} {components.shape}"
+            )
+        if not (np.isfinite(idf).all() and np.isfinite(components).all()):
+            raise EmbedderError(path, f"corrupt artefact: non-finite values in its arrays")
+        return cls.from_arrays(idf, components, config, path=str(path))
+
+    def transform(self, texts, batch_size: int = 4096, progress=None) -> np.ndarray:
+        """Embed texts with the frozen pieces (no refitting).
+
+        Parameters
+        ----------
+        texts : sequence of str, length n
+        batch_size : int
+            Texts hashed at a time (memory is O(batch_size x mean text length)).
+        progress : callable(done, total), optional
+            Called after each batch.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n, k), float64
+            Rows of Euclidean norm 1; a text with no character n-gram (empty, or one
+            character) maps to the zero vector.
+        """
+        texts = list(texts)
+        n = len(texts)
+        b = self.idf.shape[0]
+        idf = self.idf.astype(np.float64)
+        comp_t = self.components.astype(np.float64).T
+        out = np.empty((n, self.dimension), dtype=np.float64)
+        for s in range(0, n, batch_size):
+            x = _l2_rows(_tf(texts[s : s + batch_size], b).multiply(idf).tocsr())
+            out[s : s + batch_size] = np.asarray(x @ comp_t)
+            if progress is not None:
+                progress(min(s + batch_size, n), n)
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        norms[norms == 0] = 1.0
+        return out / norms
