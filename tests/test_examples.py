@@ -162,3 +162,58 @@ def test_etl_job_example_writes_only_through_a_passing_gate(tmp_path):
     bad = subprocess.run([sys.executable, str(job), str(DATA / "pretrain_one_language.csv"), str(bad_out)], capture_output=True, text=True)
     assert bad.returncode == 1 and not bad_out.exists()
     assert "language-entropy (failed)" in bad.stderr and '"format_version": 1' in bad.stderr
+
+
+# rules/pretrain_text.yaml reads the text column itself (embeds it, finds duplicates, measures
+# text statistics). dataset -> {rule: (observed as printed, outcome)}; the README table.
+TEXT_MATRIX = {
+    "pretrain_good.csv": {"embedding-spread": (0.8604, "passed"), "near-duplicates": (0.006, "passed"),
+                          "near-duplicates-minhash": (0.0055, "passed"), "exact-duplicates": (0.0, "passed"),
+                          "char-trigram-entropy": (11.84, "passed"), "vocabulary-richness": (0.8042, "passed"),
+                          "length-distribution": (0.001794, "passed")},
+    "pretrain_single_source.csv": {"embedding-spread": (0.6799, "failed"), "near-duplicates": (0.0, "passed"),
+                                   "near-duplicates-minhash": (0.0, "passed"), "exact-duplicates": (0.0, "passed"),
+                                   "char-trigram-entropy": (10.57, "passed"), "vocabulary-richness": (0.8116, "passed"),
+                                   "length-distribution": (0.07563, "passed")},
+    "pretrain_single_topic.csv": {"embedding-spread": (0.6487, "failed"), "near-duplicates": (0.0175, "passed"),
+                                  "near-duplicates-minhash": (0.0, "passed"), "exact-duplicates": (0.0, "passed"),
+                                  "char-trigram-entropy": (10.4, "passed"), "vocabulary-richness": (0.8441, "passed"),
+                                  "length-distribution": (0.06957, "passed")},
+    "pretrain_one_language.csv": {"embedding-spread": (0.7592, "passed"), "near-duplicates": (0.0, "passed"),
+                                  "near-duplicates-minhash": (0.0, "passed"), "exact-duplicates": (0.0, "passed"),
+                                  "char-trigram-entropy": (11.0, "passed"), "vocabulary-richness": (0.8139, "passed"),
+                                  "length-distribution": (0.01689, "passed")},
+    "pretrain_near_duplicates.csv": {"embedding-spread": (0.8165, "passed"),
+                                     "near-duplicates": (0.7433, "failed"), "near-duplicates-minhash": (0.92, "failed"),
+                                     "exact-duplicates": (0.0, "passed"), "char-trigram-entropy": (11.53, "passed"),
+                                     "vocabulary-richness": (0.6655, "passed"), "length-distribution": (0.03964, "passed")},
+}
+
+
+@pytest.fixture(scope="module")
+def text_rules():
+    return load_rules(ROOT / "rules" / "pretrain_text.yaml")
+
+
+@pytest.mark.parametrize("dataset", sorted(TEXT_MATRIX))
+def test_text_rule_file_matrix(text_rules, pretrain_rules, dataset):
+    report = validate(DATA / dataset, text_rules)
+    by_id = {r.rule_id: r for r in report.results}
+    assert all(r.outcome in ("passed", "failed") for r in by_id.values()), [r.reason for r in by_id.values() if r.reason]
+    for rule, (value, outcome) in TEXT_MATRIX[dataset].items():
+        assert float(f"{by_id[rule].observed:.4g}") == pytest.approx(value, abs=1e-12), rule
+        assert by_id[rule].outcome == outcome, rule
+    # the rules both files share agree, and the embedded text gives the e0..e7 columns' values
+    old = {r.rule_id: r for r in validate(DATA / dataset, pretrain_rules).results}
+    for rule in ("language-entropy", "source-entropy", "domain-entropy", "language-representativeness",
+                 "embedding-spread", "near-duplicates"):
+        assert by_id[rule].observed == pytest.approx(old[rule].observed, abs=1e-6), rule
+        assert by_id[rule].outcome == old[rule].outcome
+
+
+def test_near_duplicate_subset_fails_only_the_near_duplicate_rules(text_rules):
+    report = validate(DATA / "pretrain_near_duplicates.csv", text_rules)
+    failed = {r.rule_id for r in report.results if r.outcome == "failed"}
+    assert failed == {"near-duplicates", "near-duplicates-minhash"}
+    report = validate(DATA / "pretrain_single_topic.csv", text_rules)
+    assert "embedding-spread" in {r.rule_id for r in report.results if r.outcome == "failed"}

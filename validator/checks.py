@@ -877,9 +877,14 @@ def _features(rule, data: FrameSummaries, refs: ReferenceStore, result: Result, 
     if rule.embed is not None:
         from .progress import Progress
 
+        from .embed.models import ExtraMissing
+
         embedder = refs.embedder(rule.embed)
         with Progress(f"embedding {rule.embed.column!r} ({rule.embed.embedder})") as progress:
-            sample = data.embedding_sample(rule.embed.column, embedder, rows, rule.sample.seed, progress=progress)
+            try:
+                sample = data.embedding_sample(rule.embed.column, embedder, rows, rule.sample.seed, progress=progress)
+            except ExtraMissing as exc:  # a pretrained model's extra, loaded lazily: the install hint
+                raise MeasurementError(str(exc)) from None
         identity = dict(embedder.identity)
         if identity.get("artefact"):
             identity["artefact"] = rule.embed.artefact  # as the rule file names it, not machine-specific
@@ -914,7 +919,7 @@ def _features(rule, data: FrameSummaries, refs: ReferenceStore, result: Result, 
             raise MeasurementError(
                 f"the {zero_rows} is undefined for an all-zero feature vector: {zero.size} such row(s)"
                 f"{' after scaling' if rule.scale == 'standard' else ''}, the first at data row {int(sample.indices[zero[0]]) + 1}"
-                + (" (a text with no character n-gram: one character or symbols only)" if rule.embed is not None else "")
+                + (" (its embedding is the zero vector)" if rule.embed is not None else "")
             )
     return X, sample.indices
 

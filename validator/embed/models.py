@@ -30,7 +30,9 @@ scripts and words into a few generic pieces, so texts in other languages land cl
 other whatever they say. Measured with ``minilm``, a set of texts in one language can therefore
 look *more* spread out than a set in many languages, the opposite of what a diversity gate
 wants. For multilingual data use ``e5`` or the model-free hashing embedder
-(:mod:`validator.embed.hashing`).
+(:mod:`validator.embed.hashing`). ``e5`` maps a text and its translation close together, so
+with it the spread measures what texts say, not how many languages they are written in: gate
+language variety with a language-label metric instead.
 
 Distances, spreads and every threshold derived from them are specific to the embedder (and to
 its version, recorded in :attr:`PretrainedEmbedder.identity`): a threshold calibrated with
