@@ -924,20 +924,34 @@ def _features(rule, data: FrameSummaries, refs: ReferenceStore, result: Result, 
     return X, sample.indices
 
 
+NN_STATISTICS = ("mean_nn", "quantile_nn", "duplicate_fraction")
+
+
 def _distance(rule: DistanceSpreadRule, data: FrameSummaries, refs: ReferenceStore, result: Result) -> None:
+    from .metrics.ann import EXACT_NN_CAP
+
     zero_rows = "cosine distance" if rule.distance == "cosine" else None
     X, row_ids = _features(rule, data, refs, result, rule.sample.rows, need=2, zero_rows=zero_rows)
-    def statistic(rows):
-        return distance_statistic(rows, rule.statistic, metric=rule.distance, q=rule.q, epsilon=rule.epsilon or 0.0)
+    nn = neighbour = None
+    approximate = rule.statistic in NN_STATISTICS and (
+        rule.nn_search == "approximate" or (rule.nn_search == "auto" and X.shape[0] > EXACT_NN_CAP)
+    )
+    if approximate:
+        value, nn, neighbour = _approximate_nn_statistic(rule, X, result)
+    else:
+        def statistic(rows):
+            return distance_statistic(rows, rule.statistic, metric=rule.distance, q=rule.q, epsilon=rule.epsilon or 0.0)
 
-    try:
-        value = statistic(X)
-    except ValueError as exc:
-        raise MeasurementError(str(exc)) from None
-    result.resample = _subsampler(X, statistic)
-    if rule.statistic in ("mean_nn", "quantile_nn", "duplicate_fraction"):
+        try:
+            value = statistic(X)
+        except ValueError as exc:
+            raise MeasurementError(str(exc)) from None
+        result.resample = _subsampler(X, statistic)
+        if rule.statistic in NN_STATISTICS:
+            nn, neighbour = nearest_neighbours(X, metric=rule.distance)
+            result.details["nn_search"] = {"method": "exact" + (" (KD-tree)" if X.shape[1] <= 16 else " (blocked brute force)")}
+    if nn is not None:
         # the nearest-neighbour distances behind the value, as a histogram for reports
-        nn, neighbour = nearest_neighbours(X, metric=rule.distance)
         counts, edges = np.histogram(nn, bins=30)
         result.details["nn_histogram"] = {"edges": edges.tolist(), "counts": counts.tolist()}
         if rule.statistic == "duplicate_fraction":
@@ -954,6 +968,33 @@ def _distance(rule: DistanceSpreadRule, data: FrameSummaries, refs: ReferenceSto
     result.observed = float(value)
     result.units = "fraction of rows" if rule.statistic == "duplicate_fraction" else f"{rule.distance} distance"
     result.n = int(X.shape[0])
+
+
+def _approximate_nn_statistic(rule: DistanceSpreadRule, X: np.ndarray, result: Result):
+    """A nearest-neighbour statistic from the approximate index, with its measured recall."""
+    try:
+        from .metrics.ann import approximate_nearest_neighbours
+    except ImportError:  # pragma: no cover - faiss-cpu is a dependency
+        raise MeasurementError("nn_search 'approximate' needs faiss: pip install faiss-cpu") from None
+    try:
+        found = approximate_nearest_neighbours(X, rule.distance, seed=rule.sample.seed)
+    except ValueError as exc:
+        raise MeasurementError(str(exc)) from None
+    nn = found.distances
+    if rule.statistic == "mean_nn":
+        value = math.fsum(nn) / nn.size
+    elif rule.statistic == "quantile_nn":
+        value = float(np.quantile(nn, rule.q))
+    else:
+        value = int(np.count_nonzero(nn <= (rule.epsilon or 0.0))) / nn.size
+    result.details["nn_search"] = {
+        "method": "approximate: " + found.method,
+        "recall_estimate": found.recall_estimate,
+        "recall_queries": found.recall_queries,
+        "note": "a missed neighbour can only make a distance larger: mean_nn and quantile_nn are upper bounds,"
+        " duplicate_fraction a lower bound",
+    }
+    return value, nn, found.neighbours
 
 
 def _vendi(rule: VendiScoreRule, data: FrameSummaries, refs: ReferenceStore, result: Result) -> None:

@@ -443,6 +443,11 @@ class DistanceSpreadRule(_FeatureRule):
     epsilon: NonNegativeFloat | None = Field(
         None, description="duplicate_fraction only: a nearest-neighbour distance <= epsilon counts as a duplicate (default 0)."
     )
+    nn_search: Literal["auto", "exact", "approximate"] = Field(
+        "auto",
+        description="Nearest-neighbour statistics: exact blocked search, or an approximate HNSW index (faiss) with its"
+        " recall measured and reported; 'auto' is exact up to 50,000 sampled rows.",
+    )
     @model_validator(mode="after")
     def _q(self):
         needs_q = self.statistic in ("quantile", "quantile_nn")
@@ -452,6 +457,8 @@ class DistanceSpreadRule(_FeatureRule):
             raise ValueError(f"'q' only applies to statistic 'quantile' or 'quantile_nn', not '{self.statistic}'")
         if self.epsilon is not None and self.statistic != "duplicate_fraction":
             raise ValueError(f"'epsilon' only applies to statistic 'duplicate_fraction', not '{self.statistic}'")
+        if self.nn_search != "auto" and self.statistic not in ("mean_nn", "quantile_nn", "duplicate_fraction"):
+            raise ValueError(f"'nn_search' only applies to nearest-neighbour statistics, not '{self.statistic}'")
         if self.statistic == "duplicate_fraction" and self.max is not None and self.max > 1:
             raise ValueError(f"'max' is {self.max:g}, but a fraction is at most 1")
         return self
