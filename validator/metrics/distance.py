@@ -46,6 +46,9 @@ METRICS = ("euclidean", "cosine")
 # over it. Measured on the 2-core dev machine (busy with other jobs), mean over
 # 20,000 x 8: block 256 -> 0.48 s, 512 -> 0.50 s, 1024 -> 0.85 s.
 _DEFAULT_BLOCK_ROWS = 512
+# Nearest-neighbour search over rows of at least _WIDE_DIM columns uses larger tiles.
+_WIDE_DIM = 128
+_WIDE_BLOCK_ROWS = 1024
 # Gram-form squared distances below _SMALL_REL * 2 * max|x|^2 are recomputed from
 # differences: the Gram form's absolute error is about d * eps * max|x|^2, so every value
 # kept from it has a relative error below about d * 1e-12.
@@ -149,6 +152,33 @@ class _Points:
         return np.sqrt(d2) / self.scale
 
 
+_ROW_HASH = (np.arange(1, 2 * 4096, 2, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)) | np.uint64(1)
+
+
+def _unique_rows(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct rows of X (in order of first occurrence), each row's distinct index, counts.
+
+    Rows are grouped by a 64-bit multiplicative hash of their bits, O(n d), and rows sharing a
+    hash are compared exactly, so the grouping is exact; ``np.unique(axis=0)`` (a row sort) is
+    the fallback for a hash collision and for d > 4096. Needs -0.0 already turned into 0.0.
+    """
+    n, d = X.shape
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    if d <= _ROW_HASH.size:
+        with np.errstate(over="ignore"):
+            h = (X.view(np.uint64) * _ROW_HASH[:d]).sum(axis=1, dtype=np.uint64)
+        _, first, inverse, counts = np.unique(h, return_index=True, return_inverse=True, return_counts=True)
+        inverse = inverse.reshape(-1)
+        shared = np.flatnonzero(counts[inverse] > 1)
+        if shared.size == 0 or (X[shared] == X[first[inverse[shared]]]).all():
+            order = np.argsort(first, kind="stable")
+            rank = np.empty_like(order)
+            rank[order] = np.arange(order.size)
+            return X[first[order]], rank[inverse], counts[order]
+    uniq, inverse, counts = np.unique(X, axis=0, return_inverse=True, return_counts=True)
+    return np.ascontiguousarray(uniq), inverse.reshape(-1), counts
+
+
 def _prepare(X: np.ndarray, metric: str) -> _Points:
     X = X + 0.0  # -0.0 -> 0.0, so that np.unique sees equal rows as equal bytes
     if metric == "cosine":
@@ -167,8 +197,7 @@ def _prepare(X: np.ndarray, metric: str) -> _Points:
         # Clamped: a subnormal maximum (5e-324) would ask for 2**1074, which overflows.
         scale = math.ldexp(1.0, min(-math.frexp(top)[1], 1000)) if top > 0.0 else 1.0
         X = X * scale
-    uniq, inverse, counts = np.unique(X, axis=0, return_inverse=True, return_counts=True)
-    uniq = np.ascontiguousarray(uniq)
+    uniq, inverse, counts = _unique_rows(X)
     centred = uniq - uniq.mean(axis=0) if metric == "euclidean" else uniq
     sq = np.einsum("ij,ij->i", centred, centred)
     ones = np.ones((len(uniq), 1))
@@ -446,6 +475,10 @@ def _nn_distinct(P: _Points, block: int) -> tuple[np.ndarray, np.ndarray]:
         # distances from differences, so they are exact.
         dist, idx = cKDTree(P.exact).query(P.exact, k=2)
         return dist[:, 1] ** 2, idx[:, 1]
+    if d >= _WIDE_DIM:
+        # wide rows (embeddings): the tile's GEMM dominates; 1024 x 1024 tiles (8 MiB) run the
+        # search at the speed of the Gram product itself (bench/RESULTS_text.md)
+        block = max(block, _WIDE_BLOCK_ROWS)
     best = np.full(m, np.inf)
     arg = np.zeros(m, dtype=np.intp)
     for r0 in range(0, m, block):
@@ -454,13 +487,18 @@ def _nn_distinct(P: _Points, block: int) -> tuple[np.ndarray, np.ndarray]:
             c1 = min(c0 + block, m)
             G = _tile_d2(P, r0, r1, c0, c1)
             # A tile serves both its rows (min over columns) and its columns (min over rows).
-            for lo, ai, axis, off in ((r0, np.arange(r1 - r0), 1, c0), (c0, np.arange(c1 - c0), 0, r0)):
-                a = G.argmin(axis=axis)
-                v = G[ai, a] if axis == 1 else G[a, ai]
-                hi = lo + len(ai)
-                better = v < best[lo:hi]
-                best[lo:hi][better] = v[better]
-                arg[lo:hi][better] = a[better] + off
+            a = G.argmin(axis=1)
+            v = G[np.arange(r1 - r0), a]
+            better = v < best[r0:r1]
+            best[r0:r1][better] = v[better]
+            arg[r0:r1][better] = a[better] + c0
+            # argmin down the columns of a C-ordered tile is a strided, slow scan: take the
+            # (fast) column minima, and the argmin only of the columns that improve.
+            v = G.min(axis=0)
+            cols = np.flatnonzero(v < best[c0:c1])
+            if cols.size:
+                best[c0 + cols] = v[cols]
+                arg[c0 + cols] = G[:, cols].argmin(axis=0) + r0
     # Gram values far from 0 carry ~1e-12 relative error; recompute the chosen pair exactly.
     return _exact_d2(P, np.arange(m), arg), arg
 
