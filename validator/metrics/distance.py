@@ -124,13 +124,22 @@ class _Points:
 
     metric: str
     exact: np.ndarray  # (m, d) rows used for difference-based distances
-    lhs: np.ndarray  # (m, d + 2) [-2 c, |c|^2, 1] with c the centred rows
-    rhs: np.ndarray  # (m, d + 2) [c, 1, |c|^2]: lhs @ rhs.T = |x|^2 + |y|^2 - 2 x.y
+    rhs: np.ndarray  # (m, d + 2) [c, 1, |c|^2] with c the centred rows
     counts: np.ndarray  # (m,) int64 multiplicity of each distinct row
     inverse: np.ndarray  # (n,) distinct-row index of every input row
     scale: float  # euclidean: distances in prepared space = scale * true distance
     thr: float  # squared distances below this are recomputed from differences
     d2_max: float  # upper bound of every squared distance in prepared space
+
+    def lhs_rows(self, r0: int, r1: int) -> np.ndarray:
+        """Rows r0:r1 of [-2 c, |c|^2, 1], so that lhs @ rhs.T = |x|^2 + |y|^2 - 2 x.y."""
+        block = self.rhs[r0:r1]
+        d = block.shape[1] - 2
+        out = np.empty_like(block)
+        np.multiply(block[:, :d], -2.0, out=out[:, :d])
+        out[:, d] = block[:, d + 1]
+        out[:, d + 1] = 1.0
+        return out
 
     @property
     def m(self) -> int:
@@ -170,7 +179,10 @@ def _unique_rows(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         _, first, inverse, counts = np.unique(h, return_index=True, return_inverse=True, return_counts=True)
         inverse = inverse.reshape(-1)
         shared = np.flatnonzero(counts[inverse] > 1)
-        if shared.size == 0 or (X[shared] == X[first[inverse[shared]]]).all():
+        if shared.size == 0:
+            # all rows distinct: first[inverse] is the identity, so X is its own distinct rows
+            return X, np.arange(n), np.ones(n, dtype=np.int64)
+        if (X[shared] == X[first[inverse[shared]]]).all():
             order = np.argsort(first, kind="stable")
             rank = np.empty_like(order)
             rank[order] = np.arange(order.size)
@@ -180,7 +192,10 @@ def _unique_rows(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _prepare(X: np.ndarray, metric: str) -> _Points:
-    X = X + 0.0  # -0.0 -> 0.0, so that np.unique sees equal rows as equal bytes
+    # Memory: besides the caller's X, one working copy of it, the distinct rows and ``rhs``
+    # (n x (d + 2)); the working copy is dropped before the search. ``lhs`` is built one row
+    # block at a time (:meth:`_Points.lhs_rows`).
+    X = X + 0.0  # our own copy; -0.0 -> 0.0, so that equal rows are equal bytes
     if metric == "cosine":
         norms = np.sqrt(np.einsum("ij,ij->i", X, X))
         zero = np.flatnonzero(norms == 0.0)
@@ -189,25 +204,29 @@ def _prepare(X: np.ndarray, metric: str) -> _Points:
                 "The cosine distance is undefined for a zero vector: "
                 f"row {int(zero[0])} of X is all zeros ({zero.size} such rows)."
             )
-        X = X / norms[:, None]
+        X /= norms[:, None]
         scale = 1.0
     else:
         top = float(np.max(np.abs(X)))
         # Scale by a power of two so that no square overflows: exact in binary floating point.
         # Clamped: a subnormal maximum (5e-324) would ask for 2**1074, which overflows.
         scale = math.ldexp(1.0, min(-math.frexp(top)[1], 1000)) if top > 0.0 else 1.0
-        X = X * scale
+        X *= scale
     uniq, inverse, counts = _unique_rows(X)
-    centred = uniq - uniq.mean(axis=0) if metric == "euclidean" else uniq
+    del X
+    m, d = uniq.shape
+    rhs = np.empty((m, d + 2))
+    rhs[:, :d] = uniq
+    if metric == "euclidean":
+        rhs[:, :d] -= uniq.mean(axis=0)
+    centred = rhs[:, :d]
     sq = np.einsum("ij,ij->i", centred, centred)
-    ones = np.ones((len(uniq), 1))
-    lhs = np.hstack([-2.0 * centred, sq[:, None], ones])
-    rhs = np.hstack([centred, ones, sq[:, None]])
+    rhs[:, d] = 1.0
+    rhs[:, d + 1] = sq
     sq_max = float(sq.max())
     return _Points(
         metric=metric,
         exact=uniq,
-        lhs=lhs,
         rhs=rhs,
         counts=counts.astype(np.int64),
         inverse=inverse.reshape(-1),
@@ -241,7 +260,7 @@ def _gram(lhs: np.ndarray, rhs: np.ndarray) -> np.ndarray:
 
 def _tile_d2(P: _Points, r0: int, r1: int, c0: int, c1: int) -> np.ndarray:
     """Squared distances of distinct rows r0:r1 against c0:c1 (self pairs set to +inf)."""
-    G = _gram(P.lhs[r0:r1], P.rhs[c0:c1])
+    G = _gram(P.lhs_rows(r0, r1), P.rhs[c0:c1])
     if r0 == c0:
         np.fill_diagonal(G, np.inf)
     # Gram values can come out slightly negative or carry ~1e-7 relative residue near 0:
