@@ -174,8 +174,11 @@ def _unique_rows(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     n, d = X.shape
     X = np.ascontiguousarray(X, dtype=np.float64)
     if d <= _ROW_HASH.size:
+        bits = X.view(np.uint64)
+        h = np.empty(n, dtype=np.uint64)
         with np.errstate(over="ignore"):
-            h = (X.view(np.uint64) * _ROW_HASH[:d]).sum(axis=1, dtype=np.uint64)
+            for s in range(0, n, 8192):  # O(8192 x d) scratch memory
+                h[s : s + 8192] = (bits[s : s + 8192] * _ROW_HASH[:d]).sum(axis=1, dtype=np.uint64)
         _, first, inverse, counts = np.unique(h, return_index=True, return_inverse=True, return_counts=True)
         inverse = inverse.reshape(-1)
         shared = np.flatnonzero(counts[inverse] > 1)
@@ -191,11 +194,14 @@ def _unique_rows(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return np.ascontiguousarray(uniq), inverse.reshape(-1), counts
 
 
-def _prepare(X: np.ndarray, metric: str) -> _Points:
+def _prepare(X: np.ndarray, metric: str, owned: bool = False) -> _Points:
     # Memory: besides the caller's X, one working copy of it, the distinct rows and ``rhs``
     # (n x (d + 2)); the working copy is dropped before the search. ``lhs`` is built one row
     # block at a time (:meth:`_Points.lhs_rows`).
-    X = X + 0.0  # our own copy; -0.0 -> 0.0, so that equal rows are equal bytes
+    if owned:
+        X += 0.0  # -0.0 -> 0.0, so that equal rows are equal bytes
+    else:
+        X = X + 0.0  # our own copy, likewise
     if metric == "cosine":
         norms = np.sqrt(np.einsum("ij,ij->i", X, X))
         zero = np.flatnonzero(norms == 0.0)
@@ -237,10 +243,14 @@ def _prepare(X: np.ndarray, metric: str) -> _Points:
     )
 
 
-def _exact_d2(P: _Points, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-    """Squared distances of the pairs (i, j) from differences, as pdist computes them."""
-    diff = P.exact[i] - P.exact[j]
-    return np.einsum("ij,ij->i", diff, diff)
+def _exact_d2(P: _Points, i: np.ndarray, j: np.ndarray, chunk: int = 8192) -> np.ndarray:
+    """Squared distances of the pairs (i, j) from differences, as pdist computes them
+    (``chunk`` pairs at a time: memory O(chunk x d))."""
+    out = np.empty(len(i))
+    for s in range(0, len(i), chunk):
+        diff = P.exact[i[s : s + chunk]] - P.exact[j[s : s + chunk]]
+        out[s : s + chunk] = np.einsum("ij,ij->i", diff, diff)
+    return out
 
 
 def _gram(lhs: np.ndarray, rhs: np.ndarray) -> np.ndarray:
@@ -547,8 +557,9 @@ def nearest_neighbours(X: np.ndarray, metric: str = "euclidean", *, block_rows: 
     >>> d.tolist(), j.tolist()
     ([0.0, 0.0, 2.0, 2.0], [1, 0, 3, 2])
     """
+    given = X
     X, metric, block = _validate(X, metric, block_rows, "nearest_neighbours")
-    P = _prepare(X, metric)
+    P = _prepare(X, metric, owned=X is not given)  # a converted array is ours to change
     d2, arg = _nn_distinct(P, block)
     d2 = d2.copy()
     d2[P.counts > 1] = 0.0
@@ -605,8 +616,9 @@ def nearest_neighbour_distances(
     >>> nearest_neighbour_distances([[1, 2], [1, 2], [3, 4], [0, 0]]).round(7).tolist()
     [0.0, 0.0, 2.8284271, 2.236068]
     """
+    given = X
     X, metric, block = _validate(X, metric, block_rows, "nearest_neighbour_distances")
-    P = _prepare(X, metric)
+    P = _prepare(X, metric, owned=X is not given)  # a converted array is ours to change
     return np.asarray(P.to_distance(_nn_d2(P, block)), dtype=np.float64)
 
 
@@ -808,6 +820,7 @@ def distance_statistic(
         or epsilon < 0
     ):
         raise _param_error("epsilon", func, "a finite float >= 0", epsilon)
+    given = X
     X, metric, block = _validate(X, metric, block_rows, func)
-    P = _prepare(X, metric)
+    P = _prepare(X, metric, owned=X is not given)  # a converted array is ours to change
     return float(_STATISTIC_FUNCS[statistic](P, q, float(epsilon), block))
