@@ -84,20 +84,41 @@ def test_fit_refuses_bad_inputs_with_exit_codes(tmp_path, capsys):
     assert embed_cli.main(["fit", str(ref), "--column", "text", "--components", "64", "--buckets", str(2**18), "--output", str(tmp_path / "a.npz")]) == 2
     assert "must stay under 10 MiB" in capsys.readouterr().err
     assert embed_cli.main(["fit", str(ref), "--column", "text", "--output", str(ref), "--force"]) == 2
-    assert "input files" in capsys.readouterr().err
+    assert "an artefact is a .npz file" in capsys.readouterr().err  # never onto a data file
+    assert embed_cli.main(["fit", str(ref), "--column", "text", "--seed", "-1", "--output", str(tmp_path / "a.npz")]) == 2
+    assert "--seed must be between 0 and 2**32 - 1" in capsys.readouterr().err
+    same = tmp_path / "same.csv"
+    pd.DataFrame({"text": ["one and the same text"] * 20}).to_csv(same, index=False)
+    assert embed_cli.main(["fit", str(same), "--column", "text", "--output", str(tmp_path / "a.npz")]) == 2
+    assert "too alike" in capsys.readouterr().err
+    big = tmp_path / "big.csv"
+    pd.read_csv(DATA / "embedder_reference.csv").head(50).to_csv(big, index=False)
+    assert embed_cli.main(["fit", str(big), "--column", "text", "--output", "/proc/no/such.npz"]) == 2
+    assert "cannot write" in capsys.readouterr().err
     assert embed_cli.main(["fit", str(tmp_path / "missing.csv"), "--column", "text", "--output", str(tmp_path / "a.npz")]) == 3
     assert not (tmp_path / "a.npz").exists()
 
 
 def _broken_artefacts(tmp_path: Path) -> dict[str, tuple[Path, str]]:
     good = ARTEFACT.read_bytes()
+    emb = HashingEmbedder.load(ARTEFACT)
     out = {}
     truncated = tmp_path / "truncated.npz"
     truncated.write_bytes(good[: len(good) // 2])
-    out["truncated"] = (truncated, "corrupt or not an embedder artefact")
+    out["truncated"] = (truncated, "not a readable .npz (zip) archive")
     text = tmp_path / "text.npz"
     text.write_text("not a zip file")
-    out["text"] = (text, "corrupt or not an embedder artefact")
+    out["text"] = (text, "not a readable .npz (zip) archive")
+    folder = tmp_path / "folder.npz"
+    folder.mkdir()
+    out["directory"] = (folder, "is a directory")
+    huge = tmp_path / "huge.npz"
+    HashingEmbedder.from_arrays(np.ones(2**20, np.float32), np.ones((2, 2**20), np.float32),
+                                {**emb.config, "n_features": 2**20, "n_components": 2}).save(huge)
+    out["limits"] = (huge, "expected a power of two from 1024 to 262144")
+    flat = tmp_path / "flat.npz"
+    HashingEmbedder.from_arrays(emb.idf, np.zeros_like(emb.components), emb.config).save(flat)
+    out["zeros"] = (flat, "a component is all zeros")
     emb = HashingEmbedder.load(ARTEFACT)
     other = tmp_path / "v99.npz"
     HashingEmbedder.from_arrays(emb.idf, emb.components, {**emb.config, "format_version": 99}).save(other)
@@ -229,17 +250,37 @@ def test_embed_counts_null_empty_and_non_text_rows(tmp_path):
     assert r.details["dropped_rows"] == 4 and "no text" in r.details["dropped_reason"]
 
 
-def test_a_zero_embedding_is_named_for_cosine(tmp_path):
+def test_texts_embedding_to_zero_are_left_out_and_counted():
+    # emoji and symbols share no n-gram with the artefact's reference sample: a zero vector,
+    # which would make them exact duplicates of each other under the euclidean distance
     emb = HashingEmbedder.load(ARTEFACT)
-    flat = tmp_path / "zero.npz"
-    HashingEmbedder.from_arrays(emb.idf, np.zeros_like(emb.components), emb.config).save(flat)
+    texts = ["\U0001F603", "\U0001F60A", "a full sentence here", "another sentence of text", "a third one"]
+    zero = ~np.any(emb.transform(texts) != 0, axis=1)
+    assert zero.tolist() == [True, True, False, False, False]
     ruleset = load_rules(text=(
         "version: 1\nrules:\n"
-        f"  - {{id: c, metric: distance_spread, distance: cosine, embed: {{column: text, artefact: {flat}}}, min: 0.1}}\n"
+        f"  - {{id: d, metric: distance_spread, embed: {{column: text, artefact: {ARTEFACT}}}, statistic: duplicate_fraction, max: 0.1}}\n"
+        f"  - {{id: c, metric: distance_spread, distance: cosine, embed: {{column: text, artefact: {ARTEFACT}}}, min: 0.01}}\n"
     ))
-    df = pd.DataFrame({"text": ["a full sentence here", "another sentence"]})
-    r = validate(df, ruleset).results[0]
-    assert r.outcome == "error" and "data row 1" in r.reason and "zero vector" in r.reason
+    by = {r.rule_id: r for r in validate(pd.DataFrame({"text": texts}), ruleset).results}
+    for r in by.values():
+        assert r.outcome == "passed" and r.n == 3, r.reason
+        assert r.details["excluded_rows"] == {"zero_embedding": 2}
+    assert by["d"].observed == 0.0
+
+
+def test_output_never_overwrites_the_artefact(tmp_path, capsys):
+    import shutil
+
+    art = tmp_path / "emb.npz"
+    shutil.copy(ARTEFACT, art)
+    before = art.read_bytes()
+    data = tmp_path / "d.csv"
+    pd.DataFrame({"text": ["a b c", "d e f"]}).to_csv(data, index=False)
+    rules = tmp_path / "r.yaml"
+    rules.write_text("version: 1\nrules:\n  - {id: s, metric: distance_spread, embed: {column: text, artefact: emb.npz}, min: 0.1}\n")
+    assert validate_cli(["--rules", str(rules), str(data), "--format", "json", "--output", str(art)]) == 2
+    assert "input files" in capsys.readouterr().err and art.read_bytes() == before
 
 
 def test_missing_extra_is_an_error_result_with_the_install_hint(monkeypatch):

@@ -207,6 +207,27 @@ def test_minhash_agrees_with_exact_jaccard_on_clear_cases():
     assert np.array_equal(found.labels, again.labels)  # seeded: deterministic
 
 
+@pytest.mark.parametrize("threshold", [0.5, 0.7, 0.9, 1.0])
+def test_minhash_fraction_equals_all_pairs_jaccard_on_the_example_near_duplicates(threshold):
+    from pathlib import Path
+
+    df = pd.read_csv(Path(__file__).resolve().parents[1] / "examples" / "data" / "pretrain_near_duplicates.csv", keep_default_na=False)
+    texts = df.text.tolist()[:300]
+    sets = [shingles(t, "char", 5) for t in texts]
+    has = np.zeros(len(texts), dtype=bool)
+    for i in range(len(sets)):
+        for j in range(i + 1, len(sets)):
+            inter = len(sets[i] & sets[j])
+            if inter >= threshold * (len(sets[i]) + len(sets[j]) - inter):
+                has[i] = has[j] = True
+    assert minhash_near_duplicates(texts, threshold=threshold).fraction == has.mean()
+
+
+def test_texts_without_words_are_not_word_shingle_duplicates():
+    found = minhash_near_duplicates(["!!!", "???", "...", "hello world", "hello world"], unit="word", size=2, threshold=0.8)
+    assert found.fraction == 0.4 and found.labels[3] == found.labels[4]
+
+
 def test_near_duplicate_rule_reports_clusters():
     df = pd.DataFrame({"text": ["the quick brown fox jumps", "completely different words here", "the quick brown fox jumps!", "zz"]})
     r = run(df, {"id": "m", "metric": "near_duplicate_fraction", "column": "text", "threshold": 0.7, "max": 0.1})["m"]
@@ -257,11 +278,29 @@ def test_text_length_against_a_reference_file_measures_both_sides(tmp_path):
     assert by["w1"].observed == pytest.approx(wasserstein_distance([3, 12, 3, 4], [3, 3, 12, 3]), abs=by["w1"].details["approximation_error_bound"] + 1e-12)
 
 
-def test_text_length_of_a_non_text_value_is_an_error_naming_the_row():
-    df = pd.DataFrame({"text": pd.Series(["ab", 17], dtype=object)})
-    r = run(df, {"id": "len", "metric": "js_divergence", "column": "text", "text_length": "chars",
-                 "reference": {"bins": {"edges": [0, 5], "probabilities": [1.0]}}, "max": 0.1})["len"]
-    assert r.outcome == "error" and "non-text value at row 2 (17)" in r.reason
+def test_text_length_counts_nulls_and_non_text_values():
+    df = pd.DataFrame({"text": pd.Series(["ab", 17, None, "abcd"], dtype=object)})
+    rule = {"id": "len", "metric": "js_divergence", "column": "text", "text_length": "chars",
+            "reference": {"bins": {"edges": [0, 3, 10], "probabilities": [0.5, 0.5]}}, "max": 0.1}
+    r = run(df, rule)["len"]
+    assert r.outcome == "passed" and r.observed == pytest.approx(0.0, abs=1e-12) and r.n == 2
+    assert r.details["excluded_rows"] == {"null": 1, "not_text": 1} and r.details["first_not_text_row"] == 2
+
+
+def test_an_unmeasurable_rule_with_an_inline_reference_is_reported(capsys, tmp_path):
+    from validator.cli import run as cli
+
+    data = tmp_path / "d.jsonl"
+    data.write_text('{"text": 7}\n{"text": 8}\n')
+    rules = tmp_path / "r.yaml"
+    rules.write_text(
+        "version: 1\nrules:\n  - {id: r, metric: js_divergence, column: text, text_length: chars, reference: {categories: {'5': 1}}, max: 1}\n"
+        "  - {id: w, metric: js_divergence, column: text, reference: {categories: {a: 1}}, where: [{column: text, equals: zzz}], max: 1}\n"
+    )
+    for fmt in ("text", "json", "junit", "markdown", "html"):
+        assert cli(["--rules", str(rules), str(data), "--format", fmt]) == 1
+        out = capsys.readouterr()
+        assert "Traceback" not in out.err
 
 
 def test_token_ids_use_unicode_word_runs():

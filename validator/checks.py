@@ -390,6 +390,12 @@ def _measure(rule, ruleset: RuleSet, data: FrameSummaries, refs: ReferenceStore,
     if getattr(rule, "text_length", None) is not None:
         data = data.length_view(rule.column, rule.text_length)
         result.details["text_length"] = "Unicode code points" if rule.text_length == "chars" else "words (\\w+ runs)"
+        excluded = {k: v for k, v in data.excluded_texts.items() if v}
+        if excluded:
+            first = excluded.pop("first_not_text_row", None)
+            result.details["excluded_rows"] = excluded
+            if first is not None:
+                result.details["first_not_text_row"] = first
     if isinstance(rule, CountRule):
         _count_metric(rule, data, result)
     elif isinstance(rule, (DuplicateFractionRule, NearDuplicateFractionRule, NgramEntropyRule, TypeTokenRatioRule)):
@@ -891,6 +897,8 @@ def _features(rule, data: FrameSummaries, refs: ReferenceStore, result: Result, 
         result.details["embedder"] = identity
         result.details["embedding_dimension"] = int(sample.X.shape[1])
         result.details.update(data.text_rows(rule.embed.column).describe())
+        if sample.zero_rows:
+            result.details.setdefault("excluded_rows", {})["zero_embedding"] = sample.zero_rows
     else:
         sample = data.row_sample(rule.columns, rows, rule.sample.seed)
         if len(rule.columns) == 1 and sample.X.ndim == 2 and sample.X.shape[1] > 1:
@@ -904,7 +912,8 @@ def _features(rule, data: FrameSummaries, refs: ReferenceStore, result: Result, 
     )
     if sample.n_dropped:
         result.details["dropped_reason"] = (
-            "no text (null, empty or not a string)" if rule.embed is not None else "a feature was null, NaN or infinite"
+            "no text (null, empty or not a string) or a zero embedding (no n-gram the embedder knows)"
+            if rule.embed is not None else "a feature was null, NaN or infinite"
         )
     if sample.X.shape[0] < need:
         what = f"texts in {rule.embed.column!r}" if rule.embed is not None else f"rows with finite values in {rule.columns}"
@@ -1018,6 +1027,15 @@ def _vendi(rule: VendiScoreRule, data: FrameSummaries, refs: ReferenceStore, res
 # -- text statistics ---------------------------------------------------------------------------
 
 
+def _minhash(texts, **kw):
+    from .metrics.minhash import minhash_near_duplicates
+
+    try:
+        return minhash_near_duplicates(texts, **kw)
+    except ValueError as exc:  # LSH bands datasketch cannot build for these parameters
+        raise MeasurementError(f"MinHash LSH cannot be built with threshold {kw['threshold']:g} and num_perm {kw['num_perm']}: {exc}") from None
+
+
 def _text_metric(rule, data: FrameSummaries, refs: ReferenceStore, result: Result) -> None:
     """Exact and MinHash duplicates, n-gram entropy and type-token ratios of a text column."""
     from .summaries.text import ngram_counts, text_keys, token_ids
@@ -1038,12 +1056,10 @@ def _text_metric(rule, data: FrameSummaries, refs: ReferenceStore, result: Resul
         result.details["duplicates"] = clusters_from_labels(keys, row_ids)
         result.details["method"] = "exact: 64-bit hash of the normalised text"
     elif isinstance(rule, NearDuplicateFractionRule):
-        from .metrics.minhash import minhash_near_duplicates
-
         from .progress import Progress
 
         with Progress(f"MinHash {rule.column!r}") as progress:
-            found = minhash_near_duplicates(
+            found = _minhash(
                 rows.texts, threshold=rule.threshold, unit=rule.shingles.unit, size=rule.shingles.size,
                 num_perm=rule.num_perm, seed=rule.seed, progress=progress,
             )
@@ -1052,7 +1068,8 @@ def _text_metric(rule, data: FrameSummaries, refs: ReferenceStore, result: Resul
         result.details["duplicates"] = clusters_from_labels(found.labels, row_ids)
         result.details["method"] = (
             f"MinHash LSH (datasketch), {rule.num_perm} permutations, {rule.shingles.unit} {rule.shingles.size}-gram shingles;"
-            " candidate pairs kept when their estimated Jaccard similarity reaches the threshold"
+            " candidate pairs kept when the exact Jaccard similarity of their shingle sets reaches the threshold."
+            " Pairs the LSH index does not propose are missed: a lower bound of the all-pairs value"
         )
         result.details["texts_without_shingles"] = found.no_shingles
     elif isinstance(rule, NgramEntropyRule):

@@ -66,6 +66,7 @@ def _inputs(args, ruleset) -> list:
     from .summaries.io import DataReadError, expand_paths
 
     inputs = [Path(args.rules)] + ReferenceStore(ruleset).files()
+    inputs += [ruleset.resolve(r.embed.artefact) for r in ruleset.rules if getattr(r, "embed", None) and r.embed.artefact]
     for arg in args.data:  # one path at a time: a missing one must not hide the others
         try:
             inputs += expand_paths([arg])

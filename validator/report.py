@@ -62,17 +62,23 @@ def _note(r: Result) -> str:
     d = r.details
     if r.metric == "distance_spread" and "sampling" in d:
         if d["sampling"] == "exact":
-            notes.append(f"exact over {d['sample_size']} rows")
+            notes.append(f"exact over {_count(d['sample_size'], 'row')}")
         else:
             notes.append(f"sampled {d['sample_size']} of {d['rows_with_finite_features']} rows, seed {d['seed']}")
         if d.get("dropped_rows"):
-            notes.append(f"{_count(d['dropped_rows'], 'row')} dropped (null/NaN/inf features)")
+            why = d.get("dropped_reason", "a feature was null, NaN or infinite")
+            notes.append(f"{_count(d['dropped_rows'], 'row')} dropped ({why})")
+    if str((d.get("nn_search") or {}).get("method", "")).startswith("approximate"):
+        notes.append(f"approximate nearest neighbours, measured recall {d['nn_search']['recall_estimate']:.3f}")
+    if d.get("excluded_rows") and r.metric != "distance_spread":
+        notes.append("left out: " + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in d["excluded_rows"].items()))
     if r.metric == "kl_divergence" and d.get("smoothing") and d["smoothing"] != "none":
         notes.append(f"smoothed: {d['smoothing']}")
     if r.interval is not None:
         notes.append(f"{r.confidence:.0%} bootstrap interval, {d['bootstrap']['resamples']} resamples, seed {d['bootstrap']['seed']}"
                      + ("" if r.decided_on == "estimate" else f"; decided on its {r.decided_on} end"))
-    if r.params.get("reference", "").startswith("git "):
+    reference = r.params.get("reference")
+    if isinstance(reference, str) and reference.startswith("git "):
         notes.append(f"against {r.params['reference']}")
     if d.get("where"):
         notes.append(f"where {d['where']}: {_count(d['rows_matching_where'], 'row')}")

@@ -66,6 +66,12 @@ def _fit(args) -> int:
     from .hashing import HashingEmbedder
 
     out = Path(args.output)
+    if out.suffix != ".npz":
+        print(f"validate-embed: --output {args.output}: an artefact is a .npz file; name it FILE.npz", file=sys.stderr)
+        return 2
+    if not 0 <= args.seed <= 2**32 - 1:
+        print(f"validate-embed: --seed must be between 0 and 2**32 - 1, got {args.seed}", file=sys.stderr)
+        return 2
     try:
         files = expand_paths(args.reference)
     except DataReadError as exc:
@@ -96,9 +102,14 @@ def _fit(args) -> int:
                           "excluded_rows": rows.excluded},
         )
     except ValueError as exc:
-        print(f"validate-embed: {exc}", file=sys.stderr)
+        skipped = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in rows.excluded.items() if v)
+        print(f"validate-embed: {exc}" + (f" (rows left out: {skipped})" if skipped else ""), file=sys.stderr)
         return 2
-    sha = emb.save(out)
+    try:
+        sha = emb.save(out)
+    except OSError as exc:
+        print(f"validate-embed: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     skipped = ", ".join(f"{v} {k}" for k, v in rows.excluded.items() if v)
     print(
         f"fitted on {len(rows.texts):,} texts{f' (left out: {skipped})' if skipped else ''}: {emb.dimension} dimensions,"

@@ -183,7 +183,17 @@ class HashingEmbedder:
         idf = (np.log((1.0 + n) / (1.0 + df)) + 1.0).astype(np.float32)
         x = _l2_rows(tf.multiply(idf.astype(np.float64)).tocsr())
         svd = TruncatedSVD(n_components=n_components, algorithm="randomized", n_iter=n_iter, random_state=seed)
-        svd.fit(x)
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # the checks below say what went wrong
+            svd.fit(x)
+        ratios = np.asarray(svd.explained_variance_ratio_, dtype=np.float64)
+        if not np.isfinite(ratios).all() or not np.any(svd.components_, axis=1).all() or np.min(svd.singular_values_) <= 1e-9:
+            raise ValueError(
+                f"the reference texts are too alike to fit {n_components} components (their TF-IDF vectors span fewer"
+                " dimensions): use a larger, more varied reference sample or fewer --components"
+            )
         import sklearn
 
         config = {
@@ -214,12 +224,21 @@ class HashingEmbedder:
 
     def save(self, path: str | Path) -> str:
         """Write the artefact (one compressed ``.npz``); returns its content hash."""
+        import os
+        import tempfile
+
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "wb") as fh:
-            np.savez_compressed(
-                fh, idf=self.idf, components=self.components, config=np.array(json.dumps(self.config, sort_keys=True))
-            )
+        # written next to the target and renamed: a failed write never leaves a truncated artefact
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                np.savez_compressed(
+                    fh, idf=self.idf, components=self.components, config=np.array(json.dumps(self.config, sort_keys=True))
+                )
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
         return self.sha256
 
     @classmethod
@@ -232,8 +251,12 @@ class HashingEmbedder:
             The file is missing, not an embedder artefact, corrupt, or of another format version.
         """
         path = Path(path)
+        if path.is_dir():
+            raise EmbedderError(path, "is a directory, not an embedder artefact (.npz)")
         if not path.is_file():
             raise EmbedderError(path, f"embedder artefact not found (fit one with: validate-embed fit REFERENCE --column TEXT --output {path})")
+        if not zipfile.is_zipfile(path):
+            raise EmbedderError(path, "corrupt or not an embedder artefact: not a readable .npz (zip) archive (truncated, or another kind of file)")
         try:
             with np.load(path, allow_pickle=False) as z:
                 names = set(z.files)
@@ -255,13 +278,26 @@ class HashingEmbedder:
                 " refit it with validate-embed fit (thresholds measured with the old one no longer apply)"
             )
         b = config.get("n_features")
+        k = config.get("n_components")
+        if (
+            not isinstance(b, int) or isinstance(b, bool) or b & (b - 1) or not 2**10 <= b <= MAX_BUCKETS
+            or not isinstance(k, int) or isinstance(k, bool) or k < 1 or (k + 1) * b * 4 > MAX_ARTEFACT_BYTES
+        ):
+            raise EmbedderError(
+                path, f"corrupt artefact: its config gives n_features {b!r} and n_components {k!r}; expected a power of two"
+                f" from 1024 to {MAX_BUCKETS} and k >= 1 with (k + 1) x n_features x 4 bytes under 10 MiB"
+            )
         if idf.dtype != np.float32 or components.dtype != np.float32 or idf.shape != (b,) or components.ndim != 2 or components.shape[1] != b:
             raise EmbedderError(
                 path, f"corrupt artefact: expected idf float32 ({b},) and components float32 (k, {b}); found"
                 f" {idf.dtype} {idf.shape} and {components.dtype} {components.shape}"
             )
+        if components.shape[0] != k:
+            raise EmbedderError(path, f"corrupt artefact: config gives {k} components, the array holds {components.shape[0]}")
         if not (np.isfinite(idf).all() and np.isfinite(components).all()):
-            raise EmbedderError(path, f"corrupt artefact: non-finite values in its arrays")
+            raise EmbedderError(path, "corrupt artefact: non-finite values in its arrays")
+        if not np.any(components, axis=1).all():
+            raise EmbedderError(path, "corrupt artefact: a component is all zeros (every text would embed alike)")
         return cls.from_arrays(idf, components, config, path=str(path))
 
     def transform(self, texts, batch_size: int = 4096, progress=None) -> np.ndarray:

@@ -6,7 +6,7 @@ MinHash estimates J with standard error sqrt(J (1 - J) / num_perm) (Broder 1997,
 resemblance and containment of documents"); LSH banding finds the candidate pairs in about O(n)
 instead of comparing all n (n - 1) / 2 pairs (Leskovec, Rajaraman & Ullman, *Mining of Massive
 Datasets*, ch. 3). Both come from datasketch (MIT), not our own code; a candidate pair is kept
-when its MinHash estimate of J reaches the threshold.
+when the exact Jaccard similarity of its shingle sets reaches the threshold.
 """
 
 from __future__ import annotations
@@ -42,22 +42,32 @@ class NearDuplicates:
 
 def shingles(text: str, unit: str, size: int) -> set[bytes]:
     """The set of ``size``-grams of a text's characters or words (``\\w+`` runs), UTF-8 encoded;
-    a text shorter than one shingle is its own single shingle.
+    a text shorter than one shingle (or, for words, without any word) is its own single
+    shingle, so two such texts match only when they are equal.
 
     >>> sorted(shingles("abcd", "char", 3))
     [b'abc', b'bcd']
     >>> sorted(shingles("to be or", "word", 2))
     [b'be or', b'to be']
+    >>> shingles("!!!", "word", 2) == shingles("???", "word", 2)
+    False
     """
     if unit == "char":
-        parts = text
         grams = {text[i : i + size] for i in range(len(text) - size + 1)}
     else:
         parts = WORD.findall(text)
         grams = {" ".join(parts[i : i + size]) for i in range(len(parts) - size + 1)}
+        if not grams and parts:
+            grams = {" ".join(parts)}
     if not grams:
-        grams = {text if unit == "char" else " ".join(parts)}
-    return {g.encode("utf-8") for g in grams}
+        grams = {"\x00whole\x00" + text}  # cannot collide with an n-gram of another text
+    return {g.encode("utf-8", "surrogatepass") for g in grams}
+
+
+#: LSH is tuned below the rule's threshold and for few false negatives; every candidate pair
+#: is then checked with the exact Jaccard similarity of its two shingle sets.
+LSH_MARGIN = 0.15
+LSH_WEIGHTS = (0.05, 0.95)
 
 
 def minhash_near_duplicates(
@@ -81,7 +91,7 @@ def minhash_near_duplicates(
     size : int
         Shingle length in units.
     num_perm : int
-        MinHash permutations; the LSH bands are chosen by datasketch for the threshold.
+        MinHash permutations (>= 32).
     seed : int
         Seed of the permutations (the result is deterministic for a seed).
     progress : callable(done, total), optional
@@ -90,11 +100,20 @@ def minhash_near_duplicates(
     -------
     NearDuplicates
 
+    Raises
+    ------
+    ValueError
+        No texts, or LSH parameters datasketch cannot build.
+
     Notes
     -----
-    Cost O(n * (shingles per text + num_perm)) time and O(n * num_perm) memory; pairs are only
-    verified among LSH candidates, so a pair just above the threshold can be missed (false
-    negatives fall quickly above it) and the estimate of J has the standard error above.
+    The LSH index (datasketch ``MinHashLSH``) is built for ``threshold - 0.15`` with weights
+    0.05 / 0.95 on false positives / false negatives, so that pairs at the threshold are
+    candidates with high probability; each candidate pair is kept only when the exact Jaccard
+    similarity of its shingle sets reaches ``threshold`` (no false positives). A pair LSH
+    never proposes is missed, so the fraction is a lower bound of the exact one (tests compare
+    it with all-pairs Jaccard). Cost O(n * (shingles per text + num_perm)) time, O(n * num_perm)
+    memory for the signatures plus the shingle sets.
     """
     from datasketch import MinHash, MinHashLSH
     from scipy.sparse import coo_matrix
@@ -106,11 +125,10 @@ def minhash_near_duplicates(
     sets = []
     short = 0
     for t in texts:
-        s = shingles(t, unit, size)
+        sets.append(shingles(t, unit, size))
         n_units = len(t) if unit == "char" else len(WORD.findall(t))
         short += n_units < size
-        sets.append(s)
-    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+    lsh = MinHashLSH(threshold=max(0.05, threshold - LSH_MARGIN), num_perm=num_perm, weights=LSH_WEIGHTS)
     hashes = []
     step = 1000
     for s0 in range(0, n, step):
@@ -122,10 +140,14 @@ def minhash_near_duplicates(
             progress(min(s0 + step, n), 2 * n)
     rows, cols = [], []
     for i, m in enumerate(hashes):
+        a = sets[i]
         for j in lsh.query(m):
-            if j > i and m.jaccard(hashes[j]) >= threshold:
-                rows.append(i)
-                cols.append(j)
+            if j > i:
+                b = sets[j]
+                inter = len(a & b)
+                if inter >= threshold * (len(a) + len(b) - inter):
+                    rows.append(i)
+                    cols.append(j)
         if progress is not None and (i + 1) % step == 0:
             progress(n + i + 1, 2 * n)
     graph = coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))

@@ -77,7 +77,7 @@ class RuleSet:
 
     def resolve(self, path: str) -> Path:
         """A path from the rule file, relative to the rule file's folder."""
-        p = Path(path)
+        p = Path(path).expanduser()
         return p if p.is_absolute() else self.base_dir / p
 
     def to_pandera(self):

@@ -526,7 +526,7 @@ class NearDuplicateFractionRule(_TextRule):
         0.8, description="Jaccard similarity of the shingle sets at or above which two rows are near duplicates."
     )
     shingles: Shingles = Field(default_factory=Shingles, description="How texts become sets.")
-    num_perm: Annotated[int, Field(ge=16, le=1024)] = Field(128, description="MinHash permutations (more: smaller error).")
+    num_perm: Annotated[int, Field(ge=32, le=1024)] = Field(128, description="MinHash permutations (more: fewer missed pairs).")
     seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = Field(1, description="Seed of the MinHash permutations.")
 
     @model_validator(mode="after")

@@ -103,6 +103,7 @@ class FeatureSample:
     exact: bool
     seed: int
     indices: np.ndarray = field(repr=False)
+    zero_rows: int = 0  # embedded texts left out because their embedding is the zero vector
 
 
 def category_key(value) -> str:
@@ -363,6 +364,11 @@ class FrameSummaries:
 
         if len(columns) == 1 and self._is_vector_column(columns[0]):
             return self._cached(("row_sample", tuple(columns), rows, seed), lambda: self._vector_sample(columns[0], rows, seed))
+        for c in columns:
+            if len(columns) > 1 and self._is_vector_column(c):
+                raise MeasurementError(
+                    f"column {c!r} holds lists (embeddings): a list-valued column must be the only entry of 'columns'"
+                )
 
         def compute():
             arrays = [
@@ -403,16 +409,17 @@ class FrameSummaries:
 
         def compute():
             s = self.column(name)
-            bad = s.notna().to_numpy() & ~s.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
+            null = s.isna().to_numpy()
+            bad = ~null & ~s.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
             if bad.any():
-                row = int(np.flatnonzero(bad)[0])
-                raise MeasurementError(
-                    f"column {name!r}{self._where()} holds a non-text value at row {row + 1} ({s.iloc[row]!r});"
-                    f" text_length needs text ({int(bad.sum())} such rows)"
-                )
+                s = s.where(~bad, None)  # a non-text value has no length: left out and counted
             df = self.df.copy(deep=False)
             df[name] = text_lengths(s, unit).astype("float64")
-            return FrameSummaries(df, name=self.name, row_ids=self.row_ids)
+            view = FrameSummaries(df, name=self.name, row_ids=self.row_ids)
+            view.excluded_texts = {"null": int(null.sum()), "not_text": int(bad.sum())}
+            if bad.any():
+                view.excluded_texts["first_not_text_row"] = int(np.flatnonzero(bad)[0]) + 1
+            return view
 
         return self._cached(("length_view", name, unit), compute)
 
@@ -443,14 +450,19 @@ class FrameSummaries:
             self.computed["embedded_texts"] += len(missing)
         d = embedder.dimension
         X = np.vstack([done[int(i)] for i in idx]).astype(np.float64) if idx.size else np.empty((0, d))
+        # a text none of whose n-grams the embedder knows embeds to the zero vector: it would be
+        # at distance 0 of every other such text, so it is left out and counted instead
+        nonzero = np.any(X != 0, axis=1)
+        zero = int(idx.size - np.count_nonzero(nonzero))
         n_excluded = sum(texts.excluded.values())
         return FeatureSample(
-            X=X,
-            n_valid=len(texts.texts),
-            n_dropped=n_excluded,
+            X=X[nonzero],
+            n_valid=len(texts.texts) - zero,
+            n_dropped=n_excluded + zero,
             exact=len(texts.texts) <= rows,
             seed=seed,
-            indices=self.row_ids[texts.positions[idx]],
+            indices=self.row_ids[texts.positions[idx[nonzero]]],
+            zero_rows=zero,
         )
 
     # -- list-valued embedding columns ---------------------------------------------------------
@@ -483,7 +495,12 @@ class FrameSummaries:
         finite = np.zeros(len(values), dtype=bool)
         for i in np.flatnonzero(present):
             try:
-                finite[i] = bool(np.all(np.isfinite(np.asarray(values[i], dtype=np.float64))))
+                vec = np.asarray(values[i])
+                if vec.ndim != 1 or vec.dtype.kind not in "iufO" or (
+                    vec.dtype.kind == "O" and any(isinstance(x, (str, bytes, bool, dict, list, tuple)) for x in vec)
+                ):
+                    raise TypeError("not a flat list of numbers")  # no text, booleans or nesting
+                finite[i] = bool(np.all(np.isfinite(vec.astype(np.float64))))
             except (TypeError, ValueError):
                 raise MeasurementError(f"column {name!r}: the embedding at row {i + 1} is not a list of numbers") from None
         idx = np.flatnonzero(finite)
