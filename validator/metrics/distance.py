@@ -268,9 +268,10 @@ def _gram(lhs: np.ndarray, rhs: np.ndarray) -> np.ndarray:
     return lhs @ rhs.T
 
 
-def _tile_d2(P: _Points, r0: int, r1: int, c0: int, c1: int) -> np.ndarray:
-    """Squared distances of distinct rows r0:r1 against c0:c1 (self pairs set to +inf)."""
-    G = _gram(P.lhs_rows(r0, r1), P.rhs[c0:c1])
+def _tile_d2(P: _Points, r0: int, r1: int, c0: int, c1: int, lhs: np.ndarray | None = None) -> np.ndarray:
+    """Squared distances of distinct rows r0:r1 against c0:c1 (self pairs set to +inf);
+    ``lhs``: ``P.lhs_rows(r0, r1)`` when the caller keeps it for a row block."""
+    G = _gram(P.lhs_rows(r0, r1) if lhs is None else lhs, P.rhs[c0:c1])
     if r0 == c0:
         np.fill_diagonal(G, np.inf)
     # Gram values can come out slightly negative or carry ~1e-7 relative residue near 0:
@@ -323,9 +324,10 @@ def _pair_tiles(P: _Points, block: int) -> Iterator[_Tile]:
     for r0 in range(0, m, block):
         r1 = min(r0 + block, m)
         rw = None if w is None else w[r0:r1]
+        lhs = P.lhs_rows(r0, r1)
         for c0 in range(r0, m, block):
             c1 = min(c0 + block, m)
-            G = _tile_d2(P, r0, r1, c0, c1)
+            G = _tile_d2(P, r0, r1, c0, c1, lhs)
             cw = None if w is None else w[c0:c1]
             if c0 == r0:
                 size = r1 - r0
@@ -512,9 +514,10 @@ def _nn_distinct(P: _Points, block: int) -> tuple[np.ndarray, np.ndarray]:
     arg = np.zeros(m, dtype=np.intp)
     for r0 in range(0, m, block):
         r1 = min(r0 + block, m)
+        lhs = P.lhs_rows(r0, r1)
         for c0 in range(r0, m, block):
             c1 = min(c0 + block, m)
-            G = _tile_d2(P, r0, r1, c0, c1)
+            G = _tile_d2(P, r0, r1, c0, c1, lhs)
             # A tile serves both its rows (min over columns) and its columns (min over rows).
             a = G.argmin(axis=1)
             v = G[np.arange(r1 - r0), a]
