@@ -499,16 +499,20 @@ class _TextRule(_RuleBase):
     )
 
 
-class DuplicateFractionRule(_TextRule):
-    """Exact duplicates: share of rows whose normalised text equals another row's (both copies count)."""
-
-    metric: Literal["duplicate_fraction"]
+class _DuplicateRule(_TextRule):
+    """Base of the duplicate rules: their value is a fraction of rows."""
 
     @model_validator(mode="after")
     def _fraction(self):
         if self.max is not None and self.max > 1:
             raise ValueError(f"'max' is {self.max:g}, but a fraction is at most 1")
         return self
+
+
+class DuplicateFractionRule(_DuplicateRule):
+    """Exact duplicates: share of rows whose normalised text equals another row's (both copies count)."""
+
+    metric: Literal["duplicate_fraction"]
 
 
 class Shingles(StrictModel):
@@ -518,7 +522,7 @@ class Shingles(StrictModel):
     size: Annotated[int, Field(ge=1, le=64)] = Field(5, description="n of the n-grams.")
 
 
-class NearDuplicateFractionRule(_TextRule):
+class NearDuplicateFractionRule(_DuplicateRule):
     """Near duplicates by MinHash LSH: share of rows with another row of shingle Jaccard >= threshold."""
 
     metric: Literal["near_duplicate_fraction"]
@@ -528,12 +532,6 @@ class NearDuplicateFractionRule(_TextRule):
     shingles: Shingles = Field(default_factory=Shingles, description="How texts become sets.")
     num_perm: Annotated[int, Field(ge=32, le=1024)] = Field(128, description="MinHash permutations (more: fewer missed pairs).")
     seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = Field(1, description="Seed of the MinHash permutations.")
-
-    @model_validator(mode="after")
-    def _fraction(self):
-        if self.max is not None and self.max > 1:
-            raise ValueError(f"'max' is {self.max:g}, but a fraction is at most 1")
-        return self
 
 
 class NgramEntropyRule(_TextRule):
