@@ -31,6 +31,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--each", action="store_true", help="validate each file as its own dataset")
     p.add_argument("--format", "-f", choices=["text", "json", "junit", "markdown", "html"], default="text", help="report format (default text)")
     p.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout (with another format than text, the text table still goes to stdout)")
+    p.add_argument("--engine", choices=["memory", "stream"], default="memory",
+                   help="memory: read the data whole (default); stream: read it in record batches, merging summaries"
+                   " (data larger than memory)")
+    p.add_argument("--batch-rows", type=int, default=1 << 18, metavar="N", help="rows per batch with --engine stream (default 262144)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bars on stderr (they show only on a terminal, after 2 s)")
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return p
@@ -97,6 +101,12 @@ def run(argv: list[str] | None = None) -> int:
     from .progress import set_quiet
 
     set_quiet(args.quiet)
+    import warnings
+
+    warnings.showwarning = lambda message, *rest, **kw: print(f"validate: {message}", file=sys.stderr)
+    if args.batch_rows < 1:
+        print(f"validate: --batch-rows must be >= 1, got {args.batch_rows}", file=sys.stderr)
+        return EXIT_USAGE
     from .engine import validate
     from .report import render_json, render_junit, render_markdown, render_text, render_unreadable_markdown
     from .rules.loader import RuleFileError, load_rules
@@ -133,14 +143,14 @@ def run(argv: list[str] | None = None) -> int:
                     print(f"validate: cannot read {exc.kind} file {exc}", file=sys.stderr)
             for p in sorted(set(files), key=str):
                 try:
-                    reports.append(validate([p], ruleset, name=str(p)))
+                    reports.append(validate([p], ruleset, name=str(p), engine=args.engine, batch_rows=args.batch_rows))
                 except DataReadError as exc:
                     if exc.kind in ("reference", "embedder"):
                         raise  # the same for every file: stop
                     unreadable.append(exc)  # the other files are still validated and reported
                     print(f"validate: cannot read {exc.kind} file {exc}", file=sys.stderr)
         else:
-            reports = [validate(args.data, ruleset, name=", ".join(args.data))]
+            reports = [validate(args.data, ruleset, name=", ".join(args.data), engine=args.engine, batch_rows=args.batch_rows)]
     except DataReadError as exc:
         print(f"validate: cannot read {exc.kind} file {exc}", file=sys.stderr)
         return EXIT_DATA

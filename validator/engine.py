@@ -207,7 +207,71 @@ def _rule_check(rule, state: _Evaluation):
     return check
 
 
-def validate(data, rules, *, name: str | None = None) -> Report:
+def _unstreamable(ruleset: RuleSet) -> list[str]:
+    """Why rules cannot be measured from merged batch summaries (they need rows together)."""
+    why = []
+    for rule in ruleset.rules:
+        if rule.where:
+            why.append(f"rule {rule.id!r} uses 'where'")
+        elif rule.group_by:
+            why.append(f"rule {rule.id!r} uses 'group_by'")
+        elif rule.confidence is not None and getattr(rule, "weight", None):
+            why.append(f"rule {rule.id!r} bootstraps weighted rows")
+        elif hasattr(rule, "reference") and ruleset.reference_for(rule).kind == "git":
+            why.append(f"rule {rule.id!r} compares with a git revision")
+    return why
+
+
+def _validate_streaming(paths, ruleset: RuleSet, name: str, batch_rows: int) -> Report:
+    """Measure files in record batches, merging summaries (validator/summaries/stream.py)."""
+    from .summaries.stream import NeedsPass, StreamedSummaries
+
+    data_paths = expand_paths(paths)
+    refs = ReferenceStore(ruleset, data_paths, paths)
+    refs.preload()
+    summaries = StreamedSummaries(data_paths, name, text_columns(ruleset), batch_rows)
+    column_state: dict = {}
+    if ruleset.columns:
+        import pandera.pandas as pa
+
+        schema = to_pandera(ruleset, _state=_Evaluation(ruleset, refs, name=name), rule_checks=False)
+
+        def check(df):
+            try:
+                schema.validate(df, lazy=True)
+            except pa.errors.SchemaErrors as exc:
+                for r in _column_results(ruleset, df, exc.failure_cases):
+                    if r.outcome == "failed" and r.rule_id not in column_state:
+                        column_state[r.rule_id] = r
+            column_state.setdefault("_seen", True)
+
+        summaries.on_batch = check
+    results: dict = {}
+    for _ in range(6):  # a pass per level of summaries that depend on others (1 or 2 in practice)
+        for rule in ruleset.rules:
+            if rule.id in results:
+                continue
+            try:
+                results[rule.id] = evaluate(rule, ruleset, summaries, refs)
+            except NeedsPass:
+                pass
+        if len(results) == len(ruleset.rules) and summaries.passes:
+            break
+        summaries.compute_pass()
+    columns = []
+    for col, spec in ruleset.columns.items():
+        r = column_state.get(f"column:{col}") or Result(
+            rule_id=f"column:{col}", metric="column", outcome="passed", params=spec.model_dump(), n=summaries.n_rows
+        )
+        r.n = summaries.n_rows
+        columns.append(r)
+    for r in results.values():
+        r.details.setdefault("engine", f"stream: {summaries.passes} pass(es) over {summaries.batches} batch(es) of <= {batch_rows:,} rows")
+    return Report(results=columns + [results[r.id] for r in ruleset.rules], dataset=name, n_rows=summaries.n_rows,
+                  rules_source=ruleset.source)
+
+
+def validate(data, rules, *, name: str | None = None, engine: str = "memory", batch_rows: int = 1 << 18) -> Report:
     """Validate a dataset against a rule set.
 
     Parameters
@@ -249,9 +313,16 @@ def validate(data, rules, *, name: str | None = None) -> Report:
                 "The 'data' parameter of validate must be a pandas DataFrame, a path or a non-empty list of paths. "
                 f"Got {type(data).__name__} instead."
             )
+        name = name or ", ".join(str(p) for p in paths)
+        if engine == "stream":
+            why = _unstreamable(ruleset)
+            if not why:
+                return _validate_streaming(paths, ruleset, name, batch_rows)
+            warnings.warn(f"measured in memory: {'; '.join(why)}", stacklevel=2)
+        elif engine != "memory":
+            raise ValueError(f"engine must be 'memory' or 'stream', got {engine!r}")
         df = read_dataset(paths, text_columns=text_columns(ruleset))
         data_paths = expand_paths(paths)
-        name = name or ", ".join(str(p) for p in paths)
 
     state = _Evaluation(ruleset, ReferenceStore(ruleset, data_paths, None if data_paths is None else paths), name=name)
     state.references.preload()  # unreadable reference files and profiles fail fast (exit 3)

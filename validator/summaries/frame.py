@@ -418,7 +418,7 @@ class FrameSummaries:
             view = FrameSummaries(df, name=self.name, row_ids=self.row_ids)
             view.excluded_texts = {"null": int(null.sum()), "not_text": int(bad.sum())}
             if bad.any():
-                view.excluded_texts["first_not_text_row"] = int(np.flatnonzero(bad)[0]) + 1
+                view.excluded_texts["first_not_text_row"] = int(self.row_ids[np.flatnonzero(bad)[0]]) + 1
             return view
 
         return self._cached(("length_view", name, unit), compute)

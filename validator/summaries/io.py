@@ -11,6 +11,7 @@ Every failure becomes a :class:`DataReadError` naming the file and what is wrong
 from __future__ import annotations
 
 import glob
+import io
 import os
 from pathlib import Path
 
@@ -71,7 +72,7 @@ def expand_paths(paths) -> list[Path]:
 def _extension(p: Path) -> str:
     """The format suffix: ``.csv`` for ``data.csv`` and for ``data.csv.gz``."""
     suffixes = [s.lower() for s in p.suffixes]
-    if len(suffixes) >= 2 and suffixes[-1] == ".gz":
+    if len(suffixes) >= 2 and suffixes[-1] in (".gz", ".zst"):
         return suffixes[-2]
     return suffixes[-1] if suffixes else ""
 
@@ -115,20 +116,21 @@ def read_table(path, text_columns=()) -> pd.DataFrame:
             options = dict(sep=TEXT_FORMATS[ext], keep_default_na=False, na_values=[""], encoding="utf-8", encoding_errors="strict")
             if len(names) == 1:
                 options["skip_blank_lines"] = False  # in a one-column file a blank line is an empty field
-            df = pd.read_csv(p, **options)
+            source = _open_text(p) if p.suffix.lower() == ".zst" else p  # pandas reads .gz itself
+            df = pd.read_csv(source, **options)
             # Categorical columns count values as written. Passing dtype=str up front made the whole
             # read ~1.6x slower (bench/), so only columns the parser turned into numbers or booleans
             # are read again, alone, as text.
             retype = [c for c in text_columns if c in df.columns and not pd.api.types.is_string_dtype(df[c].dtype)]
             if retype:
-                text = pd.read_csv(p, usecols=retype, dtype=str, **options)
+                text = pd.read_csv(_open_text(p) if p.suffix.lower() == ".zst" else p, usecols=retype, dtype=str, **options)
                 for c in retype:
                     df[c] = text[c]
             return df
         if ext in PARQUET:
             return pd.read_parquet(p)
         if ext in JSONL:
-            return pd.read_json(p, lines=True, dtype=False)
+            return pd.read_json(_open_text(p) if p.suffix.lower() == ".zst" else p, lines=True, dtype=False)
     except DataReadError:
         raise
     except UnicodeDecodeError:
@@ -150,9 +152,31 @@ def read_table(path, text_columns=()) -> pd.DataFrame:
     raise DataReadError(p, f"unknown file type {ext or '(no extension)'!r}; expected one of {', '.join(SUPPORTED)}")
 
 
+class _ArrowReader(io.RawIOBase):
+    """A pyarrow input stream as a Python raw binary file (``readinto``), for io.BufferedReader."""
+
+    def __init__(self, stream):
+        super().__init__()
+        self.stream = stream
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        data = self.stream.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
 def _open_text(p: Path):
+    """A buffered binary file over a table file, decompressing ``.gz`` and ``.zst`` (zstd, by
+    pyarrow's codec) on the fly."""
     import gzip
 
+    if p.suffix.lower() == ".zst":
+        import pyarrow as pa
+
+        return io.BufferedReader(_ArrowReader(pa.input_stream(str(p), compression="zstd")))
     return gzip.open(p, "rb") if p.suffix.lower() == ".gz" else open(p, "rb")
 
 

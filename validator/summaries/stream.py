@@ -1,0 +1,328 @@
+"""One pass (or two) over data larger than memory: summaries merged across record batches.
+
+:class:`StreamedSummaries` answers the same questions as
+:class:`~validator.summaries.frame.FrameSummaries` (value counts, histograms on frozen edges,
+value ranges, seeded row samples, texts) without holding the data. Rules are evaluated against
+it; a summary it does not hold yet raises :class:`NeedsPass` and is recorded. The engine then
+reads every batch of every file once, computes every recorded summary on each batch (with the
+same :class:`FrameSummaries` code, rows numbered globally) and merges them, and evaluates again.
+Most rule files need one pass; a histogram whose edges come from the data's own range
+(``bins: {count: k}``, the Wasserstein/KS grid) needs a second one (the range, then the
+counts): a first pass, not a quantile sketch, so the edges are exact.
+
+Merges are exact: counts and histograms add, ranges take min/max, a seeded row sample keeps the
+``rows`` rows of smallest hash(seed, global row index) among the batches' samples (the same rows
+for any batch size or shard split), texts and numeric values are concatenated.
+
+Memory: one batch plus the summaries. Value counts grow with the number of distinct values;
+row samples with ``rows``; texts (text rules, embedding samples), numeric values (Wasserstein,
+KS) and weights are kept whole, so rules on them are bounded by those columns, not the table.
+Rules with ``where``, ``group_by`` or a weighted bootstrap need rows together and are
+measured in memory (the engine says so).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .frame import CategoryCounts, FeatureSample, FrameSummaries, MeasurementError
+from .io import JSONL, PARQUET, TEXT_FORMATS, DataReadError, _check_header, _extension, _one_line
+from .sample import hash_indices
+from .text import TextRows
+
+LEAVES = ("value_counts", "histogram", "value_range", "row_sample", "text_rows", "numeric_values", "weights", "dtype")
+
+
+class NeedsPass(Exception):
+    """A summary that a pass over the data must compute first."""
+
+
+def iter_frames(path: Path, text_columns=(), batch_rows: int = 1 << 18):
+    """Batches of one table file as pandas DataFrames (at most ``batch_rows`` rows each), read
+    with the same value semantics as :func:`~validator.summaries.io.read_table`: only an empty
+    CSV field is missing; ``text_columns`` stay text. Compressed text files (``.gz``, ``.zst``)
+    are decompressed on the fly (pyarrow input streams).
+
+    Raises
+    ------
+    DataReadError
+        An unreadable or malformed file, naming it.
+    """
+    p = Path(path)
+    ext = _extension(p)
+    if not p.is_file():
+        raise DataReadError(p, "no such file" if not p.exists() else "is not a file")
+    if p.stat().st_size == 0:
+        raise DataReadError(p, "the file is empty (0 bytes): expected a header row at least")
+    try:
+        if ext in PARQUET:
+            import pyarrow.parquet as pq
+
+            for batch in pq.ParquetFile(p).iter_batches(batch_size=batch_rows):
+                yield batch.to_pandas()
+            return
+        from .io import _open_text
+
+        with _open_text(p) as raw:
+            if ext in TEXT_FORMATS:
+                names = _check_header(p, TEXT_FORMATS[ext])
+                options = dict(sep=TEXT_FORMATS[ext], keep_default_na=False, na_values=[""], encoding="utf-8",
+                               encoding_errors="strict", chunksize=batch_rows)
+                if len(names) == 1:
+                    options["skip_blank_lines"] = False
+                dtype = {c: str for c in text_columns}
+                with pd.read_csv(raw, dtype=dtype or None, **options) as reader:
+                    yield from reader
+                return
+            if ext in JSONL:
+                with pd.read_json(raw, lines=True, dtype=False, chunksize=batch_rows) as reader:
+                    yield from reader
+                return
+    except DataReadError:
+        raise
+    except UnicodeDecodeError:
+        raise DataReadError(p, "not UTF-8 text; re-encode it as UTF-8") from None
+    except pd.errors.EmptyDataError:
+        raise DataReadError(p, "no columns to read (the file has no header row)") from None
+    except Exception as exc:  # pandas, pyarrow and the decompressors raise their own types
+        raise DataReadError(p, f"cannot be read as {ext[1:] or 'a table'}: {_one_line(exc)}") from None
+    raise DataReadError(p, f"unknown file type {ext or '(no extension)'!r}")
+
+
+# -- merging -------------------------------------------------------------------------------
+
+
+def _merge_counts(a: CategoryCounts, b: CategoryCounts) -> CategoryCounts:
+    merged: dict = {}
+    for keys, counts in ((a.keys, a.counts), (b.keys, b.counts)):
+        for k, c in zip(keys, counts.tolist()):
+            merged[k] = merged.get(k, 0) + c
+    dtype = np.float64 if (a.counts.dtype.kind == "f" or b.counts.dtype.kind == "f") else np.int64
+    return CategoryCounts(list(merged), np.asarray(list(merged.values()), dtype=dtype), a.nulls + b.nulls,
+                          a.rows + b.rows, a.null_rows + b.null_rows)
+
+
+def _merge_sample(a: FeatureSample, b: FeatureSample, rows: int) -> FeatureSample:
+    if a.X.shape[1] != b.X.shape[1] and a.X.shape[0] and b.X.shape[0]:
+        raise MeasurementError(f"embeddings of different dimensions in different batches: {a.X.shape[1]} and {b.X.shape[1]}")
+    X = np.vstack([a.X, b.X]) if a.X.shape[0] and b.X.shape[0] else (a.X if a.X.shape[0] else b.X)
+    idx = np.concatenate([a.indices, b.indices])
+    n_valid = a.n_valid + b.n_valid
+    if idx.size > rows:
+        keep = np.argpartition(hash_indices(a.seed, idx), rows - 1)[:rows]
+        keep = keep[np.argsort(idx[keep])]
+        X, idx = X[keep], idx[keep]
+    return replace(a, X=X, indices=idx, n_valid=n_valid, n_dropped=a.n_dropped + b.n_dropped, exact=n_valid <= rows)
+
+
+def _merge_text(a: TextRows, b: TextRows) -> TextRows:
+    first = a.first_not_text if a.first_not_text is not None else b.first_not_text
+    return TextRows(
+        texts=a.texts + b.texts,
+        positions=np.concatenate([a.positions, b.positions]),
+        excluded={k: a.excluded.get(k, 0) + b.excluded.get(k, 0) for k in a.excluded | b.excluded},
+        first_not_text=first,
+    )
+
+
+def _merge(key, a, b):
+    if key[0] == "view":
+        key = key[3]  # a summary of a derived column (text lengths) merges like the summary itself
+    kind = key[0]
+    if isinstance(a, Exception):
+        return a
+    if isinstance(b, Exception):
+        return b
+    if kind == "value_counts":
+        return _merge_counts(a, b)
+    if kind == "histogram":
+        return a[0] + b[0], a[1] + b[1]
+    if kind == "value_range":
+        if a is None or b is None:
+            return a if b is None else b
+        return min(a[0], b[0]), max(a[1], b[1])
+    if kind == "row_sample":
+        return _merge_sample(a, b, key[2])
+    if kind == "text_rows":
+        return _merge_text(a, b)
+    if kind == "numeric_values":
+        return np.concatenate([a[0], b[0]]), a[1] + b[1]
+    if kind == "weights":
+        return np.concatenate([a, b])
+    if kind == "dtype":
+        return a if a == b else np.dtype(object)
+    if kind == "excluded_texts":
+        out = {k: a.get(k, 0) + b.get(k, 0) for k in ("null", "not_text")}
+        first = [x for x in (a.get("first_not_text_row"), b.get("first_not_text_row")) if x is not None]
+        if first:
+            out["first_not_text_row"] = first[0]
+        return out
+    raise AssertionError(kind)  # pragma: no cover
+
+
+class StreamedSummaries(FrameSummaries):
+    """Summaries of the files ``paths`` (shards of one dataset, in this order), merged over
+    batches of at most ``batch_rows`` rows. See the module docstring."""
+
+    def __init__(self, paths, name: str, text_columns=(), batch_rows: int = 1 << 18, progress=None):
+        self.paths = [Path(p) for p in paths]
+        self.name = name
+        self.text_columns = set(text_columns)
+        self.batch_rows = batch_rows
+        self.progress = progress
+        self._cache: dict = {}
+        self.wanted: dict = {}  # key -> (how to compute it on a batch's FrameSummaries)
+        self.passes = 0
+        self.batches = 0
+        self._n_rows: int | None = None
+        self.dtypes: dict = {}
+        self.view: tuple | None = None
+        self.root = self
+        self.on_batch = None  # called with each batch of the next pass
+        from collections import Counter
+
+        self.computed = Counter()
+
+    # -- what rules ask -------------------------------------------------------------------
+    @property
+    def n_rows(self) -> int:
+        if self.root._n_rows is None:
+            self.root.wanted.setdefault(("n_rows",), None)
+            raise NeedsPass(("n_rows",))
+        return self.root._n_rows
+
+    @property
+    def row_ids(self) -> np.ndarray:
+        return np.arange(self.n_rows)
+
+    @property
+    def df(self):
+        raise MeasurementError("this rule needs all rows together; measure it in memory (--engine memory)")
+
+    def subset(self, mask, label):  # pragma: no cover - refused before streaming
+        raise MeasurementError("'where' needs all rows together; measure it in memory (--engine memory)")
+
+    def where_mask(self, conditions):  # pragma: no cover - refused before streaming
+        raise MeasurementError("'where' needs all rows together; measure it in memory (--engine memory)")
+
+    def column(self, name: str) -> pd.Series:
+        """An empty Series of the column's dtype (over all batches: object when they differ);
+        MeasurementError, as for a frame, when no batch has the column."""
+        root = self.root
+        if root._n_rows is None:
+            root.wanted.setdefault(("n_rows",), None)
+            raise NeedsPass(("n_rows",))
+        if name not in root.dtypes:
+            FrameSummaries(pd.DataFrame({c: [] for c in root.dtypes}), name=self.name).column(name)  # raises, with hints
+        return pd.Series([], dtype=root.dtypes[name])
+
+    def length_view(self, name: str, unit: str) -> "StreamedSummaries":
+        child = object.__new__(StreamedSummaries)
+        child.__dict__.update(self.__dict__)
+        child.view = (name, unit)
+        child.root = self.root
+        return child
+
+    @property
+    def excluded_texts(self) -> dict:
+        return self._cached(("excluded_texts",), None)
+
+    def _cached(self, key, compute):
+        full = key if self.view is None else ("view", *self.view, key)
+        root = self.root
+        if full in root._cache:
+            value = root._cache[full]
+            if isinstance(value, Exception):
+                raise value
+            return value
+        if key[0] in LEAVES or key[0] == "excluded_texts":
+            root.wanted[full] = None
+            raise NeedsPass(full)
+        # a derived summary (e.g. the numeric series behind a histogram) is computed per batch
+        # inside the leaf that needs it, never over the whole data
+        raise MeasurementError(f"summary {key[0]!r} is not available when streaming; use --engine memory")
+
+    # -- one pass -------------------------------------------------------------------------------
+    def compute_pass(self) -> None:
+        """Read every batch of every file once and merge every wanted summary."""
+        wanted = [k for k in self.wanted if k not in self._cache]
+        self.wanted = {}
+        merged: dict = {}
+        offset = 0
+        columns = None
+        dtypes: dict = {}
+        for path in self.paths:
+            for df in iter_frames(path, self.text_columns, self.batch_rows):
+                if columns is None:
+                    columns = list(df.columns)
+                elif set(df.columns) != set(columns):
+                    raise DataReadError(path, f"its columns differ from the first shard's: {sorted(set(df.columns) ^ set(columns))}")
+                for c in df.columns:
+                    dtypes[c] = df[c].dtype if dtypes.get(c, df[c].dtype) == df[c].dtype else np.dtype(object)
+                fs = FrameSummaries(df, name=self.name, row_ids=np.arange(offset, offset + len(df)))
+                if self.on_batch is not None:
+                    self.on_batch(df)
+                for key in wanted:
+                    if key == ("n_rows",):
+                        continue
+                    value = _on_batch(fs, key)
+                    merged[key] = value if key not in merged else _merge(key, merged[key], value)
+                offset += len(df)
+                self.batches += 1
+                if self.progress is not None:
+                    self.progress(path, offset)
+        wanted = [k for k in wanted if k != ("n_rows",)]
+        for key in wanted:
+            if key not in merged:  # no rows at all: the in-memory code on an empty frame says why
+                merged[key] = _on_batch(FrameSummaries(pd.DataFrame({c: [] for c in columns or []}), name=self.name), key)
+        self._cache.update(merged)
+        self._n_rows = offset
+        self.dtypes = dtypes
+        self.passes += 1
+        self.on_batch = None  # the declared-column checks need one pass only
+
+
+def _on_batch(fs: FrameSummaries, key):
+    """One wanted summary on one batch, or the MeasurementError it raised (kept, re-raised on use)."""
+    if key[0] == "view":
+        _, name, unit, inner = key
+        try:
+            fs = fs.length_view(name, unit)
+        except MeasurementError as exc:
+            return exc
+        if inner == ("excluded_texts",):
+            out = dict(fs.excluded_texts)
+            return out
+        key = inner
+    kind = key[0]
+    try:
+        if kind == "value_counts":
+            return fs.value_counts(key[1], key[2])
+        if kind == "histogram":
+            return fs.histogram(key[1], key[2], key[3])
+        if kind == "value_range":
+            return fs.value_range(key[1])
+        if kind == "row_sample":
+            return fs.row_sample(list(key[1]), key[2], key[3])
+        if kind == "text_rows":
+            spec = None
+            if key[2] is not None:
+                from ..rules.model import NormalizeValues
+
+                spec = NormalizeValues.model_validate_json(key[2])
+            rows = fs.text_rows(key[1], spec)
+            return replace(rows, positions=fs.row_ids[rows.positions],
+                           first_not_text=None if rows.first_not_text is None else int(fs.row_ids[rows.first_not_text]))
+        if kind == "numeric_values":
+            return fs.numeric_values(key[1])
+        if kind == "weights":
+            return fs.weights(key[1])
+        if kind == "dtype":
+            return fs.column(key[1]).dtype
+    except MeasurementError as exc:
+        return exc
+    raise AssertionError(key)  # pragma: no cover
