@@ -140,3 +140,31 @@ def test_unreadable_shard_stops_the_stream_with_exit_3(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "b.parquet" in err and err.count("\n") == 1 and "Traceback" not in err
     assert cli(["--rules", str(rules), str(tmp_path / "a.parquet"), "--engine", "stream", "--batch-rows", "7"]) == 0
+
+
+def test_skip_bad_shards_names_them_and_marks_partial_data(tmp_path, capsys):
+    import gzip
+    import json
+
+    rows = pd.DataFrame({"lang": ["en", "de", "fr", "en"] * 25})
+    rows.to_parquet(tmp_path / "a.parquet")
+    good = (tmp_path / "a.parquet").read_bytes()
+    (tmp_path / "b.parquet").write_bytes(good[: len(good) // 2])  # truncated Parquet
+    body = gzip.compress(("lang\n" + "xx\n" * 5000).encode())
+    (tmp_path / "c.csv.gz").write_bytes(body[: len(body) - 40])  # gzip cut short: fails after some rows
+    rules = tmp_path / "r.yaml"
+    rules.write_text("version: 1\nrules:\n  - {id: e, metric: entropy, column: lang, min: 0.5}\n")
+    # without the option the first bad shard stops the run
+    assert cli(["--rules", str(rules), str(tmp_path), "--engine", "stream"]) == 3
+    capsys.readouterr()
+    assert cli(["--rules", str(rules), str(tmp_path), "--engine", "stream", "--skip-bad-shards", "--batch-rows", "100", "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [s["path"].rsplit("/", 1)[-1] for s in report["skipped_shards"]] == ["b.parquet", "c.csv.gz"]
+    assert report["n_rows"] == 100  # nothing of the gzip shard's first rows is kept
+    result = report["results"][0]
+    assert result["details"]["partial_data"] == "2 of 3 shards skipped (unreadable); measured on the others"
+    assert result["observed"] == pytest.approx(1.5)  # en 50, de 25, fr 25
+    assert cli(["--rules", str(rules), str(tmp_path), "--engine", "stream", "--skip-bad-shards"]) == 0
+    assert "PARTIAL DATA: 2 shards skipped" in capsys.readouterr().out
+    assert cli(["--rules", str(rules), str(tmp_path), "--skip-bad-shards"]) == 2
+    assert "needs --engine stream" in capsys.readouterr().err

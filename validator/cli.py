@@ -35,6 +35,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="memory: read the data whole (default); stream: read it in record batches, merging summaries"
                    " (data larger than memory)")
     p.add_argument("--batch-rows", type=int, default=1 << 18, metavar="N", help="rows per batch with --engine stream (default 262144)")
+    p.add_argument("--skip-bad-shards", action="store_true",
+                   help="with --engine stream: leave out shards that cannot be read (named in the report) instead of stopping with exit 3")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bars on stderr (they show only on a terminal, after 2 s)")
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return p
@@ -104,6 +106,9 @@ def run(argv: list[str] | None = None) -> int:
     import warnings
 
     warnings.showwarning = lambda message, *rest, **kw: print(f"validate: {message}", file=sys.stderr)
+    if args.skip_bad_shards and args.engine != "stream":
+        print("validate: --skip-bad-shards needs --engine stream", file=sys.stderr)
+        return EXIT_USAGE
     if args.batch_rows < 1:
         print(f"validate: --batch-rows must be >= 1, got {args.batch_rows}", file=sys.stderr)
         return EXIT_USAGE
@@ -143,17 +148,20 @@ def run(argv: list[str] | None = None) -> int:
                     print(f"validate: cannot read {exc.kind} file {exc}", file=sys.stderr)
             for p in sorted(set(files), key=str):
                 try:
-                    reports.append(validate([p], ruleset, name=str(p), engine=args.engine, batch_rows=args.batch_rows))
+                    reports.append(validate([p], ruleset, name=str(p), engine=args.engine, batch_rows=args.batch_rows, skip_bad_shards=args.skip_bad_shards))
                 except DataReadError as exc:
                     if exc.kind in ("reference", "embedder"):
                         raise  # the same for every file: stop
                     unreadable.append(exc)  # the other files are still validated and reported
                     print(f"validate: cannot read {exc.kind} file {exc}", file=sys.stderr)
         else:
-            reports = [validate(args.data, ruleset, name=", ".join(args.data), engine=args.engine, batch_rows=args.batch_rows)]
+            reports = [validate(args.data, ruleset, name=", ".join(args.data), engine=args.engine, batch_rows=args.batch_rows, skip_bad_shards=args.skip_bad_shards)]
     except DataReadError as exc:
         print(f"validate: cannot read {exc.kind} file {exc}", file=sys.stderr)
         return EXIT_DATA
+    except ValueError as exc:  # options the rules cannot honour (--skip-bad-shards with in-memory rules)
+        print(f"validate: {exc}", file=sys.stderr)
+        return EXIT_USAGE
 
     import os
 

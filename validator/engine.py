@@ -222,14 +222,14 @@ def _unstreamable(ruleset: RuleSet) -> list[str]:
     return why
 
 
-def _validate_streaming(paths, ruleset: RuleSet, name: str, batch_rows: int) -> Report:
+def _validate_streaming(paths, ruleset: RuleSet, name: str, batch_rows: int, skip_bad_shards: bool = False) -> Report:
     """Measure files in record batches, merging summaries (validator/summaries/stream.py)."""
     from .summaries.stream import NeedsPass, StreamedSummaries
 
     data_paths = expand_paths(paths)
     refs = ReferenceStore(ruleset, data_paths, paths)
     refs.preload()
-    summaries = StreamedSummaries(data_paths, name, text_columns(ruleset), batch_rows)
+    summaries = StreamedSummaries(data_paths, name, text_columns(ruleset), batch_rows, skip_bad_shards=skip_bad_shards)
     column_state: dict = {}
     if ruleset.columns:
         import pandera.pandas as pa
@@ -246,6 +246,18 @@ def _validate_streaming(paths, ruleset: RuleSet, name: str, batch_rows: int) -> 
             column_state.setdefault("_seen", True)
 
         summaries.on_batch = check
+    from .summaries.stream import _Planned, plan
+
+    def plan_rules(frame):
+        for rule in ruleset.rules:
+            try:
+                evaluate(rule, ruleset, frame, refs)
+            except _Planned:
+                pass
+            except Exception:  # planning only learns what is read; errors are reported by the real run
+                pass
+
+    plan(summaries, plan_rules)
     results: dict = {}
     for _ in range(6):  # a pass per level of summaries that depend on others (1 or 2 in practice)
         for rule in ruleset.rules:
@@ -265,13 +277,18 @@ def _validate_streaming(paths, ruleset: RuleSet, name: str, batch_rows: int) -> 
         )
         r.n = summaries.n_rows
         columns.append(r)
+    skipped = [{"path": str(p), "error": e} for p, e in summaries.skipped.items()]
     for r in results.values():
         r.details.setdefault("engine", f"stream: {summaries.passes} pass(es) over {summaries.batches} batch(es) of <= {batch_rows:,} rows")
+        if skipped:
+            r.details["partial_data"] = f"{len(skipped)} of {len(data_paths)} shards skipped (unreadable); measured on the others"
     return Report(results=columns + [results[r.id] for r in ruleset.rules], dataset=name, n_rows=summaries.n_rows,
-                  rules_source=ruleset.source)
+                  rules_source=ruleset.source, skipped_shards=skipped)
 
 
-def validate(data, rules, *, name: str | None = None, engine: str = "memory", batch_rows: int = 1 << 18) -> Report:
+def validate(
+    data, rules, *, name: str | None = None, engine: str = "memory", batch_rows: int = 1 << 18, skip_bad_shards: bool = False
+) -> Report:
     """Validate a dataset against a rule set.
 
     Parameters
@@ -317,7 +334,9 @@ def validate(data, rules, *, name: str | None = None, engine: str = "memory", ba
         if engine == "stream":
             why = _unstreamable(ruleset)
             if not why:
-                return _validate_streaming(paths, ruleset, name, batch_rows)
+                return _validate_streaming(paths, ruleset, name, batch_rows, skip_bad_shards)
+            if skip_bad_shards:
+                raise ValueError(f"--skip-bad-shards needs the streaming engine, but: {'; '.join(why)}")
             warnings.warn(f"measured in memory: {'; '.join(why)}", stacklevel=2)
         elif engine != "memory":
             raise ValueError(f"engine must be 'memory' or 'stream', got {engine!r}")

@@ -162,6 +162,9 @@ def render_text(report: Report, colour: bool = False) -> str:
     if colour:
         summary = f"\033[1;{'32' if report.passed else '31'}m{summary}\033[0m"
     lines.append(summary)
+    if report.skipped_shards:
+        lines.append(f"PARTIAL DATA: {_count(len(report.skipped_shards), 'shard')} skipped (--skip-bad-shards):")
+        lines.extend(f"  {s['path']}: {s['error']}" for s in report.skipped_shards)
     return "\n".join(lines) + "\n"
 
 

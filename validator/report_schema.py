@@ -55,6 +55,13 @@ class SummaryJSON(_Model):
     columns_failed: int
 
 
+class SkippedShardJSON(_Model):
+    """A shard that could not be read and was left out (--skip-bad-shards)."""
+
+    path: str
+    error: str
+
+
 class ReportJSON(_Model):
     """The report of one dataset."""
 
@@ -64,6 +71,9 @@ class ReportJSON(_Model):
     n_rows: int
     passed: bool = Field(..., description="True when every error-severity rule passed.")
     summary: SummaryJSON
+    skipped_shards: list[SkippedShardJSON] = Field(
+        ..., description="Shards left out with --skip-bad-shards: the results describe partial data."
+    )
     results: list[ResultJSON]
 
 

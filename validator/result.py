@@ -138,12 +138,16 @@ class Report:
         Rows in the dataset.
     rules_source : str
         Where the rules came from.
+    skipped_shards : list of dict
+        Shards left out with ``--skip-bad-shards`` (``{"path", "error"}``): every result then
+        describes partial data.
     """
 
     results: list[Result]
     dataset: str = "DataFrame"
     n_rows: int = 0
     rules_source: str = ""
+    skipped_shards: list = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -175,6 +179,7 @@ class Report:
             "n_rows": self.n_rows,
             "passed": self.passed,
             "summary": counts,
+            "skipped_shards": list(self.skipped_shards),
             "results": [r.to_dict() for r in self.results],
         }
 

@@ -34,7 +34,7 @@ from .io import JSONL, PARQUET, TEXT_FORMATS, DataReadError, _check_header, _ext
 from .sample import hash_indices
 from .text import TextRows
 
-LEAVES = ("value_counts", "histogram", "value_range", "row_sample", "text_rows", "numeric_values", "weights", "dtype")
+LEAVES = ("value_counts", "histogram", "value_range", "row_sample", "text_rows", "numeric_values", "weights")
 
 
 class NeedsPass(Exception):
@@ -168,12 +168,13 @@ class StreamedSummaries(FrameSummaries):
     """Summaries of the files ``paths`` (shards of one dataset, in this order), merged over
     batches of at most ``batch_rows`` rows. See the module docstring."""
 
-    def __init__(self, paths, name: str, text_columns=(), batch_rows: int = 1 << 18, progress=None):
+    def __init__(self, paths, name: str, text_columns=(), batch_rows: int = 1 << 18, skip_bad_shards: bool = False):
         self.paths = [Path(p) for p in paths]
         self.name = name
         self.text_columns = set(text_columns)
         self.batch_rows = batch_rows
-        self.progress = progress
+        self.skip_bad_shards = skip_bad_shards
+        self.skipped: dict = {}  # path -> the read error, for shards left out
         self._cache: dict = {}
         self.wanted: dict = {}  # key -> (how to compute it on a batch's FrameSummaries)
         self.passes = 0
@@ -255,26 +256,43 @@ class StreamedSummaries(FrameSummaries):
         offset = 0
         columns = None
         dtypes: dict = {}
+        from ..progress import Progress
+
         for path in self.paths:
-            for df in iter_frames(path, self.text_columns, self.batch_rows):
-                if columns is None:
-                    columns = list(df.columns)
-                elif set(df.columns) != set(columns):
-                    raise DataReadError(path, f"its columns differ from the first shard's: {sorted(set(df.columns) ^ set(columns))}")
-                for c in df.columns:
-                    dtypes[c] = df[c].dtype if dtypes.get(c, df[c].dtype) == df[c].dtype else np.dtype(object)
-                fs = FrameSummaries(df, name=self.name, row_ids=np.arange(offset, offset + len(df)))
-                if self.on_batch is not None:
-                    self.on_batch(df)
-                for key in wanted:
-                    if key == ("n_rows",):
-                        continue
-                    value = _on_batch(fs, key)
-                    merged[key] = value if key not in merged else _merge(key, merged[key], value)
-                offset += len(df)
-                self.batches += 1
-                if self.progress is not None:
-                    self.progress(path, offset)
+            if path in self.skipped:
+                continue
+            # a shard's summaries join the others only once it has been read to its end, so a
+            # shard that fails half-way (bad gzip, truncated file) leaves nothing behind
+            shard: dict = {}
+            start = offset
+            try:
+                with Progress(f"pass {self.passes + 1}: {path.name}", unit="rows") as progress:
+                    for df in iter_frames(path, self.text_columns, self.batch_rows):
+                        if columns is None:
+                            columns = list(df.columns)
+                        elif set(df.columns) != set(columns):
+                            raise DataReadError(path, f"its columns differ from the first shard's: {sorted(set(df.columns) ^ set(columns))}")
+                        for c in df.columns:
+                            dtypes[c] = df[c].dtype if dtypes.get(c, df[c].dtype) == df[c].dtype else np.dtype(object)
+                        fs = FrameSummaries(df, name=self.name, row_ids=np.arange(offset, offset + len(df)))
+                        if self.on_batch is not None:
+                            self.on_batch(df)
+                        for key in wanted:
+                            if key == ("n_rows",):
+                                continue
+                            value = _on_batch(fs, key)
+                            shard[key] = value if key not in shard else _merge(key, shard[key], value)
+                        offset += len(df)
+                        self.batches += 1
+                        progress(offset - start, None)
+            except DataReadError as exc:
+                if not self.skip_bad_shards:
+                    raise
+                self.skipped[path] = exc.message
+                offset = start
+                continue
+            for key, value in shard.items():
+                merged[key] = value if key not in merged else _merge(key, merged[key], value)
         wanted = [k for k in wanted if k != ("n_rows",)]
         for key in wanted:
             if key not in merged:  # no rows at all: the in-memory code on an empty frame says why
@@ -326,3 +344,50 @@ def _on_batch(fs: FrameSummaries, key):
     except MeasurementError as exc:
         return exc
     raise AssertionError(key)  # pragma: no cover
+
+
+class _Planned(Exception):
+    """Planning has what it needs from this rule."""
+
+
+class _Recorder(FrameSummaries):
+    """FrameSummaries of one batch that records which summaries the rules ask for (planning)."""
+
+    def __init__(self, df, name, sink: set, prefix=None):
+        super().__init__(df, name=name)
+        self.sink = sink
+        self.prefix = prefix
+
+    def _cached(self, key, compute):
+        if key[0] in LEAVES:
+            self.sink.add(key if self.prefix is None else ("view", *self.prefix, key))
+            if key[0] in ("row_sample", "text_rows"):
+                raise _Planned  # what follows (distances, embeddings, MinHash) reads only this summary
+        return super()._cached(key, compute)
+
+    def length_view(self, name: str, unit: str):
+        view = super().length_view(name, unit)
+        rec = _Recorder(view.df, view.name, self.sink, (name, unit))
+        rec.excluded_texts = view.excluded_texts
+        self.sink.add(("view", name, unit, ("excluded_texts",)))
+        return rec
+
+
+def plan(summaries: StreamedSummaries, evaluate_rule) -> None:
+    """Evaluate every rule on the first batch to learn which summaries it reads, so that one pass
+    computes them all (a summary that depends on another's value, such as a histogram on edges
+    from the data's range, is then found missing and takes a second pass)."""
+    first = None
+    for path in summaries.paths:
+        for df in iter_frames(path, summaries.text_columns, min(summaries.batch_rows, 10_000)):
+            first = df
+            break
+        if first is not None:
+            break
+    if first is None:
+        return
+    sink: set = set()
+    rec = _Recorder(first, summaries.name, sink)
+    evaluate_rule(rec)
+    for key in sink:
+        summaries.wanted.setdefault(key, None)
