@@ -168,3 +168,19 @@ def test_skip_bad_shards_names_them_and_marks_partial_data(tmp_path, capsys):
     assert "PARTIAL DATA: 2 shards skipped" in capsys.readouterr().out
     assert cli(["--rules", str(rules), str(tmp_path), "--skip-bad-shards"]) == 2
     assert "needs --engine stream" in capsys.readouterr().err
+
+
+def test_categorical_columns_count_only_seen_categories(tmp_path):
+    # case H20: lang = en, de, fr, no, en, de as a categorical in 2 Parquet files with different
+    # category sets gives {de: 2, en: 2, fr: 1, no: 1}, no placeholder category with count 0
+    a = pd.DataFrame({"lang": pd.Categorical(["en", "de", "fr"], categories=["en", "de", "fr", "zz"])})
+    b = pd.DataFrame({"lang": pd.Categorical(["no", "en", "de"], categories=["no", "en", "de", "yy"])})
+    a.to_parquet(tmp_path / "a.parquet")
+    b.to_parquet(tmp_path / "b.parquet")
+    ruleset = load_rules({"version": 1, "rules": [
+        {"id": "k", "metric": "distinct_count", "column": "lang", "min": 1},
+        {"id": "e", "metric": "entropy", "column": "lang", "min": 0}]})
+    for report in (validate(tmp_path, ruleset), validate(tmp_path, ruleset, engine="stream", batch_rows=2)):
+        by = {r.rule_id: r for r in report.results}
+        assert by["k"].observed == 4
+        assert by["e"].observed == pytest.approx(-(2 * (1 / 3) * math.log2(1 / 3) + 2 * (1 / 6) * math.log2(1 / 6)))

@@ -237,6 +237,8 @@ class FrameSummaries:
         def compute():
             s = self.column(name)
             vc = s.value_counts(dropna=False, sort=False)
+            if isinstance(s.dtype, pd.CategoricalDtype):
+                vc = vc[vc > 0]  # a categorical lists every category, seen or not (case H20)
             null = pd.isna(vc.index)
             if not isinstance(null, np.ndarray):
                 null = np.asarray(null, dtype=bool)

@@ -41,7 +41,21 @@ class NeedsPass(Exception):
     """A summary that a pass over the data must compute first."""
 
 
-def iter_frames(path: Path, text_columns=(), batch_rows: int = 1 << 18):
+def _key_columns(key) -> set:
+    """The data columns a summary key reads."""
+    if key[0] == "view":
+        return {key[1]} | _key_columns(key[3])
+    kind = key[0]
+    if kind in ("value_counts", "histogram"):
+        return {key[1]} | ({key[-1]} if key[-1] else set())
+    if kind == "row_sample":
+        return set(key[1])
+    if kind in ("value_range", "text_rows", "numeric_values", "weights", "column"):
+        return {key[1]}
+    return set()
+
+
+def iter_frames(path: Path, text_columns=(), batch_rows: int = 1 << 18, columns=None):
     """Batches of one table file as pandas DataFrames (at most ``batch_rows`` rows each), read
     with the same value semantics as :func:`~validator.summaries.io.read_table`: only an empty
     CSV field is missing; ``text_columns`` stay text. Compressed text files (``.gz``, ``.zst``)
@@ -62,7 +76,9 @@ def iter_frames(path: Path, text_columns=(), batch_rows: int = 1 << 18):
         if ext in PARQUET:
             import pyarrow.parquet as pq
 
-            for batch in pq.ParquetFile(p).iter_batches(batch_size=batch_rows):
+            pf = pq.ParquetFile(p)
+            use = None if columns is None else [c for c in pf.schema_arrow.names if c in columns]
+            for batch in pf.iter_batches(batch_size=batch_rows, columns=use):
                 yield batch.to_pandas()
             return
         from .io import _open_text
@@ -74,7 +90,9 @@ def iter_frames(path: Path, text_columns=(), batch_rows: int = 1 << 18):
                                encoding_errors="strict", chunksize=batch_rows)
                 if len(names) == 1:
                     options["skip_blank_lines"] = False
-                dtype = {c: str for c in text_columns}
+                if columns is not None:
+                    options["usecols"] = [c for c in names if c in columns] or None
+                dtype = {c: str for c in text_columns if columns is None or c in columns}
                 with pd.read_csv(raw, dtype=dtype or None, **options) as reader:
                     yield from reader
                 return
@@ -181,9 +199,11 @@ class StreamedSummaries(FrameSummaries):
         self.batches = 0
         self._n_rows: int | None = None
         self.dtypes: dict = {}
+        self.all_columns: set | None = None  # every column, once a pass has read them all
         self.view: tuple | None = None
         self.root = self
-        self.on_batch = None  # called with each batch of the next pass
+        self.on_batch = None  # called with each batch of the next pass (which then reads every column)
+        self.always_columns: set = set()  # columns every pass reads (those whose dtype rules ask)
         from collections import Counter
 
         self.computed = Counter()
@@ -218,7 +238,12 @@ class StreamedSummaries(FrameSummaries):
             root.wanted.setdefault(("n_rows",), None)
             raise NeedsPass(("n_rows",))
         if name not in root.dtypes:
-            FrameSummaries(pd.DataFrame({c: [] for c in root.dtypes}), name=self.name).column(name)  # raises, with hints
+            if root.all_columns is None or name in root.all_columns:
+                root.always_columns.add(name)  # not read yet: the next pass reads it
+                root.wanted.setdefault(("n_rows",), None)
+                root._n_rows = None
+                raise NeedsPass(("column", name))
+            FrameSummaries(pd.DataFrame({c: [] for c in root.all_columns}), name=self.name).column(name)  # raises, with hints
         return pd.Series([], dtype=root.dtypes[name])
 
     def length_view(self, name: str, unit: str) -> "StreamedSummaries":
@@ -258,6 +283,11 @@ class StreamedSummaries(FrameSummaries):
         dtypes: dict = {}
         from ..progress import Progress
 
+        project = None
+        if self.on_batch is None and wanted:
+            project = set(self.always_columns)
+            for key in wanted:
+                project |= _key_columns(key)
         for path in self.paths:
             if path in self.skipped:
                 continue
@@ -267,10 +297,10 @@ class StreamedSummaries(FrameSummaries):
             start = offset
             try:
                 with Progress(f"pass {self.passes + 1}: {path.name}", unit="rows") as progress:
-                    for df in iter_frames(path, self.text_columns, self.batch_rows):
+                    for df in iter_frames(path, self.text_columns, self.batch_rows, project):
                         if columns is None:
                             columns = list(df.columns)
-                        elif set(df.columns) != set(columns):
+                        elif project is None and set(df.columns) != set(columns):
                             raise DataReadError(path, f"its columns differ from the first shard's: {sorted(set(df.columns) ^ set(columns))}")
                         for c in df.columns:
                             dtypes[c] = df[c].dtype if dtypes.get(c, df[c].dtype) == df[c].dtype else np.dtype(object)
@@ -299,7 +329,9 @@ class StreamedSummaries(FrameSummaries):
                 merged[key] = _on_batch(FrameSummaries(pd.DataFrame({c: [] for c in columns or []}), name=self.name), key)
         self._cache.update(merged)
         self._n_rows = offset
-        self.dtypes = dtypes
+        self.dtypes.update(dtypes)
+        if project is None:
+            self.all_columns = set(dtypes)
         self.passes += 1
         self.on_batch = None  # the declared-column checks need one pass only
 
@@ -365,6 +397,10 @@ class _Recorder(FrameSummaries):
                 raise _Planned  # what follows (distances, embeddings, MinHash) reads only this summary
         return super()._cached(key, compute)
 
+    def column(self, name: str):
+        self.sink.add(("column", name))
+        return super().column(name)
+
     def length_view(self, name: str, unit: str):
         view = super().length_view(name, unit)
         rec = _Recorder(view.df, view.name, self.sink, (name, unit))
@@ -389,5 +425,9 @@ def plan(summaries: StreamedSummaries, evaluate_rule) -> None:
     sink: set = set()
     rec = _Recorder(first, summaries.name, sink)
     evaluate_rule(rec)
+    summaries.all_columns = set(first.columns) if summaries.on_batch is None else None
     for key in sink:
-        summaries.wanted.setdefault(key, None)
+        if key[0] == "column":
+            summaries.always_columns.add(key[1])
+        else:
+            summaries.wanted.setdefault(key, None)
