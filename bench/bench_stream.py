@@ -1,0 +1,105 @@
+#!/usr/bin/env python3
+"""Streaming benchmark (issue 6): validate --engine stream over Parquet shards vs a bare
+pyarrow scan of the same shards that computes nothing, each in its own process, one after the
+other in the same run; wall time, throughput and the child's own peak RSS (os.wait4).
+
+    .venv/bin/python bench/bench_stream.py                   # 50 shards x 1M rows = 50M rows
+    .venv/bin/python bench/bench_stream.py --shards 5         # quicker
+Writes bench/RESULTS_stream.md. Shards are generated once into bench/out/shards/ (seeded):
+language (30 tags, Zipf-like), source (6), token_count, quality (Beta(5, 2)), e0..e7 (float32),
+the columns of bench/bench_rules.yaml, whose six rules are measured (one of them, the quality
+entropy on 20 bins over the data's range, takes a second pass over its one column).
+Targets: peak RSS <= 1.5 GB, throughput >= 60 % of the bare scan's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from run_bench import run_child  # noqa: E402  (never imports numpy or pandas in this process)
+
+SHARDS = HERE / "out" / "shards"
+
+GENERATE = r"""
+import sys, numpy as np, pyarrow as pa, pyarrow.parquet as pq
+from pathlib import Path
+out, shards, rows = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+out.mkdir(parents=True, exist_ok=True)
+langs = np.array(["en","zh","de","ru","es","fr","ja","it","pt","pl","nl","tr","ko","vi","id","ar","fa","sv","cs","uk",
+                  "ro","hu","el","da","fi","no","he","th","hi","bn"])
+p = 1.0 / np.arange(1, 31) ** 1.1; p[0] *= 3; p /= p.sum()
+sources = np.array(["web","books","code","papers","forums","news"]); ps = np.array([.4,.2,.15,.1,.1,.05])
+for k in range(shards):
+    path = out / f"part-{k:03d}.parquet"
+    if path.exists():
+        continue
+    rng = np.random.default_rng(k)
+    li = rng.choice(30, rows, p=p)
+    cols = {
+        "language": pa.DictionaryArray.from_arrays(pa.array(li.astype(np.int32)), pa.array(langs)),
+        "source": pa.DictionaryArray.from_arrays(pa.array(rng.choice(6, rows, p=ps).astype(np.int32)), pa.array(sources)),
+        "token_count": pa.array(rng.lognormal(6, 1, rows).astype(np.int64)),
+        "quality": pa.array(rng.beta(5, 2, rows)),
+    }
+    centres = rng.normal(size=(30, 8))
+    emb = (centres[li] + 0.5 * rng.normal(size=(rows, 8))).astype(np.float32)
+    for j in range(8):
+        cols[f"e{j}"] = pa.array(emb[:, j])
+    pq.write_table(pa.table(cols), path, row_group_size=1 << 18)
+print("ok")
+"""
+
+SCAN = r"""
+import sys, pyarrow.dataset as ds
+n = 0
+for b in ds.dataset(sys.argv[1], format="parquet").to_batches(batch_size=1 << 18):
+    n += b.num_rows
+print(n)
+"""
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--shards", type=int, default=50)
+    ap.add_argument("--rows", type=int, default=1_000_000, help="rows per shard")
+    ap.add_argument("--results", default=str(HERE / "RESULTS_stream.md"))
+    args = ap.parse_args(argv)
+    folder = SHARDS / f"{args.shards}x{args.rows}"
+    gen = run_child([sys.executable, "-c", GENERATE, str(folder), str(args.shards), str(args.rows)])
+    if gen["rc"]:
+        raise SystemExit(gen["stderr"])
+    scan = run_child([sys.executable, "-c", SCAN, str(folder)])
+    validate = Path(sys.executable).with_name("validate")
+    stream = run_child([str(validate), "--rules", str(HERE / "bench_rules.yaml"), str(folder), "--engine", "stream", "--quiet"])
+    rows = int(scan["stdout"].strip())
+    size = sum(p.stat().st_size for p in folder.glob("*.parquet"))
+    lines = [
+        "# Streaming benchmark (bench/bench_stream.py)",
+        "",
+        f"Machine: {platform.machine()}, Python {platform.python_version()}. {args.shards} Parquet shards, {rows:,} rows,"
+        f" {size / 2**30:.2f} GiB on disk; rules bench/bench_rules.yaml (6 rules).",
+        "",
+        "| process | wall | rows/s | peak RSS |",
+        "|---|---|---|---|",
+        f"| bare pyarrow scan (all columns, computes nothing) | {scan['wall']:.1f} s | {rows / scan['wall']:,.0f} | {scan['rss_mb']:,.0f} MB |",
+        f"| validate --engine stream (exit {stream['rc']}) | {stream['wall']:.1f} s | {rows / stream['wall']:,.0f} | {stream['rss_mb']:,.0f} MB |",
+        "",
+        f"Throughput: validate streams at **{scan['wall'] / stream['wall']:.0%}** of the bare scan (target >= 60 %);"
+        f" peak RSS **{stream['rss_mb'] / 1024:.2f} GB** (target <= 1.5 GB).",
+        "",
+        "```text",
+        stream["stdout"].strip(),
+        "```",
+    ]
+    Path(args.results).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
