@@ -63,6 +63,19 @@ print(n)
 """
 
 
+DASK = r"""
+import sys, time
+from distributed import LocalCluster
+from validator import validate
+cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+t = time.perf_counter()
+report = validate(sys.argv[2], sys.argv[1], engine="dask", scheduler=cluster.scheduler_address)
+took = time.perf_counter() - t
+print(f"{took:.2f} {int(report.passed)} " + " ".join(f"{r.rule_id}={r.observed!r}:{r.outcome}" for r in report.results))
+cluster.close()
+"""
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--shards", type=int, default=50)
@@ -76,7 +89,14 @@ def main(argv=None) -> int:
     scan = run_child([sys.executable, "-c", SCAN, str(folder)])
     validate = Path(sys.executable).with_name("validate")
     stream = run_child([str(validate), "--rules", str(HERE / "bench_rules.yaml"), str(folder), "--engine", "stream", "--quiet"])
+    dask_run = run_child([sys.executable, "-c", DASK, str(HERE / "bench_rules.yaml"), str(folder)])
     rows = int(scan["stdout"].strip())
+    parts = (dask_run["stdout"].strip() or "nan 0").split(" ")
+    dask_took = f"{float(parts[0]):.1f} s" if dask_run["rc"] == 0 else f"failed: {dask_run['stderr'][-300:]}"
+    verdicts = {kv.split("=")[0]: kv.rsplit(":", 1)[1] for kv in parts[2:]}
+    stream_verdicts = {line.split()[1]: ("passed" if line.startswith("PASS") else "failed")
+                       for line in stream["stdout"].splitlines() if line.startswith(("PASS ", "FAIL "))}
+    same = "yes" if verdicts and all(verdicts.get(k) == v for k, v in stream_verdicts.items()) else f"NO ({verdicts} vs {stream_verdicts})"
     size = sum(p.stat().st_size for p in folder.glob("*.parquet"))
     lines = [
         "# Streaming benchmark (bench/bench_stream.py)",
@@ -88,9 +108,10 @@ def main(argv=None) -> int:
         "|---|---|---|---|",
         f"| bare pyarrow scan (all columns, computes nothing) | {scan['wall']:.1f} s | {rows / scan['wall']:,.0f} | {scan['rss_mb']:,.0f} MB |",
         f"| validate --engine stream (exit {stream['rc']}) | {stream['wall']:.1f} s | {rows / stream['wall']:,.0f} | {stream['rss_mb']:,.0f} MB |",
+        f"| validate(engine=\"dask\") on a 2-worker LocalCluster (validate call only: {dask_took}) | {dask_run['wall']:.1f} s (whole process, cluster start included) | {rows / dask_run['wall']:,.0f} | {dask_run['rss_mb']:,.0f} MB (driver process only) |",
         "",
         f"Throughput: validate streams at **{scan['wall'] / stream['wall']:.0%}** of the bare scan (target >= 60 %);"
-        f" peak RSS **{stream['rss_mb'] / 1024:.2f} GB** (target <= 1.5 GB).",
+        f" peak RSS **{stream['rss_mb'] / 1024:.2f} GB** (target <= 1.5 GB). Dask gives the same verdicts: {same}.",
         "",
         "```text",
         stream["stdout"].strip(),

@@ -184,3 +184,15 @@ def test_categorical_columns_count_only_seen_categories(tmp_path):
         by = {r.rule_id: r for r in report.results}
         assert by["k"].observed == 4
         assert by["e"].observed == pytest.approx(-(2 * (1 / 3) * math.log2(1 / 3) + 2 * (1 / 6) * math.log2(1 / 6)))
+
+
+def test_dask_engine_without_the_extra_gives_the_install_hint(monkeypatch, tmp_path, capsys):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "dask", None)
+    path = tmp_path / "d.csv"
+    path.write_text("lang\nen\nde\n")
+    rules = tmp_path / "r.yaml"
+    rules.write_text("version: 1\nrules:\n  - {id: e, metric: entropy, column: lang, min: 0.5}\n")
+    assert cli(["--rules", str(rules), str(path), "--engine", "dask"]) == 2
+    assert "pip install 'pretrain-validator[dask]'" in capsys.readouterr().err

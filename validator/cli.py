@@ -31,9 +31,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--each", action="store_true", help="validate each file as its own dataset")
     p.add_argument("--format", "-f", choices=["text", "json", "junit", "markdown", "html"], default="text", help="report format (default text)")
     p.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout (with another format than text, the text table still goes to stdout)")
-    p.add_argument("--engine", choices=["memory", "stream"], default="memory",
+    p.add_argument("--engine", choices=["memory", "stream", "dask"], default="memory",
                    help="memory: read the data whole (default); stream: read it in record batches, merging summaries"
-                   " (data larger than memory)")
+                   " (data larger than memory); dask: the same summaries computed by dask.dataframe partitions"
+                   " (extra [dask])")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="with --engine dask: the address of a running dask scheduler"
+                   " (default: dask's local scheduler)")
     p.add_argument("--batch-rows", type=int, default=1 << 18, metavar="N", help="rows per batch with --engine stream (default 262144)")
     p.add_argument("--skip-bad-shards", action="store_true",
                    help="with --engine stream: leave out shards that cannot be read (named in the report) instead of stopping with exit 3")
@@ -106,6 +109,9 @@ def run(argv: list[str] | None = None) -> int:
     import warnings
 
     warnings.showwarning = lambda message, *rest, **kw: print(f"validate: {message}", file=sys.stderr)
+    if args.scheduler and args.engine != "dask":
+        print("validate: --scheduler needs --engine dask", file=sys.stderr)
+        return EXIT_USAGE
     if args.skip_bad_shards and args.engine != "stream":
         print("validate: --skip-bad-shards needs --engine stream", file=sys.stderr)
         return EXIT_USAGE
@@ -148,14 +154,14 @@ def run(argv: list[str] | None = None) -> int:
                     print(f"validate: cannot read {exc.kind} file {exc}", file=sys.stderr)
             for p in sorted(set(files), key=str):
                 try:
-                    reports.append(validate([p], ruleset, name=str(p), engine=args.engine, batch_rows=args.batch_rows, skip_bad_shards=args.skip_bad_shards))
+                    reports.append(validate([p], ruleset, name=str(p), engine=args.engine, batch_rows=args.batch_rows, skip_bad_shards=args.skip_bad_shards, scheduler=args.scheduler))
                 except DataReadError as exc:
                     if exc.kind in ("reference", "embedder"):
                         raise  # the same for every file: stop
                     unreadable.append(exc)  # the other files are still validated and reported
                     print(f"validate: cannot read {exc.kind} file {exc}", file=sys.stderr)
         else:
-            reports = [validate(args.data, ruleset, name=", ".join(args.data), engine=args.engine, batch_rows=args.batch_rows, skip_bad_shards=args.skip_bad_shards)]
+            reports = [validate(args.data, ruleset, name=", ".join(args.data), engine=args.engine, batch_rows=args.batch_rows, skip_bad_shards=args.skip_bad_shards, scheduler=args.scheduler)]
     except DataReadError as exc:
         print(f"validate: cannot read {exc.kind} file {exc}", file=sys.stderr)
         return EXIT_DATA

@@ -222,30 +222,46 @@ def _unstreamable(ruleset: RuleSet) -> list[str]:
     return why
 
 
-def _validate_streaming(paths, ruleset: RuleSet, name: str, batch_rows: int, skip_bad_shards: bool = False) -> Report:
-    """Measure files in record batches, merging summaries (validator/summaries/stream.py)."""
+def _validate_streaming(
+    paths, ruleset: RuleSet, name: str, batch_rows: int, skip_bad_shards: bool = False, scheduler: str | None = None,
+    engine: str = "stream",
+) -> Report:
+    """Measure files in record batches (or dask partitions), merging summaries
+    (validator/summaries/stream.py, dask_engine.py)."""
     from .summaries.stream import NeedsPass, StreamedSummaries
 
-    data_paths = expand_paths(paths)
+    data_paths = expand_paths(paths) if engine == "stream" or not any("://" in str(p) for p in paths) else list(paths)
     refs = ReferenceStore(ruleset, data_paths, paths)
     refs.preload()
-    summaries = StreamedSummaries(data_paths, name, text_columns(ruleset), batch_rows, skip_bad_shards=skip_bad_shards)
+    client = None
+    if engine == "dask":
+        try:
+            from .summaries.dask_engine import DaskSummaries
+            import dask  # noqa: F401
+        except ImportError:
+            from .summaries.dask_engine import INSTALL_HINT
+
+            raise ValueError(INSTALL_HINT) from None
+        if scheduler:
+            from distributed import Client
+
+            client = Client(scheduler, set_as_default=True)
+        summaries = DaskSummaries(data_paths, name, text_columns(ruleset))
+    else:
+        summaries = StreamedSummaries(data_paths, name, text_columns(ruleset), batch_rows, skip_bad_shards=skip_bad_shards)
     column_state: dict = {}
     if ruleset.columns:
-        import pandera.pandas as pa
-
         schema = to_pandera(ruleset, _state=_Evaluation(ruleset, refs, name=name), rule_checks=False)
 
         def check(df):
-            try:
-                schema.validate(df, lazy=True)
-            except pa.errors.SchemaErrors as exc:
-                for r in _column_results(ruleset, df, exc.failure_cases):
-                    if r.outcome == "failed" and r.rule_id not in column_state:
-                        column_state[r.rule_id] = r
-            column_state.setdefault("_seen", True)
+            for r in _column_failures(ruleset, schema, df):
+                column_state.setdefault(r.rule_id, r)
 
-        summaries.on_batch = check
+        if engine == "dask":
+            summaries.column_failures = lambda df: _column_failures(ruleset, schema, df)
+            summaries.column_state = column_state
+        else:
+            summaries.on_batch = check
     from .summaries.stream import _Planned, plan
 
     def plan_rules(frame):
@@ -277,9 +293,15 @@ def _validate_streaming(paths, ruleset: RuleSet, name: str, batch_rows: int, ski
         )
         r.n = summaries.n_rows
         columns.append(r)
+    if client is not None:
+        client.close()
     skipped = [{"path": str(p), "error": e} for p, e in summaries.skipped.items()]
     for r in results.values():
-        r.details.setdefault("engine", f"stream: {summaries.passes} pass(es) over {summaries.batches} batch(es) of <= {batch_rows:,} rows")
+        r.details.setdefault(
+            "engine",
+            f"dask: {summaries.passes} pass(es) over {summaries.batches} partition(s)" if engine == "dask"
+            else f"stream: {summaries.passes} pass(es) over {summaries.batches} batch(es) of <= {batch_rows:,} rows",
+        )
         if skipped:
             r.details["partial_data"] = f"{len(skipped)} of {len(data_paths)} shards skipped (unreadable); measured on the others"
     return Report(results=columns + [results[r.id] for r in ruleset.rules], dataset=name, n_rows=summaries.n_rows,
@@ -287,7 +309,8 @@ def _validate_streaming(paths, ruleset: RuleSet, name: str, batch_rows: int, ski
 
 
 def validate(
-    data, rules, *, name: str | None = None, engine: str = "memory", batch_rows: int = 1 << 18, skip_bad_shards: bool = False
+    data, rules, *, name: str | None = None, engine: str = "memory", batch_rows: int = 1 << 18, skip_bad_shards: bool = False,
+    scheduler: str | None = None,
 ) -> Report:
     """Validate a dataset against a rule set.
 
@@ -331,15 +354,15 @@ def validate(
                 f"Got {type(data).__name__} instead."
             )
         name = name or ", ".join(str(p) for p in paths)
-        if engine == "stream":
+        if engine in ("stream", "dask"):
             why = _unstreamable(ruleset)
             if not why:
-                return _validate_streaming(paths, ruleset, name, batch_rows, skip_bad_shards)
+                return _validate_streaming(paths, ruleset, name, batch_rows, skip_bad_shards, scheduler, engine)
             if skip_bad_shards:
                 raise ValueError(f"--skip-bad-shards needs the streaming engine, but: {'; '.join(why)}")
             warnings.warn(f"measured in memory: {'; '.join(why)}", stacklevel=2)
         elif engine != "memory":
-            raise ValueError(f"engine must be 'memory' or 'stream', got {engine!r}")
+            raise ValueError(f"engine must be 'memory', 'stream' or 'dask', got {engine!r}")
         df = read_dataset(paths, text_columns=text_columns(ruleset))
         data_paths = expand_paths(paths)
 
@@ -375,6 +398,17 @@ def validate(
     # not keep the frame alive in turn (that would keep every validated frame for good).
     state.summaries = None
     return Report(results=results, dataset=name, n_rows=len(df), rules_source=ruleset.source)
+
+
+def _column_failures(ruleset: RuleSet, schema, df: pd.DataFrame) -> list[Result]:
+    """The declared columns that fail pandera's checks on ``df`` (one batch or partition)."""
+    import pandera.pandas as pa
+
+    try:
+        schema.validate(df, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        return [r for r in _column_results(ruleset, df, exc.failure_cases) if r.outcome == "failed"]
+    return []
 
 
 def _column_results(ruleset: RuleSet, df: pd.DataFrame, failure_cases) -> list[Result]:

@@ -1,0 +1,86 @@
+"""The dask engine on a distributed.LocalCluster gives the in-memory engine's results
+(handed cases H20, H21). Skipped, naming the extra, when dask is not installed."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+pytest.importorskip("dask.dataframe", reason="needs the optional extra: pip install 'pretrain-validator[dask]'")
+distributed = pytest.importorskip("distributed", reason="needs the optional extra: pip install 'pretrain-validator[dask]'")
+
+from validator import load_rules, validate  # noqa: E402
+from validator.cli import run as cli  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "examples" / "data"
+
+
+@pytest.fixture(scope="module")
+def scheduler():
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    yield cluster.scheduler_address
+    cluster.close()
+
+
+def assert_same(a, b):
+    for x, y in zip(a.results, b.results):
+        assert x.outcome == y.outcome, (x.rule_id, x.reason, y.reason)
+        if x.observed is not None:
+            assert math.isclose(x.observed, y.observed, rel_tol=1e-12, abs_tol=1e-15), (x.rule_id, x.observed, y.observed)
+    assert a.n_rows == b.n_rows
+
+
+def test_dask_on_seven_shards_equals_memory(tmp_path, scheduler):
+    df = pd.read_csv(DATA / "pretrain_good.csv", keep_default_na=False, na_values=[""])
+    edges = np.linspace(0, len(df), 8).astype(int)
+    for k, (a, b) in enumerate(zip(edges[:-1], edges[1:])):
+        df.iloc[a:b].to_parquet(tmp_path / f"part-{k}.parquet", row_group_size=100)
+    ruleset = load_rules(ROOT / "rules" / "pretrain.yaml")
+    memory = validate(DATA / "pretrain_good.csv", ruleset)
+    dask_report = validate(tmp_path, ruleset, engine="dask", scheduler=scheduler)
+    assert_same(memory, dask_report)
+    assert dask_report.results[-1].details["engine"].startswith("dask:")
+
+
+def test_h20_unknown_categoricals(tmp_path, scheduler):
+    a = pd.DataFrame({"lang": pd.Categorical(["en", "de", "fr"], categories=["en", "de", "fr", "zz"])})
+    b = pd.DataFrame({"lang": pd.Categorical(["no", "en", "de"], categories=["no", "en", "de", "yy"])})
+    a.to_parquet(tmp_path / "a.parquet")
+    b.to_parquet(tmp_path / "b.parquet")
+    ruleset = load_rules({"version": 1, "rules": [
+        {"id": "k", "metric": "distinct_count", "column": "lang", "min": 1},
+        {"id": "c", "metric": "kl_divergence", "column": "lang",
+         "reference": {"counts": {"de": 2, "en": 2, "fr": 1, "no": 1}}, "max": 0.0}]})
+    report = validate(tmp_path, ruleset, engine="dask", scheduler=scheduler)
+    by = {r.rule_id: r for r in report.results}
+    assert by["k"].observed == 4  # {de: 2, en: 2, fr: 1, no: 1}: no placeholder category
+    assert by["c"].observed == 0.0 and by["c"].outcome == "passed"
+    assert_same(validate(tmp_path, ruleset), report)
+
+
+@pytest.mark.parametrize("parts", [1, 2, 4])
+def test_h21_sample_does_not_depend_on_partitions(tmp_path, scheduler, parts):
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"x": rng.normal(size=20), "y": rng.normal(size=20)})
+    for k, chunk in enumerate(np.array_split(np.arange(20), parts)):
+        df.iloc[chunk].to_parquet(tmp_path / f"p{k}.parquet")
+    ruleset = load_rules({"version": 1, "rules": [
+        {"id": "s", "metric": "distance_spread", "columns": ["x", "y"], "sample": {"rows": 5, "seed": 42}, "min": 0}]})
+    whole = tmp_path.parent / f"whole{parts}.csv"
+    df.to_csv(whole, index=False)
+    expected = validate(whole, ruleset).results[0]
+    got = validate(tmp_path, ruleset, engine="dask", scheduler=scheduler).results[0]
+    assert got.observed == expected.observed and got.details["sample_size"] == 5
+
+
+def test_cli_dask_engine_with_a_scheduler(scheduler, capsys):
+    code = cli(["--rules", str(ROOT / "rules" / "pretrain.yaml"), str(DATA / "pretrain_one_language.csv"),
+                "--engine", "dask", "--scheduler", scheduler])
+    assert code == 1  # the 95%-English set fails its two language rules, as with the other engines
+    out = capsys.readouterr().out
+    assert "FAIL    language-entropy" in out and "0.5025 bits" in out
