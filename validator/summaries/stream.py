@@ -37,6 +37,9 @@ from .text import TextRows
 LEAVES = ("value_counts", "histogram", "value_range", "row_sample", "text_rows", "numeric_values", "weights")
 
 
+_END = object()  # the end of one shard's batches
+
+
 class NeedsPass(Exception):
     """A summary that a pass over the data must compute first."""
 
@@ -109,6 +112,46 @@ def iter_frames(path: Path, text_columns=(), batch_rows: int = 1 << 18, columns=
     except Exception as exc:  # pandas, pyarrow and the decompressors raise their own types
         raise DataReadError(p, f"cannot be read as {ext[1:] or 'a table'}: {_one_line(exc)}") from None
     raise DataReadError(p, f"unknown file type {ext or '(no extension)'!r}")
+
+
+def prefetch(iterator, depth: int = 2):
+    """Items of ``iterator`` produced by a background thread, up to ``depth`` ahead: reading and
+    decoding the next batch (pyarrow and the CSV parser release the GIL) overlaps with
+    summarising this one. An exception in the producer is raised here, in order."""
+    import queue
+    import threading
+
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    done = object()
+    stop = threading.Event()
+
+    def produce():
+        try:
+            for item in iterator:
+                if stop.is_set():
+                    return
+                q.put((True, item))
+            q.put((True, done))
+        except BaseException as exc:  # handed to the consumer
+            q.put((False, exc))
+
+    thread = threading.Thread(target=produce, daemon=True)
+    thread.start()
+    try:
+        while True:
+            ok, item = q.get()
+            if not ok:
+                raise item
+            if item is done:
+                return
+            yield item
+    finally:
+        stop.set()
+        while thread.is_alive():  # unblock a producer waiting on a full queue
+            try:
+                q.get_nowait()
+            except queue.Empty:
+                thread.join(0.01)
 
 
 # -- merging -------------------------------------------------------------------------------
@@ -288,41 +331,65 @@ class StreamedSummaries(FrameSummaries):
             project = set(self.always_columns)
             for key in wanted:
                 project |= _key_columns(key)
-        for path in self.paths:
-            if path in self.skipped:
-                continue
-            # a shard's summaries join the others only once it has been read to its end, so a
-            # shard that fails half-way (bad gzip, truncated file) leaves nothing behind
-            shard: dict = {}
-            start = offset
-            try:
-                with Progress(f"pass {self.passes + 1}: {path.name}", unit="rows") as progress:
+        def frames():
+            # every shard's batches, then an end marker (or its read error): one producer thread
+            # reads ahead across shard boundaries
+            for path in self.paths:
+                if path in self.skipped:
+                    continue
+                try:
                     for df in iter_frames(path, self.text_columns, self.batch_rows, project):
-                        if columns is None:
-                            columns = list(df.columns)
-                        elif project is None and set(df.columns) != set(columns):
-                            raise DataReadError(path, f"its columns differ from the first shard's: {sorted(set(df.columns) ^ set(columns))}")
-                        for c in df.columns:
-                            dtypes[c] = df[c].dtype if dtypes.get(c, df[c].dtype) == df[c].dtype else np.dtype(object)
-                        fs = FrameSummaries(df, name=self.name, row_ids=np.arange(offset, offset + len(df)))
-                        if self.on_batch is not None:
-                            self.on_batch(df)
-                        for key in wanted:
-                            if key == ("n_rows",):
-                                continue
-                            value = _on_batch(fs, key)
-                            shard[key] = value if key not in shard else _merge(key, shard[key], value)
-                        offset += len(df)
-                        self.batches += 1
-                        progress(offset - start, None)
-            except DataReadError as exc:
-                if not self.skip_bad_shards:
-                    raise
-                self.skipped[path] = exc.message
-                offset = start
-                continue
-            for key, value in shard.items():
-                merged[key] = value if key not in merged else _merge(key, merged[key], value)
+                        yield path, df
+                except DataReadError as exc:
+                    yield path, exc
+                    continue
+                yield path, _END
+
+        shard: dict = {}
+        start = offset
+        progress = None
+        current = None
+        try:
+            for path, item in prefetch(frames()):
+                if path != current:
+                    if progress is not None:
+                        progress.__exit__(None, None, None)
+                    progress = Progress(f"pass {self.passes + 1}: {path.name}", unit="rows")
+                    current = path
+                if item is _END or isinstance(item, DataReadError):
+                    if isinstance(item, DataReadError):
+                        if not self.skip_bad_shards:
+                            raise item
+                        # a shard's summaries join the others only once it was read to its end,
+                        # so a shard that fails half-way (bad gzip, truncated file) leaves nothing
+                        self.skipped[path] = item.message
+                        offset = start
+                    else:
+                        for key, value in shard.items():
+                            merged[key] = value if key not in merged else _merge(key, merged[key], value)
+                    shard, start = {}, offset
+                    continue
+                df = item
+                if columns is None:
+                    columns = list(df.columns)
+                elif project is None and set(df.columns) != set(columns):
+                    raise DataReadError(path, f"its columns differ from the first shard's: {sorted(set(df.columns) ^ set(columns))}")
+                for c in df.columns:
+                    dtypes[c] = df[c].dtype if dtypes.get(c, df[c].dtype) == df[c].dtype else np.dtype(object)
+                fs = FrameSummaries(df, name=self.name, row_ids=np.arange(offset, offset + len(df)))
+                if self.on_batch is not None:
+                    self.on_batch(df)
+                for key in wanted:
+                    if key == ("n_rows",):
+                        continue
+                    value = _on_batch(fs, key)
+                    shard[key] = value if key not in shard else _merge(key, shard[key], value)
+                offset += len(df)
+                self.batches += 1
+                progress(offset - start, None)
+        finally:
+            if progress is not None:
+                progress.__exit__(None, None, None)
         wanted = [k for k in wanted if k != ("n_rows",)]
         for key in wanted:
             if key not in merged:  # no rows at all: the in-memory code on an empty frame says why
@@ -389,13 +456,20 @@ class _Recorder(FrameSummaries):
         super().__init__(df, name=name)
         self.sink = sink
         self.prefix = prefix
+        self.depth = 0  # > 0 inside a leaf's own computation
 
     def _cached(self, key, compute):
-        if key[0] in LEAVES:
+        if key[0] in LEAVES and self.depth == 0:
+            # only what the rules ask for: a leaf that another computes from (the numeric values
+            # behind a histogram) is computed per batch inside it, never streamed whole
             self.sink.add(key if self.prefix is None else ("view", *self.prefix, key))
             if key[0] in ("row_sample", "text_rows"):
                 raise _Planned  # what follows (distances, embeddings, MinHash) reads only this summary
-        return super()._cached(key, compute)
+        self.depth += 1
+        try:
+            return super()._cached(key, compute)
+        finally:
+            self.depth -= 1
 
     def column(self, name: str):
         self.sink.add(("column", name))
