@@ -196,3 +196,13 @@ def test_dask_engine_without_the_extra_gives_the_install_hint(monkeypatch, tmp_p
     rules.write_text("version: 1\nrules:\n  - {id: e, metric: entropy, column: lang, min: 0.5}\n")
     assert cli(["--rules", str(rules), str(path), "--engine", "dask"]) == 2
     assert "pip install 'pretrain-validator[dask]'" in capsys.readouterr().err
+
+
+def test_a_shard_without_rows_adds_nothing(tmp_path):
+    (tmp_path / "a.csv").write_text("lang,text\nen,hello\nde,hi\n")
+    (tmp_path / "b.csv").write_text("lang,text\n")
+    ruleset = load_rules({"version": 1, "rules": [
+        {"id": "e", "metric": "entropy", "column": "lang", "min": 0},
+        {"id": "l", "metric": "js_divergence", "column": "text", "text_length": "chars",
+         "reference": {"bins": {"edges": [0, 3, 10], "probabilities": [0.5, 0.5]}}, "max": 1}]})
+    assert_same(validate(tmp_path, ruleset), validate(tmp_path, ruleset, engine="stream", batch_rows=1))

@@ -75,6 +75,8 @@ class DaskSummaries(StreamedSummaries):
             fs = FrameSummaries(df, name=name, row_ids=np.arange(offset, offset + len(df)))
             dtypes = {c: df[c].dtype for c in df.columns}
             found = failures(df) if failures is not None else []
+            if len(df) == 0:  # an empty partition adds nothing (its summaries would be errors)
+                return {}, dtypes, found
             return {key: _on_batch(fs, key) for key in keys}, dtypes, found
 
         tasks = [dask.delayed(summarise)(p, int(o), wanted) for p, o in zip(parts, offsets[:-1])]

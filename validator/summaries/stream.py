@@ -370,6 +370,9 @@ class StreamedSummaries(FrameSummaries):
                     shard, start = {}, offset
                     continue
                 df = item
+                if len(df) == 0:  # a shard with a header and no rows adds nothing
+                    columns = columns if columns is not None else list(df.columns)
+                    continue
                 if columns is None:
                     columns = list(df.columns)
                 elif project is None and set(df.columns) != set(columns):
