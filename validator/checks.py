@@ -573,10 +573,9 @@ def _nonempty(n: int, data: FrameSummaries, column: str, nulls: int) -> None:
 def _binned_counts(rule, data: FrameSummaries, column: str, edges, weight: str | None = None):
     """Histogram cells (with a null cell under ``nulls: category``), their labels, and the rows used."""
     cells, null_mass = data.histogram(column, edges, weight)
-    values, null_rows = data.numeric_values(column)
+    rows, null_rows = data.numeric_count(column)
     counts = cells.astype(np.float64)
     labels = cell_labels(edges)
-    rows = values.size
     if rule.nulls == "category" and null_rows:
         counts = np.append(counts, null_mass)
         labels = labels + ["<null>"]
@@ -618,7 +617,7 @@ def _count_metric(rule: CountRule, data: FrameSummaries, result: Result) -> None
         else:
             rng = data.value_range(rule.column)
             if rng is None:
-                values, nulls = data.numeric_values(rule.column)
+                _, nulls = data.numeric_count(rule.column)
                 _nonempty(0, data, rule.column, nulls)
                 raise MeasurementError(f"column {rule.column!r} has no finite values to bin")
             edges = equal_width_edges(rng[0], rng[1], rule.bins.count)

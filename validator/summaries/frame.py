@@ -278,6 +278,16 @@ class FrameSummaries:
 
         return self._cached(("numeric_values", name), compute)
 
+    def numeric_count(self, name: str, purpose: str = "binning") -> tuple[int, int]:
+        """(non-null values, nulls) of a numeric column: what :meth:`numeric_values` would hold,
+        without the values (mergeable)."""
+
+        def compute():
+            v, nulls = self.numeric_values(name, purpose)
+            return int(v.size), int(nulls)
+
+        return self._cached(("numeric_count", name), compute)
+
     def histogram(self, name: str, edges, weight: str | None = None) -> tuple[np.ndarray, float]:
         """Cell counts (below-tail, bins, above-tail) on frozen ``edges``, and the null count
         (with ``weight``: the weight sums per cell, and the weight of the null rows)."""

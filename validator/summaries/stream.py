@@ -34,7 +34,7 @@ from .io import JSONL, PARQUET, TEXT_FORMATS, DataReadError, _check_header, _ext
 from .sample import hash_indices
 from .text import TextRows
 
-LEAVES = ("value_counts", "histogram", "value_range", "row_sample", "text_rows", "numeric_values", "weights")
+LEAVES = ("value_counts", "histogram", "value_range", "row_sample", "text_rows", "numeric_values", "numeric_count", "weights")
 
 
 _END = object()  # the end of one shard's batches
@@ -53,7 +53,7 @@ def _key_columns(key) -> set:
         return {key[1]} | ({key[-1]} if key[-1] else set())
     if kind == "row_sample":
         return set(key[1])
-    if kind in ("value_range", "text_rows", "numeric_values", "weights", "column"):
+    if kind in ("value_range", "text_rows", "numeric_values", "numeric_count", "weights", "column"):
         return {key[1]}
     return set()
 
@@ -212,6 +212,8 @@ def _merge(key, a, b):
         return _merge_text(a, b)
     if kind == "numeric_values":
         return np.concatenate([a[0], b[0]]), a[1] + b[1]
+    if kind == "numeric_count":
+        return a[0] + b[0], a[1] + b[1]
     if kind == "weights":
         return np.concatenate([a, b])
     if kind == "dtype":
@@ -439,6 +441,8 @@ def _on_batch(fs: FrameSummaries, key):
                            first_not_text=None if rows.first_not_text is None else int(fs.row_ids[rows.first_not_text]))
         if kind == "numeric_values":
             return fs.numeric_values(key[1])
+        if kind == "numeric_count":
+            return fs.numeric_count(key[1])
         if kind == "weights":
             return fs.weights(key[1])
         if kind == "dtype":
