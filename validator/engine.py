@@ -266,6 +266,7 @@ def _validate_streaming(
 
     def plan_rules(frame):
         for rule in ruleset.rules:
+            frame.start_rule()
             try:
                 evaluate(rule, ruleset, frame, refs)
             except _Planned:

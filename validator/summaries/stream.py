@@ -465,7 +465,19 @@ class _Recorder(FrameSummaries):
         self.prefix = prefix
         self.depth = 0  # > 0 inside a leaf's own computation
 
+    def start_rule(self) -> None:
+        self.saw_range = False
+
     def _cached(self, key, compute):
+        if key[0] == "value_range" and self.depth == 0:
+            self.saw_range = True
+        if key[0] == "histogram" and getattr(self, "saw_range", False):
+            # edges from this batch's range are not the data's: the real ones take a second pass
+            self.depth += 1
+            try:
+                return super()._cached(key, compute)
+            finally:
+                self.depth -= 1
         if key[0] in LEAVES and self.depth == 0:
             # only what the rules ask for: a leaf that another computes from (the numeric values
             # behind a histogram) is computed per batch inside it, never streamed whole
