@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .checks import ReferenceStore, evaluate
+from .checks import ReferenceStore, _failed_to_measure, evaluate
 from .result import Report, Result
 from .rules.loader import RuleSet, load_rules
 from .summaries.frame import BOOL_TEXT, FrameSummaries, text_as_numbers
@@ -228,7 +228,7 @@ def _validate_streaming(
 ) -> Report:
     """Measure files in record batches (or dask partitions), merging summaries
     (validator/summaries/stream.py, dask_engine.py)."""
-    from .summaries.stream import NeedsPass, StreamedSummaries
+    from .summaries.stream import NeedsPass, StreamedSummaries, _Planned, plan
 
     data_paths = expand_paths(paths) if engine == "stream" or not any("://" in str(p) for p in paths) else list(paths)
     refs = ReferenceStore(ruleset, data_paths, paths)
@@ -249,20 +249,18 @@ def _validate_streaming(
         summaries = DaskSummaries(data_paths, name, text_columns(ruleset))
     else:
         summaries = StreamedSummaries(data_paths, name, text_columns(ruleset), batch_rows, skip_bad_shards=skip_bad_shards)
-    column_state: dict = {}
+    column_state: dict = {}  # the first failure of each declared column, over all batches
     if ruleset.columns:
         schema = to_pandera(ruleset, _state=_Evaluation(ruleset, refs, name=name), rule_checks=False)
 
-        def check(df):
-            for r in _column_failures(ruleset, schema, df):
-                column_state.setdefault(r.rule_id, r)
+        def failures(df):
+            return _column_failures(ruleset, schema, df)
 
-        if engine == "dask":
-            summaries.column_failures = lambda df: _column_failures(ruleset, schema, df)
+        if engine == "dask":  # run inside the tasks, gathered by the summaries
+            summaries.column_failures = failures
             summaries.column_state = column_state
         else:
-            summaries.on_batch = check
-    from .summaries.stream import _Planned, plan
+            summaries.on_batch = lambda df: [column_state.setdefault(r.rule_id, r) for r in failures(df)]
 
     def plan_rules(frame):
         for rule in ruleset.rules:
@@ -274,19 +272,26 @@ def _validate_streaming(
             except Exception:  # planning only learns what is read; errors are reported by the real run
                 pass
 
-    plan(summaries, plan_rules)
     results: dict = {}
-    for _ in range(6):  # a pass per level of summaries that depend on others (1 or 2 in practice)
-        for rule in ruleset.rules:
-            if rule.id in results:
-                continue
-            try:
-                results[rule.id] = evaluate(rule, ruleset, summaries, refs)
-            except NeedsPass:
-                pass
-        if len(results) == len(ruleset.rules) and summaries.passes:
-            break
-        summaries.compute_pass()
+    try:
+        plan(summaries, plan_rules)
+        for _ in range(6):  # a pass per level of summaries that depend on others (1 or 2 in practice)
+            for rule in ruleset.rules:
+                if rule.id in results:
+                    continue
+                try:
+                    results[rule.id] = evaluate(rule, ruleset, summaries, refs)
+                except NeedsPass:
+                    pass
+            if len(results) == len(ruleset.rules) and summaries.passes:
+                break
+            summaries.compute_pass()
+    finally:
+        if client is not None:
+            client.close()
+    for rule in ruleset.rules:  # never a silent gap: a rule still waiting is an error result
+        if rule.id not in results:
+            results[rule.id] = _failed_to_measure(rule, f"could not be measured in {summaries.passes} passes over the data")
     columns = []
     for col, spec in ruleset.columns.items():
         r = column_state.get(f"column:{col}") or Result(
@@ -294,8 +299,6 @@ def _validate_streaming(
         )
         r.n = summaries.n_rows
         columns.append(r)
-    if client is not None:
-        client.close()
     skipped = [{"path": str(p), "error": e} for p, e in summaries.skipped.items()]
     for r in results.values():
         r.details.setdefault(
@@ -324,6 +327,17 @@ def validate(
         Rules, or anything :func:`~validator.rules.loader.load_rules` accepts.
     name : str, optional
         How the data is named in the report.
+    engine : {"memory", "stream", "dask"}
+        ``memory`` reads the files whole; ``stream`` in record batches of ``batch_rows`` rows,
+        merging summaries (data larger than memory); ``dask`` computes the same summaries per
+        dask partition (``scheduler``: the address of a running scheduler, else dask's local
+        one). Rules that need rows together are measured in memory, with a warning.
+    batch_rows : int
+        Rows per batch for ``stream``.
+    skip_bad_shards : bool
+        ``stream`` only: leave out unreadable shards (listed in ``Report.skipped_shards``).
+    scheduler : str, optional
+        ``dask`` only.
 
     Returns
     -------
