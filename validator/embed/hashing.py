@@ -76,9 +76,15 @@ def _l2_rows(m):
     return normalize(m, norm="l2", axis=1, copy=True)
 
 
+#: The config entries that change what :meth:`HashingEmbedder.transform` computes; provenance
+#: (reference files, fitting statistics, library versions) is kept in the artefact but not hashed,
+#: so refitting the same sample with the same parameters gives the same hash.
+TRANSFORM_KEYS = ("format", "format_version", "analyzer", "ngram_range", "n_features", "lowercase", "alternate_sign", "tf", "n_components")
+
+
 def _content_hash(idf: np.ndarray, components: np.ndarray, config: dict) -> str:
     h = hashlib.sha256()
-    h.update(json.dumps(config, sort_keys=True, ensure_ascii=True).encode())
+    h.update(json.dumps({k: config.get(k) for k in TRANSFORM_KEYS}, sort_keys=True, ensure_ascii=True).encode())
     for a in (idf, components):
         a = np.ascontiguousarray(a, dtype="<f4")
         h.update(repr(a.shape).encode())
@@ -99,8 +105,8 @@ class HashingEmbedder:
     config : dict
         How it was fitted (JSON-serialisable); includes the format and its version.
     sha256 : str
-        Content hash of the arrays and config (independent of the file's zip metadata):
-        the identity reported with every result measured with this embedder.
+        Content hash of the arrays and the transform's settings (not of the file's zip metadata
+        or provenance): the identity reported with every result measured with this embedder.
     """
 
     idf: np.ndarray

@@ -159,7 +159,7 @@ class ExtraMissing(Exception):
         why = f"; import of {missing!r} failed" + (f": {reason}" if reason else "")
         super().__init__(
             f"the {name!r} embedder needs the optional extra: "
-            f"pip install 'pretrain-validator[{name}]'{spec.note}{why}"
+            f"pip install 'pretrain-validator[{name}]' (in a checkout: pip install -e '.[{name}]'){spec.note}{why}"
         )
 
 

@@ -19,14 +19,31 @@ from .frame import FrameSummaries
 from .io import JSONL, PARQUET, TEXT_FORMATS, DataReadError, _extension
 from .stream import StreamedSummaries, _key_columns, _merge, _on_batch
 
-INSTALL_HINT = "the dask engine needs the optional extra: pip install 'pretrain-validator[dask]'"
+INSTALL_HINT = (
+    "the dask engine needs the optional extra: pip install 'pretrain-validator[dask]'"
+    " (in a checkout: pip install -e '.[dask]')"
+)
 
 
 def read_dask(paths, text_columns=(), columns=None):
-    """A dask DataFrame over the shards (sorted), read with the project's value rules."""
+    """A dask DataFrame over the shards (sorted), read with the project's value rules.
+
+    Local files become one partition each, read by :func:`~validator.summaries.io.read_table`
+    (any mix of CSV/TSV, Parquet and JSON Lines, .gz/.zst; a read error names its shard). URLs
+    (``s3://...``) go to dask's own readers by extension (one format per dataset).
+    """
+    import dask
     import dask.dataframe as dd
 
+    from .io import read_table
+
     paths = [str(p) for p in paths]
+    if not any("://" in p for p in paths):
+        def read(path):
+            df = read_table(path, text_columns)
+            return df if columns is None else df[[c for c in df.columns if c in columns]]
+
+        return dd.from_delayed([dask.delayed(read)(p) for p in paths], verify_meta=False)
     ext = _extension(__import__("pathlib").Path(paths[0]))
     if ext in PARQUET:
         return dd.read_parquet(paths, columns=None if columns is None else sorted(columns), split_row_groups=True)
@@ -64,8 +81,9 @@ class DaskSummaries(StreamedSummaries):
             lengths = dask.compute(*[dask.delayed(len)(p) for p in parts])
         except DataReadError:
             raise
-        except Exception as exc:  # dask, fsspec and pyarrow raise their own types
-            raise DataReadError(self.paths[0], f"cannot be read by dask: {type(exc).__name__}: {exc}") from None
+        except Exception as exc:  # dask, fsspec and pyarrow raise their own types (URL inputs)
+            where = ", ".join(map(str, self.paths[:3])) + (" ..." if len(self.paths) > 3 else "")
+            raise DataReadError(where, f"cannot be read by dask: {type(exc).__name__}: {exc}") from None
         offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
         name = self.name
 

@@ -32,6 +32,9 @@ class DataReadError(Exception):
         self.kind = kind  # "data" or "reference": which kind of file could not be read
         super().__init__(f"{self.path}: {message}")
 
+    def __reduce__(self):  # raised in dask workers and sent back: keep path, message and kind
+        return (DataReadError, (self.path, self.message, self.kind))
+
 
 def expand_paths(paths) -> list[Path]:
     """Expand directories and glob patterns into data files, sorted by path.
