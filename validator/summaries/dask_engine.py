@@ -13,11 +13,10 @@ Needs the optional extra: ``pip install 'pretrain-validator[dask]'``.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from .frame import FrameSummaries
 from .io import JSONL, PARQUET, TEXT_FORMATS, DataReadError, _extension
-from .stream import StreamedSummaries, _key_columns, _merge, _on_batch
+from .stream import StreamedSummaries, _key_columns, _merge, _merge_dtypes, _on_batch
 
 INSTALL_HINT = (
     "the dask engine needs the optional extra: pip install 'pretrain-validator[dask]'"
@@ -68,7 +67,7 @@ class DaskSummaries(StreamedSummaries):
     def compute_pass(self) -> None:
         import dask
 
-        wanted = [k for k in self.wanted if k not in self._cache and k != ("n_rows",)]
+        wanted = [k for k in self.wanted if k not in self._cache]
         self.wanted = {}
         project = None
         if wanted and self.column_failures is None:  # declared-column checks read every column
@@ -107,16 +106,6 @@ class DaskSummaries(StreamedSummaries):
                 self.column_state.setdefault(r.rule_id, r)
             for key, value in out.items():
                 merged[key] = value if key not in merged else _merge(key, merged[key], value)
-            for c, t in types.items():
-                dtypes[c] = t if dtypes.get(c, t) == t else np.dtype(object)
-        for key in wanted:
-            if key not in merged:
-                merged[key] = _on_batch(FrameSummaries(pd.DataFrame({c: [] for c in dtypes}), name=name), key)
-        self._cache.update(merged)
-        self._n_rows = int(offsets[-1])
-        self.dtypes.update(dtypes)
-        if project is None:
-            self.all_columns = set(dtypes)
+            _merge_dtypes(dtypes, types)
         self.batches += len(parts)
-        self.passes += 1
-        self.on_batch = None
+        self._finish_pass(wanted, merged, dtypes, list(dtypes), int(offsets[-1]), read_all=project is None)

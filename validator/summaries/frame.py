@@ -18,7 +18,7 @@ import pandas as pd
 
 from ..rules.model import NULL_CATEGORY
 from .histogram import cell_counts
-from .sample import hash_indices
+from .sample import smallest_hash_rows
 
 
 #: Text that stands for a missing number in a column whose other values are all numbers.
@@ -392,10 +392,7 @@ class FrameSummaries:
                 valid &= np.isfinite(a)
             idx = np.flatnonzero(valid)
             n_valid = idx.size
-            if n_valid > rows:
-                keys = hash_indices(seed, self.row_ids[idx])
-                # the hash is a bijection of the index for a fixed seed: no ties to break.
-                idx = np.sort(idx[np.argpartition(keys, rows - 1)[:rows]])
+            idx = idx[smallest_hash_rows(seed, self.row_ids[idx], rows)]
             X = np.empty((idx.size, len(arrays)), dtype=np.float64)
             for j, a in enumerate(arrays):
                 X[:, j] = a[idx]
@@ -448,10 +445,7 @@ class FrameSummaries:
             raise MeasurementError(
                 f"column {name!r} holds no text to embed ({', '.join(f'{k} {v}' for k, v in texts.excluded.items() if v) or 'no rows'})"
             )
-        idx = np.arange(len(texts.texts))
-        if idx.size > rows:
-            keys = hash_indices(seed, self.row_ids[texts.positions])
-            idx = np.sort(np.argpartition(keys, rows - 1)[:rows])
+        idx = smallest_hash_rows(seed, self.row_ids[texts.positions], rows)
         key = ("embeddings", name, embedder.sha256 if hasattr(embedder, "sha256") else embedder.name)
         done = self._cache.setdefault(key, {})
         missing = [int(i) for i in idx if int(i) not in done]
@@ -517,9 +511,7 @@ class FrameSummaries:
                 raise MeasurementError(f"column {name!r}: the embedding at row {i + 1} is not a list of numbers") from None
         idx = np.flatnonzero(finite)
         n_valid = idx.size
-        if n_valid > rows:
-            keys = hash_indices(seed, self.row_ids[idx])
-            idx = np.sort(idx[np.argpartition(keys, rows - 1)[:rows]])
+        idx = idx[smallest_hash_rows(seed, self.row_ids[idx], rows)]
         X = np.vstack([np.asarray(values[i], dtype=np.float64) for i in idx]) if idx.size else np.empty((0, d))
         return FeatureSample(
             X=X, n_valid=n_valid, n_dropped=self.n_rows - n_valid, exact=n_valid <= rows, seed=seed, indices=self.row_ids[idx]

@@ -99,6 +99,24 @@ def hash_indices(seed: int, indices: np.ndarray) -> np.ndarray:
     return _mix_inplace(z)
 
 
+def smallest_hash_rows(seed: int, row_ids: np.ndarray, rows: int) -> np.ndarray:
+    """Positions (into ``row_ids``) of the ``rows`` rows with the smallest ``hash_indices(seed,
+    row id)``, ordered by row id; every position when there are no more than ``rows``.
+
+    This is the seeded row sample of docs/DESIGN.md: the hash is a bijection of the row id for
+    a fixed seed (no ties), so the choice depends on the row ids alone, not on how the rows
+    were split into batches, shards or partitions.
+
+    >>> smallest_hash_rows(0, np.arange(5), 9).tolist()
+    [0, 1, 2, 3, 4]
+    """
+    row_ids = np.asarray(row_ids)
+    if row_ids.size <= rows:
+        return np.arange(row_ids.size)
+    keep = np.argpartition(hash_indices(seed, row_ids), rows - 1)[:rows]
+    return keep[np.argsort(row_ids[keep], kind="stable")]
+
+
 def row_hash(seed: int, start: int, stop: int) -> np.ndarray:
     """Hash keys of the global rows ``start, start + 1, ..., stop - 1``.
 

@@ -31,7 +31,7 @@ import pandas as pd
 
 from .frame import CategoryCounts, FeatureSample, FrameSummaries, MeasurementError
 from .io import JSONL, PARQUET, TEXT_FORMATS, DataReadError, _check_header, _extension, _one_line
-from .sample import hash_indices
+from .sample import smallest_hash_rows
 from .text import TextRows
 
 LEAVES = ("value_counts", "histogram", "value_range", "row_sample", "text_rows", "numeric_values", "numeric_count", "weights")
@@ -174,8 +174,7 @@ def _merge_sample(a: FeatureSample, b: FeatureSample, rows: int) -> FeatureSampl
     idx = np.concatenate([a.indices, b.indices])
     n_valid = a.n_valid + b.n_valid
     if idx.size > rows:
-        keep = np.argpartition(hash_indices(a.seed, idx), rows - 1)[:rows]
-        keep = keep[np.argsort(idx[keep])]
+        keep = smallest_hash_rows(a.seed, idx, rows)
         X, idx = X[keep], idx[keep]
     return replace(a, X=X, indices=idx, n_valid=n_valid, n_dropped=a.n_dropped + b.n_dropped, exact=n_valid <= rows)
 
@@ -188,6 +187,12 @@ def _merge_text(a: TextRows, b: TextRows) -> TextRows:
         excluded={k: a.excluded.get(k, 0) + b.excluded.get(k, 0) for k in a.excluded | b.excluded},
         first_not_text=first,
     )
+
+
+def _merge_dtypes(dtypes: dict, new: dict) -> None:
+    """A column's dtype over batches: object when they differ."""
+    for c, t in new.items():
+        dtypes[c] = t if dtypes.get(c, t) == t else np.dtype(object)
 
 
 def _merge(key, a, b):
@@ -257,8 +262,7 @@ class StreamedSummaries(FrameSummaries):
     @property
     def n_rows(self) -> int:
         if self.root._n_rows is None:
-            self.root.wanted.setdefault(("n_rows",), None)
-            raise NeedsPass(("n_rows",))
+            raise NeedsPass(("n_rows",))  # known after the first pass
         return self.root._n_rows
 
     @property
@@ -280,13 +284,10 @@ class StreamedSummaries(FrameSummaries):
         MeasurementError, as for a frame, when no batch has the column."""
         root = self.root
         if root._n_rows is None:
-            root.wanted.setdefault(("n_rows",), None)
-            raise NeedsPass(("n_rows",))
+            raise NeedsPass(("n_rows",))  # dtypes are known after the first pass
         if name not in root.dtypes:
             if root.all_columns is None or name in root.all_columns:
                 root.always_columns.add(name)  # not read yet: the next pass reads it
-                root.wanted.setdefault(("n_rows",), None)
-                root._n_rows = None
                 raise NeedsPass(("column", name))
             FrameSummaries(pd.DataFrame({c: [] for c in root.all_columns}), name=self.name).column(name)  # raises, with hints
         return pd.Series([], dtype=root.dtypes[name])
@@ -379,14 +380,11 @@ class StreamedSummaries(FrameSummaries):
                     columns = list(df.columns)
                 elif project is None and set(df.columns) != set(columns):
                     raise DataReadError(path, f"its columns differ from the first shard's: {sorted(set(df.columns) ^ set(columns))}")
-                for c in df.columns:
-                    dtypes[c] = df[c].dtype if dtypes.get(c, df[c].dtype) == df[c].dtype else np.dtype(object)
+                _merge_dtypes(dtypes, {c: df[c].dtype for c in df.columns})
                 fs = FrameSummaries(df, name=self.name, row_ids=np.arange(offset, offset + len(df)))
                 if self.on_batch is not None:
                     self.on_batch(df)
                 for key in wanted:
-                    if key == ("n_rows",):
-                        continue
                     value = _on_batch(fs, key)
                     shard[key] = value if key not in shard else _merge(key, shard[key], value)
                 offset += len(df)
@@ -395,14 +393,17 @@ class StreamedSummaries(FrameSummaries):
         finally:
             if progress is not None:
                 progress.__exit__(None, None, None)
-        wanted = [k for k in wanted if k != ("n_rows",)]
+        self._finish_pass(wanted, merged, dtypes, columns or [], offset, read_all=project is None)
+
+    def _finish_pass(self, wanted, merged: dict, dtypes: dict, columns: list, n_rows: int, read_all: bool) -> None:
+        """Keep a pass's merged summaries (and what it learnt of the columns)."""
         for key in wanted:
             if key not in merged:  # no rows at all: the in-memory code on an empty frame says why
-                merged[key] = _on_batch(FrameSummaries(pd.DataFrame({c: [] for c in columns or []}), name=self.name), key)
+                merged[key] = _on_batch(FrameSummaries(pd.DataFrame({c: [] for c in columns}), name=self.name), key)
         self._cache.update(merged)
-        self._n_rows = offset
+        self._n_rows = n_rows
         self.dtypes.update(dtypes)
-        if project is None:
+        if read_all:
             self.all_columns = set(dtypes)
         self.passes += 1
         self.on_batch = None  # the declared-column checks need one pass only
