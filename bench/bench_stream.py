@@ -9,7 +9,9 @@ Writes bench/RESULTS_stream.md. Shards are generated once into bench/out/shards/
 language (30 tags, Zipf-like), source (6), token_count, quality (Beta(5, 2)), e0..e7 (float32),
 the columns of bench/bench_rules.yaml, whose six rules are measured (one of them, the quality
 entropy on 20 bins over the data's range, takes a second pass over its one column).
-Targets: peak RSS <= 1.5 GB, throughput >= 60 % of the bare scan's.
+Targets: peak RSS <= 1.5 GB, throughput >= 60 % of a bare scan's. Two bare scans are timed: a
+pyarrow.dataset scan of every column, and the faster plain read of only the columns the rules
+use, file by file (the reads validate makes); the ratio is taken against the faster one.
 """
 
 from __future__ import annotations
@@ -62,6 +64,18 @@ for b in ds.dataset(sys.argv[1], format="parquet").to_batches(batch_size=1 << 18
 print(n)
 """
 
+# The reads validate itself makes: file by file, row-group batches, only the columns the rules
+# read (token_count is not one). The stricter baseline: faster than the dataset scan above.
+SCAN_PROJECTED = r"""
+import sys, glob, pyarrow.parquet as pq
+cols, n = sys.argv[2].split(","), 0
+for f in sorted(glob.glob(sys.argv[1] + "/*.parquet")):
+    for b in pq.ParquetFile(f).iter_batches(batch_size=1 << 18, columns=cols):
+        n += b.num_rows
+print(n)
+"""
+RULE_COLUMNS = ",".join(["language", "source", "quality"] + [f"e{j}" for j in range(8)])
+
 
 DASK = r"""
 import sys, time
@@ -87,6 +101,7 @@ def main(argv=None) -> int:
     if gen["rc"]:
         raise SystemExit(gen["stderr"])
     scan = run_child([sys.executable, "-c", SCAN, str(folder)])
+    projected = run_child([sys.executable, "-c", SCAN_PROJECTED, str(folder), RULE_COLUMNS])
     validate = Path(sys.executable).with_name("validate")
     stream = run_child([str(validate), "--rules", str(HERE / "bench_rules.yaml"), str(folder), "--engine", "stream", "--quiet"])
     dask_run = run_child([sys.executable, "-c", DASK, str(HERE / "bench_rules.yaml"), str(folder)])
@@ -107,10 +122,13 @@ def main(argv=None) -> int:
         "| process | wall | rows/s | peak RSS |",
         "|---|---|---|---|",
         f"| bare pyarrow scan (all columns, computes nothing) | {scan['wall']:.1f} s | {rows / scan['wall']:,.0f} | {scan['rss_mb']:,.0f} MB |",
+        f"| bare pyarrow read of the rule columns only (ParquetFile.iter_batches, file by file, as validate reads) | {projected['wall']:.1f} s | {rows / projected['wall']:,.0f} | {projected['rss_mb']:,.0f} MB |",
         f"| validate --engine stream (exit {stream['rc']}) | {stream['wall']:.1f} s | {rows / stream['wall']:,.0f} | {stream['rss_mb']:,.0f} MB |",
         f"| validate(engine=\"dask\") on a 2-worker LocalCluster (validate call only: {dask_took}) | {dask_run['wall']:.1f} s (whole process, cluster start included) | {rows / dask_run['wall']:,.0f} | {dask_run['rss_mb']:,.0f} MB (driver process only) |",
         "",
-        f"Throughput: validate streams at **{scan['wall'] / stream['wall']:.0%}** of the bare scan (target >= 60 %);"
+        f"Throughput: validate streams at **{min(scan['wall'], projected['wall']) / stream['wall']:.0%}** of the faster bare"
+        f" read ({scan['wall'] / stream['wall']:.0%} of the dataset scan, {projected['wall'] / stream['wall']:.0%} of the"
+        " rule-column read; target >= 60 %);"
         f" peak RSS **{stream['rss_mb'] / 1024:.2f} GB** (target <= 1.5 GB). Dask gives the same verdicts: {same}.",
         "",
         "```text",

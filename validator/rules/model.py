@@ -27,7 +27,7 @@ NonNegativeFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 class StrictModel(BaseModel):
     """Base: unknown keys are errors; no coercion of strings into numbers."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
 
 class ColumnSpec(StrictModel):

@@ -18,7 +18,7 @@ import pandas as pd
 
 from ..rules.model import NULL_CATEGORY
 from .histogram import cell_counts
-from .sample import smallest_hash_rows
+from .sample import finite_rows_sample, smallest_hash_rows
 
 
 #: Text that stands for a missing number in a column whose other values are all numbers.
@@ -387,12 +387,7 @@ class FrameSummaries:
                 self._numeric_series(c, "a distance rule").to_numpy(dtype=np.float64, na_value=np.nan) for c in columns
             ]
             n = self.n_rows
-            valid = np.ones(n, dtype=bool)
-            for a in arrays:
-                valid &= np.isfinite(a)
-            idx = np.flatnonzero(valid)
-            n_valid = idx.size
-            idx = idx[smallest_hash_rows(seed, self.row_ids[idx], rows)]
+            idx, n_valid = finite_rows_sample(arrays, self.row_ids, rows, seed)
             X = np.empty((idx.size, len(arrays)), dtype=np.float64)
             for j, a in enumerate(arrays):
                 X[:, j] = a[idx]

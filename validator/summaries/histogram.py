@@ -10,6 +10,32 @@ from __future__ import annotations
 
 import numpy as np
 
+#: Values per block: the temporaries of one block stay in the CPU cache (a whole 1M-value batch
+#: at once runs ~5x slower, bound by memory traffic and page faults of the temporaries).
+BLOCK = 1 << 16
+_EPS = np.finfo(np.float64).eps
+
+
+def _equal_width_band(e: np.ndarray) -> float | None:
+    """For (nearly) equal-width edges, the band around a whole bin position within which the
+    arithmetic bin ``floor((v - e_0) / width)`` may be wrong; None when the edges are not equal
+    width (or the band would be too wide to help).
+
+    Edge i sits at ``i + delta_i`` bin widths from e_0; the computed position of a value is off
+    by at most a few ulps of it (<= 8 eps (k + 2) near the edges). A value whose fractional
+    position is farther than ``max|delta| + 16 eps (k + 2)`` from a whole number is binned
+    right by arithmetic; the others are checked with searchsorted.
+    """
+    k = e.size - 1
+    if k < 4:
+        return None
+    width = (e[-1] - e[0]) / k
+    if not (np.isfinite(width) and width > 0 and np.isfinite(1.0 / width)):
+        return None
+    delta = (e - e[0]) / width - np.arange(k + 1)
+    band = float(np.abs(delta).max()) + 16 * _EPS * (k + 2)
+    return band if band < 1e-3 else None
+
 
 def cell_counts(values, edges, weights=None) -> np.ndarray:
     """Count values into the k + 2 cells of ``edges`` (below-tail, k bins, above-tail).
@@ -27,31 +53,46 @@ def cell_counts(values, edges, weights=None) -> np.ndarray:
     -------
     ndarray, shape (k + 2,)
         ``[below, bin_1, ..., bin_k, above]``.
+
+    Notes
+    -----
+    The cell of a value is ``searchsorted(edges, v, side="right")`` (the last bin closed).
+    Equal-width edges (``bins: {count: k}``, most reference histograms) take an arithmetic
+    path that gives exactly the same cells: the bin from ``floor((v - e_0) / width)``, with
+    the values that lie within rounding distance of an edge checked by searchsorted. Values
+    are processed in blocks of :data:`BLOCK`, about 1 ns per value on this machine's batches.
     """
     v = np.asarray(values, dtype=np.float64)
     e = np.asarray(edges, dtype=np.float64)
     k = e.size - 1
-    width = (e[-1] - e[0]) / k
-    if k >= 4 and width > 0 and np.all(np.abs(np.diff(e) - width) <= 1e-9 * width):
-        # equal-width edges: the bin from arithmetic, then moved by one where rounding put a
-        # value on the wrong side of an edge, so the result is exactly searchsorted's (about 3x
-        # faster on large batches)
-        with np.errstate(invalid="ignore", over="ignore"):
-            t = np.floor((v - e[0]) / width)
-        idx = np.clip(np.nan_to_num(t, nan=0.0, posinf=k, neginf=-1), -1, k).astype(np.int64) + 1
-        idx[(idx == k + 1) & (v < e[-1])] = k
-        inner = (idx >= 1) & (idx <= k)
-        low = np.where(inner, e[np.clip(idx - 1, 0, k)], -np.inf)
-        idx -= inner & (v < low)
-        high = e[np.clip(idx, 0, k)]
-        idx += (idx <= k) & (v >= high)
-        idx[v < e[0]] = 0
-        idx[v > e[-1]] = k + 1
-    else:
-        idx = np.searchsorted(e, v, side="right")  # 0 below, i for [e_{i-1}, e_i), k+1 for >= e_k
-    idx[v == e[-1]] = k  # the last bin is closed on the right
-    counts = np.bincount(idx, weights=weights, minlength=k + 2)
-    return counts if weights is not None else counts.astype(np.int64)
+    band = _equal_width_band(e)
+    idx = np.empty(v.size, dtype=np.intp) if weights is not None else None
+    counts = np.zeros(k + 2, dtype=np.int64)
+    for start in range(0, v.size, BLOCK):
+        block = v[start:start + BLOCK]
+        if band is None:
+            cell = np.searchsorted(e, block, side="right")  # 0 below, i for [e_{i-1}, e_i), k+1 for >= e_k
+        else:
+            with np.errstate(invalid="ignore", over="ignore"):
+                t = block - e[0]
+                t *= k / (e[-1] - e[0])
+                whole = np.floor(t)
+                t -= whole  # the fractional position; NaN for +-inf
+            near = ~(t >= band) | (t > 1.0 - band)
+            np.clip(whole, -1, k, out=whole)
+            cell = whole.astype(np.intp)
+            cell += 1
+            if near.any():
+                at = np.flatnonzero(near)
+                cell[at] = np.searchsorted(e, block[at], side="right")
+        cell[block == e[-1]] = k  # the last bin is closed on the right
+        if idx is None:
+            counts += np.bincount(cell, minlength=k + 2)
+        else:
+            idx[start:start + BLOCK] = cell
+    if idx is not None:
+        return np.bincount(idx, weights=weights, minlength=k + 2)
+    return counts
 
 
 def cell_labels(edges) -> list[str]:

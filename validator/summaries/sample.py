@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["RowSample", "hash_indices", "row_hash"]
+__all__ = ["RowSample", "finite_rows_sample", "hash_indices", "row_hash", "smallest_hash_rows"]
 
 _MASK64 = (1 << 64) - 1
 # SplitMix64 constants (Steele, Lea & Flood 2014; Vigna's reference splitmix64.c).
@@ -115,6 +115,67 @@ def smallest_hash_rows(seed: int, row_ids: np.ndarray, rows: int) -> np.ndarray:
         return np.arange(row_ids.size)
     keep = np.argpartition(hash_indices(seed, row_ids), rows - 1)[:rows]
     return keep[np.argsort(row_ids[keep], kind="stable")]
+
+
+def finite_rows_sample(arrays, row_ids: np.ndarray, rows: int, seed: int, below=None, block: int = 1 << 16):
+    """The seeded row sample over feature columns: positions of the at most ``rows`` rows whose
+    values are finite in every array, with the smallest ``hash_indices(seed, row id)``.
+
+    Parameters
+    ----------
+    arrays : list of ndarray, each shape (n,)
+        Feature columns (any real dtype; integers are always finite).
+    row_ids : ndarray of int, shape (n,)
+        Global row ids (increasing).
+    rows : int
+        Sample size.
+    seed : int
+        In ``[0, 2**64)``.
+    below : numpy.uint64, optional
+        Keep only keys below it: the largest key of a full sample already merged from other
+        rows (no row with a larger key can enter the final sample).
+    block : int
+        Rows hashed and checked at a time (the temporaries stay in the CPU cache).
+
+    Returns
+    -------
+    positions : ndarray of intp, shape (m,), m <= rows
+        Ascending.
+    n_valid : int
+        Rows with every value finite (the population sampled from).
+
+    Notes
+    -----
+    The same choice as ``smallest_hash_rows`` over the valid rows, cut to ``below``: the hash
+    is a bijection of the row id, so no two rows tie.
+    """
+    n = len(row_ids)
+    n_valid = 0
+    pos, key = np.empty(0, dtype=np.intp), np.empty(0, dtype=np.uint64)
+    positions, keys, pending = [], [], 0
+    floats = [a for a in arrays if a.dtype.kind == "f"]
+    for start in range(0, n, block):
+        stop = min(start + block, n)
+        keep = np.ones(stop - start, dtype=bool)
+        for a in floats:
+            keep &= np.isfinite(a[start:stop])
+        n_valid += int(np.count_nonzero(keep))
+        h = hash_indices(seed, row_ids[start:stop])
+        if below is not None:
+            keep &= h < below
+        at = np.flatnonzero(keep)
+        positions.append(at + start)
+        keys.append(h[at])
+        pending += at.size
+        if pending > 2 * rows or stop == n:
+            # keep the rows smallest keys so far: their largest bounds what later blocks keep
+            pos, key = np.concatenate([pos, *positions]), np.concatenate([key, *keys])
+            positions, keys, pending = [], [], 0
+            if pos.size > rows:
+                top = np.argpartition(key, rows - 1)[:rows]
+                pos, key = pos[top], key[top]
+                below = key.max() if below is None else min(below, key.max())
+    return np.sort(pos), n_valid
 
 
 def row_hash(seed: int, start: int, stop: int) -> np.ndarray:

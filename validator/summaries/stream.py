@@ -58,11 +58,12 @@ def _key_columns(key) -> set:
     return set()
 
 
-def iter_frames(path: Path, text_columns=(), batch_rows: int = 1 << 18, columns=None):
+def iter_frames(path: Path, text_columns=(), batch_rows: int = 1 << 18, columns=None, arrow: bool = False):
     """Batches of one table file as pandas DataFrames (at most ``batch_rows`` rows each), read
     with the same value semantics as :func:`~validator.summaries.io.read_table`: only an empty
     CSV field is missing; ``text_columns`` stay text. Compressed text files (``.gz``, ``.zst``)
-    are decompressed on the fly (pyarrow input streams).
+    are decompressed on the fly (pyarrow input streams). With ``arrow``, Parquet batches come
+    as pyarrow RecordBatches (converted by the caller only if it must).
 
     Raises
     ------
@@ -82,7 +83,7 @@ def iter_frames(path: Path, text_columns=(), batch_rows: int = 1 << 18, columns=
             pf = pq.ParquetFile(p)
             use = None if columns is None else [c for c in pf.schema_arrow.names if c in columns]
             for batch in pf.iter_batches(batch_size=batch_rows, columns=use):
-                yield batch.to_pandas()
+                yield batch if arrow else batch.to_pandas()
             return
         from .io import _open_text
 
@@ -331,7 +332,7 @@ class StreamedSummaries(FrameSummaries):
 
         project = None
         if self.on_batch is None and wanted:
-            project = set(self.always_columns)
+            project = {c for c in self.always_columns if c not in self.dtypes}  # dtypes not known yet
             for key in wanted:
                 project |= _key_columns(key)
         def frames():
@@ -341,7 +342,7 @@ class StreamedSummaries(FrameSummaries):
                 if path in self.skipped:
                     continue
                 try:
-                    for df in iter_frames(path, self.text_columns, self.batch_rows, project):
+                    for df in iter_frames(path, self.text_columns, self.batch_rows, project, arrow=True):
                         yield path, df
                 except DataReadError as exc:
                     yield path, exc
@@ -372,22 +373,21 @@ class StreamedSummaries(FrameSummaries):
                             merged[key] = value if key not in merged else _merge(key, merged[key], value)
                     shard, start = {}, offset
                     continue
-                df = item
-                if len(df) == 0:  # a shard with a header and no rows adds nothing
-                    columns = columns if columns is not None else list(df.columns)
+                batch = _Batch(item, self.name, offset)
+                if batch.n_rows == 0:  # a shard with a header and no rows adds nothing
+                    columns = columns if columns is not None else batch.columns
                     continue
                 if columns is None:
-                    columns = list(df.columns)
-                elif project is None and set(df.columns) != set(columns):
-                    raise DataReadError(path, f"its columns differ from the first shard's: {sorted(set(df.columns) ^ set(columns))}")
-                _merge_dtypes(dtypes, {c: df[c].dtype for c in df.columns})
-                fs = FrameSummaries(df, name=self.name, row_ids=np.arange(offset, offset + len(df)))
+                    columns = batch.columns
+                elif project is None and set(batch.columns) != set(columns):
+                    raise DataReadError(path, f"its columns differ from the first shard's: {sorted(set(batch.columns) ^ set(columns))}")
+                _merge_dtypes(dtypes, batch.dtypes)
                 if self.on_batch is not None:
-                    self.on_batch(df)
+                    self.on_batch(batch.df)
                 for key in wanted:
-                    value = _on_batch(fs, key)
+                    value = batch.summary(key, merged.get(key), shard.get(key))
                     shard[key] = value if key not in shard else _merge(key, shard[key], value)
-                offset += len(df)
+                offset += batch.n_rows
                 self.batches += 1
                 progress(offset - start, None)
         finally:
@@ -407,6 +407,67 @@ class StreamedSummaries(FrameSummaries):
             self.all_columns = set(dtypes)
         self.passes += 1
         self.on_batch = None  # the declared-column checks need one pass only
+
+
+_SCHEMA_FRAMES: dict = {}  # an Arrow schema -> its empty pandas frame (columns and dtypes)
+
+
+class _Batch:
+    """One batch of a pass: a pandas DataFrame (text formats) or an Arrow RecordBatch
+    (Parquet), whose summaries come from :mod:`~validator.summaries.arrow_batch` where it
+    computes them, and from FrameSummaries of the batch converted to pandas otherwise."""
+
+    def __init__(self, item, name: str, offset: int):
+        self.name = name
+        self.offset = offset
+        self._fs = None
+        if isinstance(item, pd.DataFrame):
+            self.arrow, self._df = None, item
+            self.n_rows = len(item)
+            self.columns = list(item.columns)
+            self.dtypes = {c: item[c].dtype for c in item.columns}
+            return
+        self.arrow, self._df = item, None
+        self.n_rows = item.num_rows
+        empty = _SCHEMA_FRAMES.get(item.schema)
+        if empty is None:  # the columns and dtypes to_pandas gives (pandas metadata applied)
+            empty = _SCHEMA_FRAMES.setdefault(item.schema, item.schema.empty_table().to_pandas())
+        self.columns = list(empty.columns)
+        self.dtypes = {c: empty[c].dtype for c in empty.columns}
+
+    @property
+    def df(self) -> pd.DataFrame:
+        if self._df is None:
+            self._df = self.arrow.to_pandas()
+        return self._df
+
+    def summary(self, key, *merged):
+        """The summary ``key`` of this batch (or the MeasurementError it raised); ``merged``:
+        the same summary merged so far, whose row sample bounds the hash keys worth keeping."""
+        if self.arrow is not None and _key_columns(key) <= set(self.columns):
+            from . import arrow_batch
+
+            value = arrow_batch.summary(self.arrow, key, self.offset, _sample_bound(key, merged))
+            if value is not NotImplemented:
+                return value
+        if self._fs is None:
+            self._fs = FrameSummaries(self.df, name=self.name, row_ids=np.arange(self.offset, self.offset + self.n_rows))
+        return _on_batch(self._fs, key)
+
+
+def _sample_bound(key, samples):
+    """The smallest of the largest hash keys of full row samples in ``samples`` (a row with a
+    larger key can never enter the final sample), or None."""
+    if key[0] != "row_sample":
+        return None
+    from .sample import hash_indices
+
+    bound = None
+    for s in samples:
+        if isinstance(s, FeatureSample) and s.indices.size >= key[2]:
+            top = hash_indices(s.seed, s.indices).max()
+            bound = top if bound is None else min(bound, top)
+    return bound
 
 
 def _on_batch(fs: FrameSummaries, key):

@@ -1,0 +1,168 @@
+"""Streaming summaries computed on Arrow record batches, without converting them to pandas.
+
+The streaming engine reads Parquet as pyarrow ``RecordBatch``es. For the summaries most rule
+files need, and the column types they usually have, this module computes the summary straight
+from the Arrow buffers, exactly as :class:`~validator.summaries.frame.FrameSummaries` computes
+it on ``batch.to_pandas()`` (the tests compare the two):
+
+- ``value_counts`` of a text column (``string``, ``large_string``, ``string_view``) or of a
+  dictionary-encoded text column (counted by dictionary index, unused entries left out, as
+  case H20 wants);
+- ``numeric_count``, ``numeric_values``, ``value_range`` and ``histogram`` of an integer or
+  floating-point column (nulls and NaN are missing values; integers become float64 as pandas
+  makes them);
+- ``row_sample`` of integer or floating-point feature columns. Only rows whose hash key beats
+  the ``threshold`` (the largest key of the sample merged so far, which the caller passes) can
+  enter the sample, so after the first batches only a handful of rows per batch are gathered.
+
+Anything else (weights, text views, booleans, decimals, lists, text that holds numbers) returns
+:data:`NotImplemented` and the caller falls back to the pandas summaries of the batch.
+
+Work is done in blocks of :data:`~validator.summaries.histogram.BLOCK` rows so that the
+temporaries stay in the CPU cache.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .frame import CategoryCounts, FeatureSample
+from .histogram import BLOCK, cell_counts
+from .sample import finite_rows_sample
+
+_TEXT = ("string", "large_string", "string_view")
+
+
+def _types():
+    import pyarrow as pa
+
+    return pa.types
+
+
+def _is_text(t) -> bool:
+    return str(t) in _TEXT or str(t) == "utf8"
+
+
+def _is_number(t) -> bool:
+    types = _types()
+    return (types.is_integer(t) or types.is_floating(t)) and not types.is_float16(t)
+
+
+def _column(batch, name: str):
+    """The Arrow array of column ``name``, or None when the batch lacks it (or has it twice)."""
+    names = batch.schema.names
+    if names.count(name) != 1:
+        return None
+    return batch.column(names.index(name))
+
+
+def numbers(arr) -> np.ndarray:
+    """An integer or floating-point Arrow array as float64 with NaN for nulls, shape (n,)."""
+    if arr.null_count:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        arr = pc.fill_null(pc.cast(arr, pa.float64()), float("nan"))
+    return np.asarray(arr.to_numpy(zero_copy_only=False), dtype=np.float64)
+
+
+def _raw(arr) -> np.ndarray:
+    """The values as numpy in their own dtype when nothing is null (no copy), else float64 with NaN."""
+    if arr.null_count:
+        return numbers(arr)
+    return arr.to_numpy(zero_copy_only=False)
+
+
+def value_counts(arr) -> CategoryCounts:
+    """Value counts of a text or dictionary-encoded text array, in order of first appearance
+    (dictionary order for a dictionary array); nulls counted apart."""
+    import pyarrow.compute as pc
+
+    types = _types()
+    if types.is_dictionary(arr.type):
+        keys = arr.dictionary.to_pylist()
+        codes = arr.indices if not arr.null_count else pc.fill_null(arr.indices, len(keys))
+        codes = codes.to_numpy(zero_copy_only=False)
+        per_code = np.bincount(codes, minlength=len(keys) + 1)
+        null_rows = int(per_code[-1])
+        seen = np.flatnonzero(per_code[:-1])
+        merged: dict = {}
+        for code in seen.tolist():  # a dictionary may hold a value twice
+            merged[keys[code]] = merged.get(keys[code], 0) + int(per_code[code])
+        counts = np.fromiter(merged.values(), dtype=np.int64, count=len(merged))
+        return CategoryCounts(list(merged), counts, null_rows, int(counts.sum()), null_rows)
+    vc = pc.value_counts(arr)
+    keys = vc.field(0)
+    counts = vc.field(1).to_numpy(zero_copy_only=False).astype(np.int64)
+    values = keys.to_pylist()
+    present = np.fromiter((k is not None for k in values), dtype=bool, count=len(values))
+    null_rows = int(counts[~present].sum())
+    counts = counts[present]
+    return CategoryCounts([k for k in values if k is not None], counts, null_rows, int(counts.sum()), null_rows)
+
+
+def _finite_range(v: np.ndarray):
+    if not v.size:
+        return None
+    lo, hi = float(v.min()), float(v.max())
+    if np.isfinite(lo) and np.isfinite(hi):
+        return lo, hi
+    v = v[np.isfinite(v)]  # +-inf go to the tail cells, not into the range
+    return (float(v.min()), float(v.max())) if v.size else None
+
+
+def row_sample(batch, columns, rows: int, seed: int, offset: int, threshold=None):
+    """The batch's part of a seeded row sample (see FrameSummaries.row_sample): the at most
+    ``rows`` rows with all ``columns`` finite and the smallest ``hash_indices(seed, offset +
+    i)``, keeping only keys below ``threshold`` (uint64; None keeps every key). Returns
+    NotImplemented for columns that are not plain numbers."""
+    arrays = []
+    for name in columns:
+        arr = _column(batch, name)
+        if arr is None or not _is_number(arr.type):
+            return NotImplemented
+        arrays.append(_raw(arr))
+    n = batch.num_rows
+    pos, n_valid = finite_rows_sample(arrays, np.arange(offset, offset + n, dtype=np.int64), rows, seed, threshold)
+    X = np.empty((pos.size, len(arrays)), dtype=np.float64)
+    for j, a in enumerate(arrays):
+        X[:, j] = a[pos]
+    return FeatureSample(X=X, n_valid=n_valid, n_dropped=n - n_valid, exact=n_valid <= rows, seed=seed,
+                         indices=(pos + offset).astype(np.int64))
+
+
+def summary(batch, key, offset: int, threshold=None):
+    """The summary ``key`` (a streaming summary key) of one record batch, or NotImplemented
+    when this module does not compute it for the batch's column types."""
+    kind = key[0]
+    if kind == "value_counts":
+        _, name, weight = key
+        arr = _column(batch, name)
+        if weight is not None or arr is None:
+            return NotImplemented
+        t = arr.type
+        if _is_text(t) or (_types().is_dictionary(t) and _is_text(t.value_type) and not arr.dictionary.null_count):
+            return value_counts(arr)
+        return NotImplemented
+    if kind in ("numeric_count", "numeric_values", "value_range", "histogram"):
+        if kind == "histogram" and key[3] is not None:
+            return NotImplemented
+        arr = _column(batch, key[1])
+        if arr is None or not _is_number(arr.type):
+            return NotImplemented
+        v = numbers(arr)
+        null = np.isnan(v)
+        n_null = int(np.count_nonzero(null))
+        if n_null:
+            v = v[~null]
+        if kind == "numeric_count":
+            return int(v.size), n_null
+        if kind == "numeric_values":
+            return v, n_null
+        if kind == "value_range":
+            return _finite_range(v)
+        return cell_counts(v, key[2]), n_null
+    if kind == "row_sample":
+        _, columns, rows, seed = key
+        return row_sample(batch, list(columns), rows, seed, offset, threshold)
+    return NotImplemented
