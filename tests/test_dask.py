@@ -109,3 +109,30 @@ def test_unreachable_scheduler_is_one_line_exit_2(capsys):
     assert code == 2
     err = capsys.readouterr().err
     assert "cannot connect to the dask scheduler at tcp://127.0.0.1:1" in err and "Traceback" not in err
+
+
+def test_fsspec_urls_equal_memory(tmp_path, scheduler):
+    # file:// URLs go through fsspec and dask.dataframe's readers (as s3:// would); a glob of
+    # Parquet shards with several row groups each, and of CSV shards
+    df = pd.read_csv(DATA / "pretrain_good.csv", keep_default_na=False, na_values=[""])
+    ruleset = load_rules(ROOT / "rules" / "pretrain.yaml")
+    memory = validate(DATA / "pretrain_good.csv", ruleset)
+    edges = np.linspace(0, len(df), 4).astype(int)
+    for k, (a, b) in enumerate(zip(edges[:-1], edges[1:])):
+        df.iloc[a:b].to_parquet(tmp_path / f"part-{k}.parquet", row_group_size=150)
+        df.iloc[a:b].to_csv(tmp_path / f"part-{k}.csv", index=False)
+    for pattern in ("part-*.parquet", "part-*.csv"):
+        report = validate([f"file://{tmp_path}/{pattern}"], ruleset, engine="dask", scheduler=scheduler)
+        assert_same(memory, report)
+        assert report.n_rows == len(df)
+
+
+@pytest.mark.parametrize("url,why", [
+    ("file:///nonexistent-dir/*.parquet", "the pattern matches no file"),
+    ("file:///nonexistent-dir/x.parquet", "no such file"),
+    ("file:///tmp/", "is a folder"),
+])
+def test_missing_urls_are_exit_3(url, why, capsys):
+    code = cli(["--rules", str(ROOT / "rules" / "pretrain.yaml"), url, "--engine", "dask"])
+    err = capsys.readouterr().err
+    assert code == 3 and why in err and url in err and "Traceback" not in err

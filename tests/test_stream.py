@@ -215,3 +215,72 @@ def test_batch_rows_needs_the_stream_engine(tmp_path, capsys):
     rules.write_text("version: 1\nrules:\n  - {id: e, metric: entropy, column: lang, min: 0.5}\n")
     assert cli(["--rules", str(rules), str(path), "--batch-rows", "10"]) == 2
     assert "--batch-rows needs --engine stream" in capsys.readouterr().err
+
+
+def _binned_rules(path):
+    return load_rules({"version": 1, "rules": [
+        {"id": "h", "metric": "entropy", "column": "v", "bins": {"count": 10}, "min": 0},
+        {"id": "w", "metric": "wasserstein_distance", "column": "v", "reference": {"file": str(path), "column": "v"}, "max": 100}]})
+
+
+@pytest.mark.parametrize("case,passes", [
+    ("plain", 1),  # the range from the footers' statistics: one pass
+    ("all-null row group", 1),
+    ("negative zero", 1),
+    ("infinite value", 2),  # inf is not in the range: a first pass finds the finite one
+    ("no statistics", 2),
+    ("unsigned", 2),
+])
+def test_parquet_statistics_give_the_range_when_they_are_exact(tmp_path, case, passes):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    v = (np.arange(1000) % 97 * 1.5 - 30.0).tolist()
+    if case == "all-null row group":
+        v[-100:] = [None] * 100  # the last row group (planning reads the first rows)
+    if case == "negative zero":
+        v = [abs(x) if x else -0.0 for x in v]
+    if case == "infinite value":
+        v[500] = float("inf")
+    kind = pa.uint32() if case == "unsigned" else pa.float64()
+    if case == "unsigned":
+        v = [int(abs(x)) for x in v]
+    table = pa.table({"v": pa.array(v, type=kind)})
+    path = tmp_path / "d.parquet"
+    pq.write_table(table, path, row_group_size=100, write_statistics=case != "no statistics")
+    ruleset = _binned_rules(path)
+    memory = validate(path, ruleset)
+    stream = validate(path, ruleset, engine="stream", batch_rows=64)
+    assert_same(memory, stream)
+    h = stream.results[0]
+    assert h.details["engine"].startswith(f"stream: {passes} pass(es)")
+    assert ("ranges_from_parquet_statistics" in h.details) == (passes == 1)
+    assert repr(h.details["edges"]) == repr(memory.results[0].details["edges"])  # -0.0 and 0.0 print apart
+
+
+def test_footer_range_hand_values(tmp_path):
+    # two files, min -4.5 in the second, max 7.25 in the first (hand-written values)
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from validator.summaries.arrow_batch import footer_range
+
+    pq.write_table(pa.table({"v": [1.0, 7.25, None], "s": ["a", "b", "c"]}), tmp_path / "a.parquet")
+    pq.write_table(pa.table({"v": [-4.5, 0.0, 2.0], "s": ["a", "b", "c"]}), tmp_path / "b.parquet")
+    files = [tmp_path / "a.parquet", tmp_path / "b.parquet"]
+    assert footer_range(files, "v") == (-4.5, 7.25)
+    assert footer_range(files, "s") is None  # text has no numeric range
+    assert footer_range(files, "missing") is None
+
+
+def test_skip_bad_shards_does_not_trust_footers(tmp_path):
+    # a shard may drop out half-way, so its statistics cannot give the range: a first pass does
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    for k in range(2):
+        pq.write_table(pa.table({"v": (np.arange(100) * (k + 1.0)).tolist()}), tmp_path / f"p{k}.parquet")
+    ruleset = _binned_rules(tmp_path / "p0.parquet")
+    report = validate(tmp_path, ruleset, engine="stream", skip_bad_shards=True)
+    assert report.results[0].details["engine"].startswith("stream: 2 pass(es)")
+    assert_same(validate(tmp_path, ruleset), report)

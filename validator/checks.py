@@ -1102,10 +1102,12 @@ def _numeric_distance(rule: NumericReferenceRule, ruleset: RuleSet, data: FrameS
     if rule.text_length is not None:
         ref_data = ref_data.length_view(ref.column, rule.text_length)
     result.params["reference"] = _describe_reference(rule)
-    values, nulls = data.numeric_values(rule.column, rule.metric)
-    _nonempty(values.size, data, rule.column, nulls)
-    ref_values, _ = ref_data.numeric_values(ref.column, rule.metric)
-    if ref_values.size == 0:
+    # counts, not the values: both distances come from histograms on a grid (streamed, the
+    # column's values are never held)
+    n_values, nulls = data.numeric_count(rule.column, rule.metric)
+    _nonempty(n_values, data, rule.column, nulls)
+    n_ref, _ = ref_data.numeric_count(ref.column, rule.metric)
+    if n_ref == 0:
         raise MeasurementError(f"reference column {ref.column!r} of {_ref_name(ref)} has no values")
     ranges = [data.value_range(rule.column), ref_data.value_range(ref.column)]
     if None in ranges:
@@ -1115,8 +1117,8 @@ def _numeric_distance(rule: NumericReferenceRule, ruleset: RuleSet, data: FrameS
     q = ref_data.histogram(ref.column, edges)[0][1:-1]
     result.n = int(p.sum())
     result.details.update(grid_bins=rule.grid, grid_range=[float(edges[0]), float(edges[-1])], reference_rows=int(q.sum()))
-    if result.n < values.size:
-        result.details["infinite_values_left_out"] = int(values.size - result.n)
+    if result.n < n_values:
+        result.details["infinite_values_left_out"] = int(n_values - result.n)
     def measure(p):
         if rule.metric == "wasserstein_distance":
             return wasserstein_from_histograms(p, q, edges)[0]

@@ -309,6 +309,8 @@ def _validate_streaming(
             f"dask: {summaries.passes} pass(es) over {summaries.batches} partition(s)" if engine == "dask"
             else f"stream: {summaries.passes} pass(es) over {summaries.batches} batch(es) of <= {batch_rows:,} rows",
         )
+        if summaries.footer_ranges:
+            r.details.setdefault("ranges_from_parquet_statistics", sorted(set(summaries.footer_ranges)))
         if skipped:
             r.details["partial_data"] = f"{len(skipped)} of {len(data_paths)} shards skipped (unreadable); measured on the others"
     return Report(results=columns + [results[r.id] for r in ruleset.rules], dataset=name, n_rows=summaries.n_rows,

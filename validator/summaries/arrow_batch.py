@@ -102,13 +102,78 @@ def value_counts(arr) -> CategoryCounts:
 
 
 def _finite_range(v: np.ndarray):
-    if not v.size:
+    from .frame import finite_range
+
+    return finite_range(v)
+
+
+_EXACT_STATISTICS = ("INT32", "INT64", "FLOAT", "DOUBLE")
+
+
+def footer_range(paths, name: str):
+    """(min, max) of the finite values of a numeric column over Parquet files, read from the
+    row-group statistics in their footers (no data read), or None when the statistics cannot
+    stand for the data exactly.
+
+    Used only when every row group of every file has min/max statistics for the column (a row
+    group whose values are all null needs none), of a signed integer or floating-point column
+    (Parquet writers ignore NaN in float statistics; an unsigned column's statistics may
+    have been compared as signed by old writers, so it is not used), and both are finite (an
+    infinite value goes to a tail cell, not into the range, so a first pass must find the
+    finite range). Zeros come out as +0.0, as :func:`~validator.summaries.frame.finite_range`
+    gives them.
+
+    Parameters
+    ----------
+    paths : list of Path
+        Parquet files.
+    name : str
+        A top-level column.
+
+    Returns
+    -------
+    tuple of float or None
+    """
+    import math
+
+    import pyarrow.parquet as pq
+
+    types = _types()
+    lo = hi = None
+    try:
+        for path in paths:
+            pf = pq.ParquetFile(path)
+            arrow = pf.schema_arrow
+            if arrow.get_all_field_indices(name).__len__() != 1:
+                return None
+            t = arrow.field(name).type
+            if not (types.is_floating(t) or types.is_signed_integer(t)) or types.is_float16(t):
+                return None
+            meta = pf.metadata
+            at = [j for j in range(meta.num_columns) if meta.schema.column(j).path == name]
+            if len(at) != 1:
+                return None
+            for r in range(meta.num_row_groups):
+                group = meta.row_group(r)
+                col = group.column(at[0])
+                st = col.statistics
+                if group.num_rows == 0:
+                    continue
+                if col.physical_type not in _EXACT_STATISTICS or st is None:
+                    return None
+                if not st.has_min_max:
+                    if st.has_null_count and st.null_count == group.num_rows:
+                        continue  # every value null: nothing to range over
+                    return None
+                a, b = float(st.min), float(st.max)
+                if not (math.isfinite(a) and math.isfinite(b)):
+                    return None
+                lo, hi = (a, b) if lo is None else (min(lo, a), max(hi, b))
+    except Exception:  # an unreadable footer: the pass reads the file and names the error
         return None
-    lo, hi = float(v.min()), float(v.max())
-    if np.isfinite(lo) and np.isfinite(hi):
-        return lo, hi
-    v = v[np.isfinite(v)]  # +-inf go to the tail cells, not into the range
-    return (float(v.min()), float(v.max())) if v.size else None
+    if lo is None:
+        return None  # no values at all: the pass says why
+    return lo + 0.0, hi + 0.0
 
 
 def row_sample(batch, columns, rows: int, seed: int, offset: int, threshold=None):

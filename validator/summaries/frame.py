@@ -121,6 +121,21 @@ def category_key(value) -> str:
     return str(value)
 
 
+def finite_range(v: np.ndarray) -> tuple[float, float] | None:
+    """(min, max) of the finite values of ``v`` (NaN-free, shape (n,)), None when there are
+    none; +-inf go to a histogram's tail cells, not into the range, and a zero bound is +0.0
+    (whichever of -0.0 and +0.0 the data holds, so that every engine gives the same edges)."""
+    if not v.size:
+        return None
+    lo, hi = float(v.min()), float(v.max())
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        v = v[np.isfinite(v)]
+        if not v.size:
+            return None
+        lo, hi = float(v.min()), float(v.max())
+    return lo + 0.0, hi + 0.0
+
+
 class FrameSummaries:
     """Lazily computed, cached summaries of one DataFrame.
 
@@ -307,17 +322,7 @@ class FrameSummaries:
     def value_range(self, name: str) -> tuple[float, float] | None:
         """(min, max) of the finite values of a numeric column; None when it has none."""
 
-        def compute():
-            v, _ = self.numeric_values(name, "binning")
-            if not v.size:
-                return None
-            lo, hi = float(v.min()), float(v.max())
-            if np.isfinite(lo) and np.isfinite(hi):
-                return lo, hi
-            v = v[np.isfinite(v)]  # +-inf go to the tail cells, not into the range
-            return (float(v.min()), float(v.max())) if v.size else None
-
-        return self._cached(("value_range", name), compute)
+        return self._cached(("value_range", name), lambda: finite_range(self.numeric_values(name, "binning")[0]))
 
     # -- row conditions ----------------------------------------------------------------------
     def where_mask(self, conditions) -> np.ndarray:

@@ -238,7 +238,7 @@ class StreamedSummaries(FrameSummaries):
     batches of at most ``batch_rows`` rows. See the module docstring."""
 
     def __init__(self, paths, name: str, text_columns=(), batch_rows: int = 1 << 18, skip_bad_shards: bool = False):
-        self.paths = [Path(p) for p in paths]
+        self.paths = [str(p) if "://" in str(p) else Path(p) for p in paths]  # fsspec URLs stay text
         self.name = name
         self.text_columns = set(text_columns)
         self.batch_rows = batch_rows
@@ -255,6 +255,8 @@ class StreamedSummaries(FrameSummaries):
         self.root = self
         self.on_batch = None  # called with each batch of the next pass (which then reads every column)
         self.always_columns: set = set()  # columns every pass reads (those whose dtype rules ask)
+        self.footer_ranges: list = []  # columns whose range came from Parquet statistics (no pass)
+        self._footers: dict = {}  # column -> its range from the footers, or None
         from collections import Counter
 
         self.computed = Counter()
@@ -312,12 +314,34 @@ class StreamedSummaries(FrameSummaries):
             if isinstance(value, Exception):
                 raise value
             return value
+        if key[0] == "value_range" and self.view is None:
+            value = root._footer_range(key[1])
+            if value is not None:
+                root._cache[full] = value
+                return value
         if key[0] in LEAVES or key[0] == "excluded_texts":
             root.wanted[full] = None
             raise NeedsPass(full)
         # a derived summary (e.g. the numeric series behind a histogram) is computed per batch
         # inside the leaf that needs it, never over the whole data
         raise MeasurementError(f"summary {key[0]!r} is not available when streaming; use --engine memory")
+
+    def _footer_range(self, name: str):
+        """A column's (min, max) from the Parquet footers' row-group statistics, when every
+        shard is Parquet and they give it exactly (arrow_batch.footer_range); None otherwise
+        (and with --skip-bad-shards, where a shard may yet drop out): a first pass finds it."""
+        if self.skip_bad_shards or not self.paths or not all(
+            isinstance(p, Path) and _extension(p) in PARQUET for p in self.paths
+        ):
+            return None
+        from .arrow_batch import footer_range
+
+        if name not in self._footers:
+            self._footers[name] = footer_range(self.paths, name)
+        value = self._footers[name]
+        if value is not None and name not in self.footer_ranges:
+            self.footer_ranges.append(name)
+        return value
 
     # -- one pass -------------------------------------------------------------------------------
     def compute_pass(self) -> None:
@@ -349,17 +373,13 @@ class StreamedSummaries(FrameSummaries):
                     continue
                 yield path, _END
 
-        shard: dict = {}
-        start = offset
+        shard = None  # the shard being read
         progress = None
-        current = None
         try:
             for path, item in prefetch(frames()):
-                if path != current:
-                    if progress is not None:
-                        progress.__exit__(None, None, None)
+                if shard is None:
+                    shard = ShardPass(wanted, self.name, offset, self.on_batch, bounds=merged)
                     progress = Progress(f"pass {self.passes + 1}: {path.name}", unit="rows")
-                    current = path
                 if item is _END or isinstance(item, DataReadError):
                     if isinstance(item, DataReadError):
                         if not self.skip_bad_shards:
@@ -367,29 +387,23 @@ class StreamedSummaries(FrameSummaries):
                         # a shard's summaries join the others only once it was read to its end,
                         # so a shard that fails half-way (bad gzip, truncated file) leaves nothing
                         self.skipped[path] = item.message
-                        offset = start
                     else:
-                        for key, value in shard.items():
+                        for key, value in shard.values.items():
                             merged[key] = value if key not in merged else _merge(key, merged[key], value)
-                    shard, start = {}, offset
+                        _merge_dtypes(dtypes, shard.dtypes)
+                        offset += shard.n_rows
+                        self.batches += shard.batches
+                        columns = columns if columns is not None else shard.columns
+                    progress.__exit__(None, None, None)
+                    shard = progress = None
                     continue
-                batch = _Batch(item, self.name, offset)
-                if batch.n_rows == 0:  # a shard with a header and no rows adds nothing
-                    columns = columns if columns is not None else batch.columns
-                    continue
-                if columns is None:
-                    columns = batch.columns
-                elif project is None and set(batch.columns) != set(columns):
-                    raise DataReadError(path, f"its columns differ from the first shard's: {sorted(set(batch.columns) ^ set(columns))}")
-                _merge_dtypes(dtypes, batch.dtypes)
-                if self.on_batch is not None:
-                    self.on_batch(batch.df)
-                for key in wanted:
-                    value = batch.summary(key, merged.get(key), shard.get(key))
-                    shard[key] = value if key not in shard else _merge(key, shard[key], value)
-                offset += batch.n_rows
-                self.batches += 1
-                progress(offset - start, None)
+                batch = shard.add(item)
+                if batch.n_rows:
+                    if columns is None:
+                        columns = batch.columns
+                    elif project is None and set(batch.columns) != set(columns):
+                        raise DataReadError(path, f"its columns differ from the first shard's: {sorted(set(batch.columns) ^ set(columns))}")
+                progress(shard.n_rows, None)
         finally:
             if progress is not None:
                 progress.__exit__(None, None, None)
@@ -407,6 +421,39 @@ class StreamedSummaries(FrameSummaries):
             self.all_columns = set(dtypes)
         self.passes += 1
         self.on_batch = None  # the declared-column checks need one pass only
+
+
+class ShardPass:
+    """The wanted summaries of one shard, merged batch by batch (its rows numbered from
+    ``offset``): what the streaming engine keeps per shard, and what a dask task computes for
+    one file. ``bounds``: the summaries merged from other shards so far (their full row
+    samples bound the hash keys worth keeping here)."""
+
+    def __init__(self, keys, name: str, offset: int, on_batch=None, bounds=None):
+        self.keys, self.name, self.offset, self.on_batch = list(keys), name, offset, on_batch
+        self.bounds = {} if bounds is None else bounds
+        self.values: dict = {}
+        self.dtypes: dict = {}
+        self.columns: list | None = None
+        self.n_rows = 0
+        self.batches = 0
+
+    def add(self, item) -> "_Batch":
+        """Summarise one batch (a DataFrame or an Arrow RecordBatch) and merge it in."""
+        batch = _Batch(item, self.name, self.offset + self.n_rows)
+        if self.columns is None:
+            self.columns = batch.columns
+        if batch.n_rows == 0:  # a shard with a header and no rows adds nothing
+            return batch
+        _merge_dtypes(self.dtypes, batch.dtypes)
+        if self.on_batch is not None:
+            self.on_batch(batch.df)
+        for key in self.keys:
+            value = batch.summary(key, self.bounds.get(key), self.values.get(key))
+            self.values[key] = value if key not in self.values else _merge(key, self.values[key], value)
+        self.n_rows += batch.n_rows
+        self.batches += 1
+        return batch
 
 
 _SCHEMA_FRAMES: dict = {}  # an Arrow schema -> its empty pandas frame (columns and dtypes)
@@ -521,16 +568,21 @@ class _Planned(Exception):
 class _Recorder(FrameSummaries):
     """FrameSummaries of one batch that records which summaries the rules ask for (planning)."""
 
-    def __init__(self, df, name, sink: set, prefix=None):
+    def __init__(self, df, name, sink: set, prefix=None, ranges=None):
         super().__init__(df, name=name)
         self.sink = sink
         self.prefix = prefix
         self.depth = 0  # > 0 inside a leaf's own computation
+        self.ranges = ranges  # column -> its exact range without a pass (Parquet statistics), or None
 
     def start_rule(self) -> None:
         self.saw_range = False
 
     def _cached(self, key, compute):
+        if key[0] == "value_range" and self.depth == 0 and self.prefix is None and self.ranges is not None:
+            exact = self.ranges(key[1])
+            if exact is not None:  # the data's own range: histograms on edges from it are planned too
+                return exact
         if key[0] == "value_range" and self.depth == 0:
             self.saw_range = True
         if key[0] == "histogram" and getattr(self, "saw_range", False):
@@ -570,6 +622,14 @@ def plan(summaries: StreamedSummaries, evaluate_rule) -> None:
     from the data's range, is then found missing and takes a second pass)."""
     first = None
     for path in summaries.paths:
+        if isinstance(path, str):  # an fsspec URL (dask engine): dask reads its first partition
+            from .dask_engine import read_dask
+
+            try:
+                first = read_dask([path], summaries.text_columns).get_partition(0).head(10_000, compute=True)
+            except Exception as exc:  # fsspec, dask and pyarrow raise their own types
+                raise DataReadError(path, f"cannot be read by dask: {type(exc).__name__}: {_one_line(exc)}") from None
+            break
         for df in iter_frames(path, summaries.text_columns, min(summaries.batch_rows, 10_000)):
             first = df
             break
@@ -578,7 +638,7 @@ def plan(summaries: StreamedSummaries, evaluate_rule) -> None:
     if first is None:
         return
     sink: set = set()
-    rec = _Recorder(first, summaries.name, sink)
+    rec = _Recorder(first, summaries.name, sink, ranges=summaries._footer_range)
     evaluate_rule(rec)
     summaries.all_columns = set(first.columns) if summaries.on_batch is None else None
     for key in sink:
