@@ -284,3 +284,32 @@ def test_skip_bad_shards_does_not_trust_footers(tmp_path):
     report = validate(tmp_path, ruleset, engine="stream", skip_bad_shards=True)
     assert report.results[0].details["engine"].startswith("stream: 2 pass(es)")
     assert_same(validate(tmp_path, ruleset), report)
+
+
+def test_embedding_samples_and_exact_duplicates_stream_without_the_texts(tmp_path, monkeypatch):
+    # the embed rules keep only their sampled texts and exact duplicates only 64-bit keys, so
+    # the column's texts are never merged whole (text statistics rules still are)
+    import yaml
+
+    spec = yaml.safe_load((ROOT / "rules" / "pretrain_text.yaml").read_text())
+    spec["rules"] = [r for r in spec["rules"] if r["id"] in ("embedding-spread", "near-duplicates", "exact-duplicates")]
+    for r in spec["rules"]:
+        if "embed" in r:
+            r["embed"]["artefact"] = str(ROOT / "rules" / r["embed"]["artefact"])
+            r.setdefault("sample", {})["rows"] = 150  # fewer than the rows: a real sample
+    ruleset = load_rules(spec)
+    data = DATA / "pretrain_near_duplicates.csv"
+    memory = validate(data, ruleset)
+    from validator.summaries import stream as streaming
+
+    def no_texts(a, b):
+        raise AssertionError("a column's texts were merged whole")
+
+    monkeypatch.setattr(streaming, "_merge_text", no_texts)
+    report = validate(data, ruleset, engine="stream", batch_rows=53)
+    assert_same(memory, report)
+    for a, b in zip(memory.results, report.results):
+        assert a.details.get("rows_with_text") == b.details.get("rows_with_text"), a.rule_id
+        assert a.details.get("duplicates") == b.details.get("duplicates"), a.rule_id
+    spread = {r.rule_id: r for r in report.results}["embedding-spread"]
+    assert spread.details["sample_size"] == 150 < spread.details["rows_with_text"]

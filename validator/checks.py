@@ -895,7 +895,7 @@ def _features(rule, data: FrameSummaries, refs: ReferenceStore, result: Result, 
             identity["artefact"] = rule.embed.artefact  # as the rule file names it, not machine-specific
         result.details["embedder"] = identity
         result.details["embedding_dimension"] = int(sample.X.shape[1])
-        result.details.update(data.text_rows(rule.embed.column).describe())
+        result.details.update(data.text_sample(rule.embed.column, rows, rule.sample.seed).describe())
         if sample.zero_rows:
             result.details.setdefault("excluded_rows", {})["zero_embedding"] = sample.zero_rows
     else:
@@ -1035,26 +1035,34 @@ def _minhash(texts, **kw):
         raise MeasurementError(f"MinHash LSH cannot be built with threshold {kw['threshold']:g} and num_perm {kw['num_perm']}: {exc}") from None
 
 
+def _has_text(rule, n_texts: int, excluded: dict) -> None:
+    if not n_texts:
+        raise MeasurementError(
+            f"column {rule.column!r} holds no text (" + (", ".join(f"{k} {v}" for k, v in excluded.items() if v) or "no rows") + ")"
+        )
+
+
 def _text_metric(rule, data: FrameSummaries, refs: ReferenceStore, result: Result) -> None:
     """Exact and MinHash duplicates, n-gram entropy and type-token ratios of a text column."""
-    from .summaries.text import ngram_counts, text_keys, token_ids
+    from .summaries.text import ngram_counts, token_ids
 
+    if isinstance(rule, DuplicateFractionRule):
+        # 64-bit keys, not the texts: 16 bytes per row when streamed
+        found = data.text_keys(rule.column, rule.normalize_values)
+        result.details.update(found.describe())
+        _has_text(rule, found.keys.size, found.excluded)
+        result.n = int(found.keys.size)
+        result.observed = duplicate_fraction(found.keys)
+        result.units = "fraction of rows"
+        result.details["duplicates"] = clusters_from_labels(found.keys, found.row_ids)
+        result.details["method"] = "exact: 64-bit hash of the normalised text"
+        return
     rows = data.text_rows(rule.column, rule.normalize_values)
     result.details.update(rows.describe())
-    if not rows.texts:
-        raise MeasurementError(
-            f"column {rule.column!r} holds no text ("
-            + (", ".join(f"{k} {v}" for k, v in rows.excluded.items() if v) or "no rows") + ")"
-        )
+    _has_text(rule, len(rows.texts), rows.excluded)
     row_ids = data.row_ids[rows.positions]
     result.n = len(rows.texts)
-    if isinstance(rule, DuplicateFractionRule):
-        keys = text_keys(rows.texts)
-        result.observed = duplicate_fraction(keys)
-        result.units = "fraction of rows"
-        result.details["duplicates"] = clusters_from_labels(keys, row_ids)
-        result.details["method"] = "exact: 64-bit hash of the normalised text"
-    elif isinstance(rule, NearDuplicateFractionRule):
+    if isinstance(rule, NearDuplicateFractionRule):
         from .progress import Progress
 
         with Progress(f"MinHash {rule.column!r}") as progress:

@@ -410,6 +410,31 @@ class FrameSummaries:
         key = ("text_rows", name, None if spec is None else spec.model_dump_json())
         return self._cached(key, lambda: text_rows(self.column(name), spec))
 
+    def text_keys(self, name: str, spec=None):
+        """One 64-bit key per usable text (exact duplicates; :class:`~validator.summaries.text.TextKeys`)."""
+        from .text import TextKeys, text_keys
+
+        def compute():
+            rows = self.text_rows(name, spec)
+            keys = text_keys(rows.texts) if rows.texts else np.empty(0, dtype=np.uint64)
+            first = None if rows.first_not_text is None else int(self.row_ids[rows.first_not_text])
+            return TextKeys(keys, self.row_ids[rows.positions], rows.excluded, first)
+
+        return self._cached(("text_keys", name, None if spec is None else spec.model_dump_json()), compute)
+
+    def text_sample(self, name: str, rows: int, seed: int):
+        """The seeded sample of at most ``rows`` usable texts (:class:`~validator.summaries.text.TextSample`)."""
+        from .text import TextSample
+
+        def compute():
+            texts = self.text_rows(name)
+            ids = self.row_ids[texts.positions]
+            keep = smallest_hash_rows(seed, ids, rows)
+            first = None if texts.first_not_text is None else int(self.row_ids[texts.first_not_text])
+            return TextSample([texts.texts[i] for i in keep], ids[keep], len(texts.texts), texts.excluded, first, seed, rows)
+
+        return self._cached(("text_sample", name, rows, seed), compute)
+
     def length_view(self, name: str, unit: str) -> "FrameSummaries":
         """These summaries with column ``name`` replaced by the length of each text (``chars``:
         Unicode code points, ``words``: ``\\w+`` runs); nulls stay null. Raises MeasurementError
@@ -440,34 +465,34 @@ class FrameSummaries:
         texts are embedded. Embeddings are cached per (column, embedder) for the whole run, so
         rules sharing a column and an embedder embed each row once.
         """
-        texts = self.text_rows(name)
-        if not texts.texts:
+        sample = self.text_sample(name, rows, seed)
+        if not sample.n_texts:
             raise MeasurementError(
-                f"column {name!r} holds no text to embed ({', '.join(f'{k} {v}' for k, v in texts.excluded.items() if v) or 'no rows'})"
+                f"column {name!r} holds no text to embed ({', '.join(f'{k} {v}' for k, v in sample.excluded.items() if v) or 'no rows'})"
             )
-        idx = smallest_hash_rows(seed, self.row_ids[texts.positions], rows)
         key = ("embeddings", name, embedder.sha256 if hasattr(embedder, "sha256") else embedder.name)
-        done = self._cache.setdefault(key, {})
-        missing = [int(i) for i in idx if int(i) not in done]
+        done = self._cache.setdefault(key, {})  # global row id -> its embedding
+        missing = [j for j, i in enumerate(sample.row_ids.tolist()) if i not in done]
         if missing:
-            vectors = embedder.encode([texts.texts[i] for i in missing], progress=progress)
-            for i, v in zip(missing, vectors):
-                done[i] = v
+            vectors = embedder.encode([sample.texts[j] for j in missing], progress=progress)
+            for j, v in zip(missing, vectors):
+                done[int(sample.row_ids[j])] = v
             self.computed["embedded_texts"] += len(missing)
         d = embedder.dimension
-        X = np.vstack([done[int(i)] for i in idx]).astype(np.float64) if idx.size else np.empty((0, d))
+        ids = sample.row_ids
+        X = np.vstack([done[int(i)] for i in ids]).astype(np.float64) if ids.size else np.empty((0, d))
         # a text none of whose n-grams the embedder knows embeds to the zero vector: it would be
         # at distance 0 of every other such text, so it is left out and counted instead
         nonzero = np.any(X != 0, axis=1)
-        zero = int(idx.size - np.count_nonzero(nonzero))
-        n_excluded = sum(texts.excluded.values())
+        zero = int(ids.size - np.count_nonzero(nonzero))
+        n_excluded = sum(sample.excluded.values())
         return FeatureSample(
             X=X[nonzero],
-            n_valid=len(texts.texts) - zero,
+            n_valid=sample.n_texts - zero,
             n_dropped=n_excluded + zero,
-            exact=len(texts.texts) <= rows,
+            exact=sample.n_texts <= rows,
             seed=seed,
-            indices=self.row_ids[texts.positions[idx[nonzero]]],
+            indices=ids[nonzero],
             zero_rows=zero,
         )
 

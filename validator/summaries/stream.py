@@ -34,7 +34,8 @@ from .io import JSONL, PARQUET, TEXT_FORMATS, DataReadError, _check_header, _ext
 from .sample import smallest_hash_rows
 from .text import TextRows
 
-LEAVES = ("value_counts", "histogram", "value_range", "row_sample", "text_rows", "numeric_values", "numeric_count", "weights")
+LEAVES = ("value_counts", "histogram", "value_range", "row_sample", "text_rows", "text_keys", "text_sample", "numeric_values",
+          "numeric_count", "weights")
 
 
 _END = object()  # the end of one shard's batches
@@ -53,7 +54,7 @@ def _key_columns(key) -> set:
         return {key[1]} | ({key[-1]} if key[-1] else set())
     if kind == "row_sample":
         return set(key[1])
-    if kind in ("value_range", "text_rows", "numeric_values", "numeric_count", "weights", "column"):
+    if kind in ("value_range", "text_rows", "text_keys", "text_sample", "numeric_values", "numeric_count", "weights", "column"):
         return {key[1]}
     return set()
 
@@ -216,6 +217,13 @@ def _merge(key, a, b):
         return _merge_sample(a, b, key[2])
     if kind == "text_rows":
         return _merge_text(a, b)
+    if kind == "text_keys":
+        first = [f for f in (a.first_not_text, b.first_not_text) if f is not None]
+        return replace(a, keys=np.concatenate([a.keys, b.keys]), row_ids=np.concatenate([a.row_ids, b.row_ids]),
+                       excluded={k: a.excluded.get(k, 0) + b.excluded.get(k, 0) for k in a.excluded | b.excluded},
+                       first_not_text=min(first) if first else None)
+    if kind == "text_sample":
+        return a.merge(b)
     if kind == "numeric_values":
         return np.concatenate([a[0], b[0]]), a[1] + b[1]
     if kind == "numeric_count":
@@ -548,6 +556,15 @@ def _on_batch(fs: FrameSummaries, key):
             rows = fs.text_rows(key[1], spec)
             return replace(rows, positions=fs.row_ids[rows.positions],
                            first_not_text=None if rows.first_not_text is None else int(fs.row_ids[rows.first_not_text]))
+        if kind == "text_keys":
+            spec = None
+            if key[2] is not None:
+                from ..rules.model import NormalizeValues
+
+                spec = NormalizeValues.model_validate_json(key[2])
+            return fs.text_keys(key[1], spec)
+        if kind == "text_sample":
+            return fs.text_sample(key[1], key[2], key[3])
         if kind == "numeric_values":
             return fs.numeric_values(key[1])
         if kind == "numeric_count":
@@ -596,7 +613,7 @@ class _Recorder(FrameSummaries):
             # only what the rules ask for: a leaf that another computes from (the numeric values
             # behind a histogram) is computed per batch inside it, never streamed whole
             self.sink.add(key if self.prefix is None else ("view", *self.prefix, key))
-            if key[0] in ("row_sample", "text_rows"):
+            if key[0] in ("row_sample", "text_rows", "text_keys", "text_sample"):
                 raise _Planned  # what follows (distances, embeddings, MinHash) reads only this summary
         self.depth += 1
         try:

@@ -43,10 +43,83 @@ class TextRows:
 
     def describe(self) -> dict:
         """The exclusions for a result's details."""
-        out = {"rows_with_text": len(self.texts), "excluded_rows": {k: v for k, v in self.excluded.items() if v}}
-        if self.first_not_text is not None:
-            out["first_not_text_row"] = self.first_not_text + 1
-        return out
+        return _describe(len(self.texts), self.excluded, self.first_not_text)
+
+
+def _describe(n_texts: int, excluded: dict, first_not_text_row) -> dict:
+    out = {"rows_with_text": n_texts, "excluded_rows": {k: v for k, v in excluded.items() if v}}
+    if first_not_text_row is not None:
+        out["first_not_text_row"] = first_not_text_row + 1
+    return out
+
+
+@dataclass(frozen=True)
+class TextKeys:
+    """One 64-bit key per usable text of a column (:func:`text_keys` of the normalised text):
+    what exact duplicates need, 16 bytes per row instead of the texts (mergeable: concatenate).
+
+    Attributes
+    ----------
+    keys : ndarray of uint64, shape (k,)
+    row_ids : ndarray of int64, shape (k,)
+        Global row ids of the texts.
+    excluded : dict
+        As :class:`TextRows`.
+    first_not_text : int or None
+        Global row id of the first non-text row.
+    """
+
+    keys: np.ndarray
+    row_ids: np.ndarray
+    excluded: dict
+    first_not_text: int | None
+
+    def describe(self) -> dict:
+        return _describe(int(self.keys.size), self.excluded, self.first_not_text)
+
+
+@dataclass(frozen=True)
+class TextSample:
+    """The seeded sample of at most ``rows`` usable texts of a column: those of smallest
+    ``hash_indices(seed, row id)`` (docs/DESIGN.md "Row samples"; mergeable like a row sample),
+    with the counts of the whole column.
+
+    Attributes
+    ----------
+    texts : list of str, length m <= rows
+    row_ids : ndarray of int64, shape (m,)
+        Global row ids, ascending.
+    n_texts : int
+        Usable texts in the column (the population sampled from).
+    excluded : dict
+    first_not_text : int or None
+        Global row id of the first non-text row.
+    seed, rows : int
+    """
+
+    texts: list
+    row_ids: np.ndarray
+    n_texts: int
+    excluded: dict
+    first_not_text: int | None
+    seed: int
+    rows: int
+
+    def describe(self) -> dict:
+        return _describe(self.n_texts, self.excluded, self.first_not_text)
+
+    def merge(self, other: "TextSample") -> "TextSample":
+        from .sample import smallest_hash_rows
+
+        texts = self.texts + other.texts
+        ids = np.concatenate([self.row_ids, other.row_ids])
+        keep = smallest_hash_rows(self.seed, ids, self.rows)
+        first = [f for f in (self.first_not_text, other.first_not_text) if f is not None]
+        return TextSample(
+            texts=[texts[i] for i in keep], row_ids=ids[keep], n_texts=self.n_texts + other.n_texts,
+            excluded={k: self.excluded.get(k, 0) + other.excluded.get(k, 0) for k in self.excluded | other.excluded},
+            first_not_text=min(first) if first else None, seed=self.seed, rows=self.rows,
+        )
 
 
 def text_rows(series: pd.Series, spec) -> TextRows:
