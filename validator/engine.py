@@ -399,7 +399,9 @@ def validate(
         schema = to_pandera(ruleset, _state=state, rule_checks=False)
     else:
         schema = None
-    state.summaries_for(df)
+    summaries = state.summaries_for(df)
+    if not isinstance(data, pd.DataFrame):
+        _prefetch(ruleset, summaries, state.references)
     failure_cases = None
     if schema is not None:
         import pandera.pandas as pa
@@ -418,6 +420,48 @@ def validate(
     # not keep the frame alive in turn (that would keep every validated frame for good).
     state.summaries = None
     return Report(results=results, dataset=name, n_rows=len(df), rules_source=ruleset.source)
+
+
+def _prefetch(ruleset: RuleSet, summaries: FrameSummaries, refs: ReferenceStore, rows: int = 2_000) -> None:
+    """Compute the summaries the rules will read on both cores before measuring them.
+
+    Which summaries: the rules are evaluated on the first ``rows`` rows, recording what they
+    read (as the streaming engine plans its pass). The summaries of different columns are then
+    computed at the same time, one column group per task (numpy and pyarrow release the GIL),
+    into the frame's cache, where the rules find them. Anything that fails here is left for
+    the rules to compute and report themselves.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .summaries.stream import _key_columns, _on_batch, _Planned, _Recorder
+
+    sink: set = set()
+    recorder = _Recorder(summaries.df.head(rows), summaries.name, sink)
+    for rule in ruleset.rules:
+        recorder.start_rule()
+        try:
+            evaluate(rule, ruleset, recorder, refs)
+        except _Planned:
+            pass
+        except Exception:  # planning only learns what is read; the real run reports errors
+            pass
+    groups: dict = {}
+    for key in sink:
+        if key[0] in ("column", "view", "text_rows", "text_keys", "text_sample"):
+            continue  # dtypes are free; text work is Python-bound (the GIL would serialise it)
+        groups.setdefault(frozenset(_key_columns(key)), []).append(key)
+    if len(groups) < 2:
+        return
+
+    def compute(keys):
+        for key in keys:
+            try:
+                _on_batch(summaries, key)
+            except Exception:  # measured (and reported) by its rule
+                pass
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(compute, sorted(groups.values(), key=lambda ks: ks[0][0] != "row_sample")))
 
 
 def _column_failures(ruleset: RuleSet, schema, df: pd.DataFrame) -> list[Result]:

@@ -10,6 +10,7 @@ reuse the same metric code.
 from __future__ import annotations
 
 import difflib
+import threading
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -41,6 +42,9 @@ def text_as_numbers(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
     values = pd.to_numeric(s.mask(nan_text), errors="coerce")
     bad = values.isna().to_numpy() & present
     return values.astype(np.float64), bad
+
+
+_COUNT_LOCK = threading.Lock()
 
 
 class MeasurementError(Exception):
@@ -217,8 +221,11 @@ class FrameSummaries:
 
     def _cached(self, key, compute):
         if key not in self._cache:
-            self._cache[key] = compute()
-            self.computed[key[0]] += 1
+            value = compute()
+            with _COUNT_LOCK:  # summaries of different columns may be computed in two threads
+                if key not in self._cache:
+                    self._cache[key] = value
+                    self.computed[key[0]] += 1
         return self._cache[key]
 
     # -- value counts ------------------------------------------------------------------------
