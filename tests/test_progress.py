@@ -49,3 +49,37 @@ def test_cli_quiet_flag(monkeypatch, tmp_path):
     monkeypatch.setattr(progress, "set_quiet", lambda q: seen.append(q))
     assert run(["--rules", str(rules), str(data), "--quiet"]) == 0
     assert seen == [True]
+
+
+def test_stream_bar_per_shard_with_the_footer_row_count(monkeypatch, tmp_path):
+    import pandas as pd
+
+    from validator import validate
+
+    pd.DataFrame({"lang": ["en", "de"] * 50}).to_parquet(tmp_path / "part-0.parquet")
+    pd.DataFrame({"lang": ["fr"] * 30}).to_parquet(tmp_path / "part-1.parquet")
+    stream = Terminal()
+    monkeypatch.setattr(progress.sys, "stderr", stream)
+    monkeypatch.setattr(progress, "DELAY_SECONDS", 0.0)
+    rules = {"version": 1, "rules": [{"id": "e", "metric": "entropy", "column": "lang", "min": 0}]}
+    validate(tmp_path, rules, engine="stream", batch_rows=16)
+    out = stream.getvalue()
+    assert "pass 1: part-0.parquet" in out and "/100 [" in out  # out of the rows its footer gives
+    assert "pass 1: part-1.parquet" in out and "/30 [" in out
+
+
+def test_dask_bar_counts_finished_tasks(monkeypatch, tmp_path):
+    pytest.importorskip("dask", reason="needs the optional extra: pip install 'pretrain-validator[dask]'")
+    import pandas as pd
+
+    from validator import validate
+
+    for k in range(3):
+        pd.DataFrame({"lang": ["en", "de"] * (k + 1)}).to_parquet(tmp_path / f"part-{k}.parquet")
+    stream = Terminal()
+    monkeypatch.setattr(progress.sys, "stderr", stream)
+    monkeypatch.setattr(progress, "DELAY_SECONDS", 0.0)
+    rules = {"version": 1, "rules": [{"id": "e", "metric": "entropy", "column": "lang", "min": 0}]}
+    validate(tmp_path, rules, engine="dask")  # dask's local scheduler: a callback counts tasks
+    out = stream.getvalue()
+    assert "dask pass 1" in out and "/3 [" in out

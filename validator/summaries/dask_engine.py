@@ -100,6 +100,40 @@ def summarise_shard(path: str, offset: int, keys, name: str, text_columns, batch
     return shard.values, shard.dtypes, list(found.values()), shard.n_rows, shard.columns
 
 
+def compute_with_progress(tasks, description: str, unit: str = "shards") -> tuple:
+    """``dask.compute(*tasks)`` with a progress bar of finished tasks on stderr (the project's
+    Progress: terminal only, after 2 s, not with --quiet): futures as they complete on a
+    distributed client, a scheduler callback on dask's local schedulers."""
+    import dask
+
+    from ..progress import Progress
+
+    with Progress(description, unit=unit) as progress:
+        try:
+            from distributed import as_completed, get_client
+
+            client = get_client()
+        except (ImportError, ValueError):  # no distributed client: dask's local scheduler
+            client = None
+        if client is not None:
+            futures = client.compute(list(tasks))
+            for done, _ in enumerate(as_completed(futures), start=1):
+                progress(done, len(futures))
+            return tuple(client.gather(futures))
+        from dask.callbacks import Callback
+
+        class _Count(Callback):
+            def _start(self, dsk):
+                self.total, self.done = len(dsk), 0
+
+            def _posttask(self, key, result, dsk, state, worker_id):
+                self.done += 1
+                progress(self.done, self.total)
+
+        with _Count():
+            return dask.compute(*tasks)
+
+
 class DaskSummaries(StreamedSummaries):
     """:class:`StreamedSummaries` whose passes run as dask tasks, one per partition."""
 
@@ -145,7 +179,7 @@ class DaskSummaries(StreamedSummaries):
             return {key: _on_batch(fs, key) for key in keys}, dtypes, found
 
         tasks = [dask.delayed(summarise)(p, int(o), wanted) for p, o in zip(parts, offsets[:-1])]
-        outputs = dask.compute(*tasks)
+        outputs = compute_with_progress(tasks, f"dask pass {self.passes + 1}", unit="partitions")
         self.column_failures = None  # checked once
         merged: dict = {}
         dtypes: dict = {}
@@ -163,14 +197,16 @@ class DaskSummaries(StreamedSummaries):
         import dask
 
         paths = [str(p) for p in self.paths]
-        lengths = dask.compute(*[dask.delayed(count_rows)(p, tuple(self.text_columns), self.batch_rows) for p in paths])
+        lengths = compute_with_progress(
+            [dask.delayed(count_rows)(p, tuple(self.text_columns), self.batch_rows) for p in paths], "dask: counting rows"
+        )
         offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
         tasks = [
             dask.delayed(summarise_shard)(p, int(o), wanted, self.name, tuple(self.text_columns), self.batch_rows, project,
                                           self.column_failures)
             for p, o in zip(paths, offsets[:-1])
         ]
-        outputs = dask.compute(*tasks)
+        outputs = compute_with_progress(tasks, f"dask pass {self.passes + 1}")
         self.column_failures = None  # checked once
         merged: dict = {}
         dtypes: dict = {}

@@ -388,6 +388,7 @@ class StreamedSummaries(FrameSummaries):
                 if shard is None:
                     shard = ShardPass(wanted, self.name, offset, self.on_batch, bounds=merged)
                     progress = Progress(f"pass {self.passes + 1}: {path.name}", unit="rows")
+                    total = _parquet_rows(path)  # a Parquet footer says how many rows to expect
                 if item is _END or isinstance(item, DataReadError):
                     if isinstance(item, DataReadError):
                         if not self.skip_bad_shards:
@@ -411,7 +412,7 @@ class StreamedSummaries(FrameSummaries):
                         columns = batch.columns
                     elif project is None and set(batch.columns) != set(columns):
                         raise DataReadError(path, f"its columns differ from the first shard's: {sorted(set(batch.columns) ^ set(columns))}")
-                progress(shard.n_rows, None)
+                progress(shard.n_rows, total)
         finally:
             if progress is not None:
                 progress.__exit__(None, None, None)
@@ -464,6 +465,18 @@ class ShardPass:
         return batch
 
 
+def _parquet_rows(path) -> int | None:
+    """Rows of a Parquet file from its footer, or None (another format, or unreadable)."""
+    if _extension(Path(path)) not in PARQUET:
+        return None
+    try:
+        import pyarrow.parquet as pq
+
+        return pq.ParquetFile(path).metadata.num_rows
+    except Exception:  # the read itself reports the error
+        return None
+
+
 _SCHEMA_FRAMES: dict = {}  # an Arrow schema -> its empty pandas frame (columns and dtypes)
 
 
@@ -486,6 +499,8 @@ class _Batch:
         self.n_rows = item.num_rows
         empty = _SCHEMA_FRAMES.get(item.schema)
         if empty is None:  # the columns and dtypes to_pandas gives (pandas metadata applied)
+            if len(_SCHEMA_FRAMES) >= 64:  # a long-lived process sees many schemas: keep a few
+                _SCHEMA_FRAMES.clear()
             empty = _SCHEMA_FRAMES.setdefault(item.schema, item.schema.empty_table().to_pandas())
         self.columns = list(empty.columns)
         self.dtypes = {c: empty[c].dtype for c in empty.columns}
