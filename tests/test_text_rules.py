@@ -308,3 +308,31 @@ def test_token_ids_use_unicode_word_runs():
     assert counts.tolist() == [3, 2] and ids.tolist() == [0, 1, 2, 3, 4]
     rows = text_rows(pd.Series(["x", None, " \t", 3.5]), None)
     assert rows.excluded == {"null": 1, "empty": 1, "not_text": 1} and rows.positions.tolist() == [0]
+
+
+@FAST
+@given(
+    texts=st.lists(st.text(alphabet="ab c\u00e9", min_size=0, max_size=12), min_size=1, max_size=8),
+    n=st.integers(1, 4),
+    cut=st.integers(0, 8),
+)
+def test_ngram_tables_are_a_counter_and_merge_by_adding(texts, n, cut):
+    # the mergeable n-gram table (what streaming keeps) equals collections.Counter, and the
+    # tables of two halves of the rows add up to the table of all of them
+    from validator.summaries.text import ngram_table
+
+    counter = collections.Counter(t[i : i + n] for t in texts for i in range(len(t) - n + 1))
+    assert ngram_table(texts, "char", n) == dict(counter)
+    a, b = ngram_table(texts[:cut], "char", n), ngram_table(texts[cut:], "char", n)
+    assert dict(collections.Counter(a) + collections.Counter(b)) == dict(counter)
+
+
+def test_word_tables_and_types_by_hand():
+    from validator.summaries.text import ngram_table, word_types
+
+    texts = ["the cat sat", "the cat ran", "a dog ran"]
+    assert ngram_table(texts, "word", 2) == {"the\x1fcat": 2, "cat\x1fsat": 1, "cat\x1fran": 1, "a\x1fdog": 1, "dog\x1fran": 1}
+    assert word_types(texts) == ({"the", "cat", "sat", "ran", "a", "dog"}, 9)  # TTR 6 / 9
+    df = pd.DataFrame({"text": texts})
+    r = run(df, {"id": "t", "metric": "type_token_ratio", "column": "text", "min": 0})["t"]
+    assert r.observed == pytest.approx(6 / 9, rel=1e-15) and r.details["types"] == 6 and r.details["tokens"] == 9

@@ -1035,6 +1035,12 @@ def _minhash(texts, **kw):
         raise MeasurementError(f"MinHash LSH cannot be built with threshold {kw['threshold']:g} and num_perm {kw['num_perm']}: {exc}") from None
 
 
+def _describe_texts(n_texts: int, excluded: dict, first) -> dict:
+    from .summaries.text import _describe
+
+    return _describe(n_texts, excluded, first)
+
+
 def _has_text(rule, n_texts: int, excluded: dict) -> None:
     if not n_texts:
         raise MeasurementError(
@@ -1056,6 +1062,31 @@ def _text_metric(rule, data: FrameSummaries, refs: ReferenceStore, result: Resul
         result.units = "fraction of rows"
         result.details["duplicates"] = clusters_from_labels(found.keys, found.row_ids)
         result.details["method"] = "exact: 64-bit hash of the normalised text"
+        return
+    if isinstance(rule, NgramEntropyRule) or (isinstance(rule, TypeTokenRatioRule) and rule.window is None):
+        # mergeable counts (n-gram table, word types), not the texts: what a stream keeps
+        what = ("ngrams", rule.unit, rule.n) if isinstance(rule, NgramEntropyRule) else ("words",)
+        table, n_texts, excluded, first = data.text_counts(rule.column, rule.normalize_values, what)
+        result.details.update(_describe_texts(n_texts, excluded, first))
+        _has_text(rule, n_texts, excluded)
+        result.n = n_texts
+        if isinstance(rule, NgramEntropyRule):
+            counts = np.fromiter(table.values(), dtype=np.int64, count=len(table))
+            if counts.size == 0:
+                raise MeasurementError(f"column {rule.column!r} has no {rule.unit} {rule.n}-gram: every text is shorter than {rule.n} {rule.unit}s")
+            result.observed = shannon_entropy(counts, base=rule.base, estimator=rule.estimator)
+            result.units = unit(rule.base)
+            result.details.update(ngrams=int(counts.sum()), distinct_ngrams=int(counts.size))
+        else:
+            types, tokens = table
+            if tokens == 0:
+                raise MeasurementError(f"column {rule.column!r} has no words (\\w+ runs)")
+            result.details.update(tokens=tokens, types=len(types))
+            result.observed = len(types) / tokens  # type_token_ratio over ids, from the counts
+            result.details["length_bias"] = (
+                "TTR falls as the number of words grows; compare only sets of similar size, or set 'window' (MATTR)"
+            )
+            result.units = "types per token"
         return
     rows = data.text_rows(rule.column, rule.normalize_values)
     result.details.update(rows.describe())

@@ -447,7 +447,7 @@ def _prefetch(ruleset: RuleSet, summaries: FrameSummaries, refs: ReferenceStore,
             pass
     groups: dict = {}
     for key in sink:
-        if key[0] in ("column", "view", "text_rows", "text_keys", "text_sample"):
+        if key[0] in ("column", "view", "text_rows", "text_keys", "text_sample", "text_counts"):
             continue  # dtypes are free; text work is Python-bound (the GIL would serialise it)
         groups.setdefault(frozenset(_key_columns(key)), []).append(key)
     if len(groups) < 2:

@@ -429,6 +429,21 @@ class FrameSummaries:
 
         return self._cached(("text_keys", name, None if spec is None else spec.model_dump_json()), compute)
 
+    def text_counts(self, name: str, spec, what: str):
+        """Mergeable counts over the usable texts of a column: ``("ngrams", unit, n)`` gives
+        :func:`~validator.summaries.text.ngram_table`, ``("words",)`` gives
+        :func:`~validator.summaries.text.word_types`; with the column's exclusions, as
+        ``(counts, TextKeys-like describe dict)``."""
+        from .text import ngram_table, word_types
+
+        def compute():
+            rows = self.text_rows(name, spec)
+            table = ngram_table(rows.texts, what[1], what[2]) if what[0] == "ngrams" else word_types(rows.texts)
+            first = None if rows.first_not_text is None else int(self.row_ids[rows.first_not_text])
+            return table, len(rows.texts), rows.excluded, first
+
+        return self._cached(("text_counts", name, None if spec is None else spec.model_dump_json(), tuple(what)), compute)
+
     def text_sample(self, name: str, rows: int, seed: int):
         """The seeded sample of at most ``rows`` usable texts (:class:`~validator.summaries.text.TextSample`)."""
         from .text import TextSample

@@ -34,8 +34,8 @@ from .io import JSONL, PARQUET, TEXT_FORMATS, DataReadError, _check_header, _ext
 from .sample import smallest_hash_rows
 from .text import TextRows
 
-LEAVES = ("value_counts", "histogram", "value_range", "row_sample", "text_rows", "text_keys", "text_sample", "numeric_values",
-          "numeric_count", "weights")
+LEAVES = ("value_counts", "histogram", "value_range", "row_sample", "text_rows", "text_keys", "text_sample", "text_counts",
+          "numeric_values", "numeric_count", "weights")
 
 
 _END = object()  # the end of one shard's batches
@@ -54,7 +54,8 @@ def _key_columns(key) -> set:
         return {key[1]} | ({key[-1]} if key[-1] else set())
     if kind == "row_sample":
         return set(key[1])
-    if kind in ("value_range", "text_rows", "text_keys", "text_sample", "numeric_values", "numeric_count", "weights", "column"):
+    if kind in ("value_range", "text_rows", "text_keys", "text_sample", "text_counts", "numeric_values", "numeric_count", "weights",
+                "column"):
         return {key[1]}
     return set()
 
@@ -224,6 +225,16 @@ def _merge(key, a, b):
                        first_not_text=min(first) if first else None)
     if kind == "text_sample":
         return a.merge(b)
+    if kind == "text_counts":
+        (ta, na, xa, fa), (tb, nb, xb, fb) = a, b
+        if isinstance(ta, dict):  # n-gram tables add key by key
+            table = dict(ta)
+            for k, c in tb.items():
+                table[k] = table.get(k, 0) + c
+        else:  # (word types, words)
+            table = (ta[0] | tb[0], ta[1] + tb[1])
+        first = [f for f in (fa, fb) if f is not None]
+        return table, na + nb, {k: xa.get(k, 0) + xb.get(k, 0) for k in xa | xb}, min(first) if first else None
     if kind == "numeric_values":
         return np.concatenate([a[0], b[0]]), a[1] + b[1]
     if kind == "numeric_count":
@@ -580,6 +591,13 @@ def _on_batch(fs: FrameSummaries, key):
             return fs.text_keys(key[1], spec)
         if kind == "text_sample":
             return fs.text_sample(key[1], key[2], key[3])
+        if kind == "text_counts":
+            spec = None
+            if key[2] is not None:
+                from ..rules.model import NormalizeValues
+
+                spec = NormalizeValues.model_validate_json(key[2])
+            return fs.text_counts(key[1], spec, key[3])
         if kind == "numeric_values":
             return fs.numeric_values(key[1])
         if kind == "numeric_count":
@@ -628,7 +646,7 @@ class _Recorder(FrameSummaries):
             # only what the rules ask for: a leaf that another computes from (the numeric values
             # behind a histogram) is computed per batch inside it, never streamed whole
             self.sink.add(key if self.prefix is None else ("view", *self.prefix, key))
-            if key[0] in ("row_sample", "text_rows", "text_keys", "text_sample"):
+            if key[0] in ("row_sample", "text_rows", "text_keys", "text_sample", "text_counts"):
                 raise _Planned  # what follows (distances, embeddings, MinHash) reads only this summary
         self.depth += 1
         try:

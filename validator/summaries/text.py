@@ -195,6 +195,50 @@ def ngram_counts(texts: list[str], unit: str, n: int) -> np.ndarray:
     return counts.astype(np.int64)
 
 
+def ngram_table(texts: list[str], unit: str, n: int) -> dict:
+    """Counts of each distinct n-gram, keyed by the n-gram itself (its n characters, or its n
+    words joined by U+001F, which no word holds): the mergeable form of :func:`ngram_counts`
+    (tables of different batches add key by key). Exact; n-grams never span two texts."""
+    if unit == "char":
+        seq, lengths = _units(texts, unit)
+        vocab = None
+    else:
+        words = word_tokens(texts)
+        lengths = np.fromiter((len(w) for w in words), dtype=np.int64, count=len(words))
+        flat = [w for ws in words for w in ws]
+        if flat:
+            codes, vocab = pd.factorize(pd.Series(flat, dtype=object))
+            seq = np.asarray(codes, dtype=np.int64)
+        else:
+            seq, vocab = np.empty(0, dtype=np.int64), None
+    if seq.size < n:
+        return {}
+    text_of = np.repeat(np.arange(lengths.size), lengths)
+    starts = np.flatnonzero(text_of[: seq.size - n + 1] == text_of[n - 1 :])
+    if starts.size == 0:
+        return {}
+    grams = np.stack([seq[starts + j] for j in range(n)], axis=1)
+    unique, counts = np.unique(grams, axis=0, return_counts=True)
+    if vocab is None:
+        keys = ["".join(map(chr, row)) for row in unique.tolist()]
+    else:
+        names = np.asarray(vocab, dtype=object)
+        keys = ["\x1f".join(row) for row in names[unique].tolist()]
+    return dict(zip(keys, counts.tolist()))
+
+
+def word_types(texts: list[str]) -> tuple[set, int]:
+    """The distinct words (``\\w+`` runs) of the texts and the number of words: what a
+    type-token ratio needs (mergeable: union the sets, add the counts)."""
+    types: set = set()
+    tokens = 0
+    for t in texts:
+        found = WORD.findall(t)
+        types.update(found)
+        tokens += len(found)
+    return types, tokens
+
+
 def text_lengths(series: pd.Series, unit: str) -> pd.Series:
     """Length of every text: Unicode code points (``chars``) or ``\\w+`` runs (``words``);
     nulls stay null; a non-text value is an error for the caller (returned as NaN-free mask)."""
