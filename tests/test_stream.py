@@ -288,13 +288,14 @@ def test_skip_bad_shards_does_not_trust_footers(tmp_path):
 
 def test_embedding_samples_and_exact_duplicates_stream_without_the_texts(tmp_path, monkeypatch):
     # the embed rules keep only their sampled texts, exact duplicates only 64-bit keys, n-gram
-    # entropy an n-gram table, TTR the word types, text lengths a histogram: the column's texts
-    # are never merged whole (MinHash and MATTR still keep them)
+    # entropy an n-gram table, TTR the word types, MATTR its window counts, text lengths a
+    # histogram: the column's texts are never merged whole (MinHash still keeps them)
     import yaml
 
     spec = yaml.safe_load((ROOT / "rules" / "pretrain_text.yaml").read_text())
     spec["rules"] = [r for r in spec["rules"] if r["id"] in (
-        "embedding-spread", "near-duplicates", "exact-duplicates", "char-trigram-entropy", "length-distribution")]
+        "embedding-spread", "near-duplicates", "exact-duplicates", "char-trigram-entropy", "length-distribution",
+        "vocabulary-richness")]
     spec["rules"] += [
         {"id": "word-bigrams", "metric": "ngram_entropy", "column": "text", "unit": "word", "n": 2, "min": 0,
          "normalize_values": {"casefold": True}},
@@ -318,9 +319,9 @@ def test_embedding_samples_and_exact_duplicates_stream_without_the_texts(tmp_pat
         raise AssertionError("a column's texts were merged whole")
 
     monkeypatch.setattr(streaming, "_merge_text", no_texts)
-    report = validate(data, ruleset, engine="stream", batch_rows=53)
+    report = validate(data, ruleset, engine="stream", batch_rows=3)  # fewer words per batch than MATTR's window
     measured = [r for r in report.results if not r.rule_id.startswith("column:")]
-    assert len(measured) == 7 and all(r.observed is not None for r in measured), [r.reason for r in measured]
+    assert len(measured) == 8 and all(r.observed is not None for r in measured), [r.reason for r in measured]
     assert_same(memory, report)
     for a, b in zip(memory.results, report.results):
         assert a.details.get("rows_with_text") == b.details.get("rows_with_text"), a.rule_id

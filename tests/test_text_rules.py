@@ -336,3 +336,30 @@ def test_word_tables_and_types_by_hand():
     df = pd.DataFrame({"text": texts})
     r = run(df, {"id": "t", "metric": "type_token_ratio", "column": "text", "min": 0})["t"]
     assert r.observed == pytest.approx(6 / 9, rel=1e-15) and r.details["types"] == 6 and r.details["tokens"] == 9
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    words=st.lists(st.sampled_from(["a", "b", "c", "d", "e"]), min_size=0, max_size=40),
+    window=st.integers(1, 8),
+    cuts=st.lists(st.integers(0, 40), max_size=6),
+    tree=st.booleans(),
+)
+def test_mattr_windows_merge_to_the_whole_stream(words, window, cuts, tree):
+    # pieces of a word stream (some shorter than the window) merged left to right or as a
+    # tree give the windows total of the whole stream (window_type_total, the mattr numerator)
+    from validator.metrics.text import window_type_total
+    from validator.summaries.text import WindowTypes
+
+    bounds = sorted({0, len(words), *[min(c, len(words)) for c in cuts]})
+    parts = [WindowTypes.of([" ".join(words[a:b])], window) for a, b in zip(bounds[:-1], bounds[1:])] or [WindowTypes.of([], window)]
+    while len(parts) > 1:
+        if tree:
+            parts = [parts[i].merge(parts[i + 1]) if i + 1 < len(parts) else parts[i] for i in range(0, len(parts), 2)]
+        else:
+            parts = [parts[0].merge(parts[1])] + parts[2:]
+    ids = {w: i for i, w in enumerate(sorted(set(words)))}
+    whole = window_type_total([ids[w] for w in words], window)
+    assert (parts[0].total, parts[0].n, parts[0].types) == (whole, len(words), frozenset(words))
+    if len(words) >= window:
+        assert parts[0].total / ((len(words) - window + 1) * window) == mattr([ids[w] for w in words], window)

@@ -33,7 +33,7 @@ from .metrics.divergence import (
 from .metrics.diversity import coverage, distinct_count, distinct_ratio, dominance, gini_simpson, hill_number, imbalance_ratio
 from .metrics.distribution import ks_from_histograms, ks_p_value, wasserstein_from_histograms
 from .metrics.entropy import shannon_entropy
-from .metrics.text import clusters_from_labels, duplicate_fraction, mattr, type_token_ratio
+from .metrics.text import clusters_from_labels, duplicate_fraction
 from .metrics.vendi import RBF_MAX_ROWS, vendi_score
 from .result import Result
 from .rules.loader import RuleSet
@@ -1050,7 +1050,6 @@ def _has_text(rule, n_texts: int, excluded: dict) -> None:
 
 def _text_metric(rule, data: FrameSummaries, refs: ReferenceStore, result: Result) -> None:
     """Exact and MinHash duplicates, n-gram entropy and type-token ratios of a text column."""
-    from .summaries.text import ngram_counts, token_ids
 
     if isinstance(rule, DuplicateFractionRule):
         # 64-bit keys, not the texts: 16 bytes per row when streamed
@@ -1063,9 +1062,12 @@ def _text_metric(rule, data: FrameSummaries, refs: ReferenceStore, result: Resul
         result.details["duplicates"] = clusters_from_labels(found.keys, found.row_ids)
         result.details["method"] = "exact: 64-bit hash of the normalised text"
         return
-    if isinstance(rule, NgramEntropyRule) or (isinstance(rule, TypeTokenRatioRule) and rule.window is None):
-        # mergeable counts (n-gram table, word types), not the texts: what a stream keeps
-        what = ("ngrams", rule.unit, rule.n) if isinstance(rule, NgramEntropyRule) else ("words",)
+    if isinstance(rule, (NgramEntropyRule, TypeTokenRatioRule)):
+        # mergeable counts (n-gram table, word types, MATTR windows), not the texts: what a stream keeps
+        if isinstance(rule, NgramEntropyRule):
+            what = ("ngrams", rule.unit, rule.n)
+        else:
+            what = ("words",) if rule.window is None else ("windows", rule.window)
         table, n_texts, excluded, first = data.text_counts(rule.column, rule.normalize_values, what)
         result.details.update(_describe_texts(n_texts, excluded, first))
         _has_text(rule, n_texts, excluded)
@@ -1078,16 +1080,23 @@ def _text_metric(rule, data: FrameSummaries, refs: ReferenceStore, result: Resul
             result.units = unit(rule.base)
             result.details.update(ngrams=int(counts.sum()), distinct_ngrams=int(counts.size))
         else:
-            types, tokens = table
+            types, tokens = (table.types, table.n) if rule.window is not None else table
             if tokens == 0:
                 raise MeasurementError(f"column {rule.column!r} has no words (\\w+ runs)")
             result.details.update(tokens=tokens, types=len(types))
-            result.observed = len(types) / tokens  # type_token_ratio over ids, from the counts
-            result.details["length_bias"] = (
-                "TTR falls as the number of words grows; compare only sets of similar size, or set 'window' (MATTR)"
-            )
+            if rule.window is None:
+                result.observed = len(types) / tokens  # type_token_ratio, from the counts
+                result.details["length_bias"] = (
+                    "TTR falls as the number of words grows; compare only sets of similar size, or set 'window' (MATTR)"
+                )
+            else:
+                if tokens < rule.window:
+                    raise MeasurementError(f"MATTR with window {rule.window} needs at least {rule.window} words; found {tokens}")
+                result.observed = float(table.total / ((tokens - rule.window + 1) * rule.window))  # mattr, from its windows
+                result.details["estimator"] = f"MATTR, window {rule.window} words over the column's words in row order"
             result.units = "types per token"
         return
+    # near duplicates (MinHash): the texts themselves
     rows = data.text_rows(rule.column, rule.normalize_values)
     result.details.update(rows.describe())
     _has_text(rule, len(rows.texts), rows.excluded)
@@ -1110,29 +1119,6 @@ def _text_metric(rule, data: FrameSummaries, refs: ReferenceStore, result: Resul
             " Pairs the LSH index does not propose are missed: a lower bound of the all-pairs value"
         )
         result.details["texts_without_shingles"] = found.no_shingles
-    elif isinstance(rule, NgramEntropyRule):
-        counts = ngram_counts(rows.texts, rule.unit, rule.n)
-        if counts.size == 0:
-            raise MeasurementError(f"column {rule.column!r} has no {rule.unit} {rule.n}-gram: every text is shorter than {rule.n} {rule.unit}s")
-        result.observed = shannon_entropy(counts, base=rule.base, estimator=rule.estimator)
-        result.units = unit(rule.base)
-        result.details.update(ngrams=int(counts.sum()), distinct_ngrams=int(counts.size))
-    else:  # TypeTokenRatioRule
-        ids, _ = token_ids(rows.texts)
-        if ids.size == 0:
-            raise MeasurementError(f"column {rule.column!r} has no words (\\w+ runs)")
-        result.details.update(tokens=int(ids.size), types=int(np.unique(ids).size))
-        if rule.window is None:
-            result.observed = type_token_ratio(ids)
-            result.details["length_bias"] = (
-                "TTR falls as the number of words grows; compare only sets of similar size, or set 'window' (MATTR)"
-            )
-        else:
-            if ids.size < rule.window:
-                raise MeasurementError(f"MATTR with window {rule.window} needs at least {rule.window} words; found {ids.size}")
-            result.observed = mattr(ids, rule.window)
-            result.details["estimator"] = f"MATTR, window {rule.window} words over the column's words in row order"
-        result.units = "types per token"
 
 
 def _numeric_distance(rule: NumericReferenceRule, ruleset: RuleSet, data: FrameSummaries, refs: ReferenceStore, result: Result) -> None:

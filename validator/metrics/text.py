@@ -96,6 +96,35 @@ def mattr(tokens, window: int) -> float:
     n = a.size
     if n < window:
         raise ValueError(f"mattr: needs at least window = {window} tokens; got {n}")
+    return float(window_type_total(a, window) / ((n - window + 1) * window))
+
+
+def window_type_total(tokens, window: int) -> int:
+    """``sum_s V(s, s + W)``: the number of distinct tokens of every window of W consecutive
+    tokens, added up (0 when there are fewer than W tokens). :func:`mattr` divides it by
+    ``(N - W + 1) W``; being an integer, it adds up exactly over pieces of a token stream
+    (the streaming engine counts the windows inside each batch, then those across each boundary).
+
+    Parameters
+    ----------
+    tokens : array_like of int, shape (N,)
+        Token ids in reading order.
+    window : int
+        W >= 1.
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> window_type_total([0, 1, 0, 2], 3)  # (a b a): 2, (b a c): 3
+    5
+    """
+    a = np.asarray(tokens, dtype=np.int64)
+    n = a.size
+    if n < window:
+        return 0
     order = np.argsort(a, kind="stable")
     sorted_ids = a[order]
     prev = np.full(n, -1, dtype=np.int64)
@@ -104,8 +133,7 @@ def mattr(tokens, window: int) -> float:
     i = np.arange(n, dtype=np.int64)
     lo = np.maximum(np.maximum(prev + 1, i - window + 1), 0)
     hi = np.minimum(i, n - window)
-    total = np.clip(hi - lo + 1, 0, None).sum()
-    return float(total / ((n - window + 1) * window))
+    return int(np.clip(hi - lo + 1, 0, None).sum())
 
 
 def duplicate_fraction(keys) -> float:

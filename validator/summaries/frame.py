@@ -431,14 +431,20 @@ class FrameSummaries:
 
     def text_counts(self, name: str, spec, what: str):
         """Mergeable counts over the usable texts of a column: ``("ngrams", unit, n)`` gives
-        :func:`~validator.summaries.text.ngram_table`, ``("words",)`` gives
-        :func:`~validator.summaries.text.word_types`; with the column's exclusions, as
-        ``(counts, TextKeys-like describe dict)``."""
-        from .text import ngram_table, word_types
+        :func:`~validator.summaries.text.ngram_table`, ``("words",)``
+        :func:`~validator.summaries.text.word_types`, ``("windows", W)`` a
+        :class:`~validator.summaries.text.WindowTypes`; returned as ``(counts, usable texts,
+        exclusions, global row id of the first non-text row or None)``."""
+        from .text import WindowTypes, ngram_table, word_types
 
         def compute():
             rows = self.text_rows(name, spec)
-            table = ngram_table(rows.texts, what[1], what[2]) if what[0] == "ngrams" else word_types(rows.texts)
+            if what[0] == "ngrams":
+                table = ngram_table(rows.texts, what[1], what[2])
+            elif what[0] == "windows":
+                table = WindowTypes.of(rows.texts, what[1])
+            else:
+                table = word_types(rows.texts)
             first = None if rows.first_not_text is None else int(self.row_ids[rows.first_not_text])
             return table, len(rows.texts), rows.excluded, first
 

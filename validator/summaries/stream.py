@@ -231,6 +231,8 @@ def _merge(key, a, b):
             table = dict(ta)
             for k, c in tb.items():
                 table[k] = table.get(k, 0) + c
+        elif hasattr(ta, "merge"):  # MATTR windows (batches come in row order)
+            table = ta.merge(tb)
         else:  # (word types, words)
             table = (ta[0] | tb[0], ta[1] + tb[1])
         first = [f for f in (fa, fb) if f is not None]

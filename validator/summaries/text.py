@@ -227,6 +227,53 @@ def ngram_table(texts: list[str], unit: str, n: int) -> dict:
     return dict(zip(keys, counts.tolist()))
 
 
+def _word_ids(words) -> np.ndarray:
+    if not words:
+        return np.empty(0, dtype=np.int64)
+    codes, _ = pd.factorize(pd.Series(list(words), dtype=object))
+    return np.asarray(codes, dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class WindowTypes:
+    """What a moving-average type-token ratio (MATTR) needs of a stretch of words, mergeable.
+
+    ``total`` is :func:`~validator.metrics.text.window_type_total` over the windows inside
+    the stretch; ``head`` and ``tail`` are its first and last ``window - 1`` words, from which
+    :meth:`merge` counts the windows across the boundary of two consecutive stretches (each
+    such window lies in ``a.tail + b.head``, and is counted at the one merge whose boundary it
+    crosses last). Integers throughout: merged in any grouping, the total is the one of the
+    whole stream. Memory: the distinct words and 2 (window - 1) words.
+    """
+
+    window: int
+    total: int
+    n: int
+    head: tuple
+    tail: tuple
+    types: frozenset
+
+    @classmethod
+    def of(cls, texts: list[str], window: int) -> "WindowTypes":
+        from ..metrics.text import window_type_total
+
+        words = [w for t in texts for w in WORD.findall(t)]
+        keep = window - 1
+        return cls(window, window_type_total(_word_ids(words), window), len(words), tuple(words[:keep]),
+                   tuple(words[max(len(words) - keep, 0):]) if keep else (), frozenset(words))
+
+    def merge(self, other: "WindowTypes") -> "WindowTypes":
+        from ..metrics.text import window_type_total
+
+        keep = self.window - 1
+        across = window_type_total(_word_ids(self.tail + other.head), self.window)
+        head = (self.head + other.head)[:keep] if self.n < keep else self.head
+        joined = self.tail + other.tail
+        tail = joined[max(len(joined) - keep, 0):] if other.n < keep else other.tail
+        return WindowTypes(self.window, self.total + other.total + across, self.n + other.n, head, tail if keep else (),
+                           self.types | other.types)
+
+
 def word_types(texts: list[str]) -> tuple[set, int]:
     """The distinct words (``\\w+`` runs) of the texts and the number of words: what a
     type-token ratio needs (mergeable: union the sets, add the counts)."""
