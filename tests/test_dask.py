@@ -136,3 +136,31 @@ def test_missing_urls_are_exit_3(url, why, capsys):
     code = cli(["--rules", str(ROOT / "rules" / "pretrain.yaml"), url, "--engine", "dask"])
     err = capsys.readouterr().err
     assert code == 3 and why in err and url in err and "Traceback" not in err
+
+
+def test_dask_refuses_shards_with_other_columns_and_reads_relative_paths(tmp_path, scheduler, monkeypatch, capsys):
+    pd.DataFrame({"x": ["a", "b"], "y": [1, 2]}).to_parquet(tmp_path / "a.parquet")
+    pd.DataFrame({"x": ["a", "c"], "z": [1, 2]}).to_parquet(tmp_path / "b.parquet")
+    rules = tmp_path / "r.yaml"
+    rules.write_text("version: 1\nrules:\n  - {id: r, metric: entropy, column: x, min: 0}\n")
+    assert cli(["--rules", str(rules), str(tmp_path), "--engine", "dask", "--scheduler", scheduler]) == 3
+    assert "b.parquet" in capsys.readouterr().err
+    # a relative path is made absolute before it goes to the workers (their directory differs)
+    (tmp_path / "b.parquet").unlink()
+    monkeypatch.chdir(tmp_path)
+    report = validate("a.parquet", load_rules(rules), engine="dask", scheduler=scheduler)
+    assert report.results[-1].outcome == "passed" and report.n_rows == 2
+
+
+def test_dask_weighted_and_differently_typed_shards_equal_memory(tmp_path, scheduler):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({"x": pa.array([1, 2, 2, 3]), "w": [1.0, 2.0, 3.0, 4.0]}), tmp_path / "a.parquet")
+    pq.write_table(pa.table({"x": pa.array(["1", "2", "01", "x"]), "w": [1.0, 1.0, 1.0, 1.0]}), tmp_path / "b.parquet")
+    rules = load_rules({"version": 1, "rules": [
+        {"id": "e", "metric": "entropy", "column": "x", "min": 0},
+        {"id": "w", "metric": "entropy", "column": "x", "weight": "w", "min": 0}]})
+    memory = validate(tmp_path, rules)
+    assert [r.outcome for r in memory.results] == ["passed", "passed"]
+    assert_same(memory, validate(tmp_path, rules, engine="dask", scheduler=scheduler))

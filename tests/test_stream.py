@@ -328,3 +328,127 @@ def test_embedding_samples_and_exact_duplicates_stream_without_the_texts(tmp_pat
         assert a.details.get("duplicates") == b.details.get("duplicates"), a.rule_id
     spread = {r.rule_id: r for r in report.results}["embedding-spread"]
     assert spread.details["sample_size"] == 150 < spread.details["rows_with_text"]
+
+
+# -- cases from a bad-input hunt on the streaming and dask engines ------------------------------
+
+ENTROPY_X = {"version": 1, "rules": [{"id": "e", "metric": "entropy", "column": "x", "min": 0}]}
+
+
+def test_weighted_rules_stream(tmp_path):
+    # a weight without confidence needs no rows together: measured from streamed counts
+    rules = {"version": 1, "rules": [{"id": "w", "metric": "entropy", "column": "source", "weight": "n_words", "min": 0}]}
+    data = DATA / "pretrain_good.csv"
+    memory = validate(data, rules)
+    stream = validate(data, rules, engine="stream", batch_rows=37)
+    assert stream.results[-1].outcome == "passed"
+    assert_same(memory, stream)
+
+
+def test_a_malformed_csv_line_late_in_the_file_stops_the_stream(tmp_path, capsys):
+    path = tmp_path / "r.csv"
+    lines = ["x,y"] + [f"k{i % 7},{i}" for i in range(40)]
+    lines[30] = "k1,2,EXTRA,FIELDS"  # projection must not hide a ragged line
+    path.write_text("\n".join(lines) + "\n")
+    rules = tmp_path / "r.yaml"
+    rules.write_text("version: 1\nrules:\n  - {id: r, metric: entropy, column: x, min: 0}\n")
+    assert cli(["--rules", str(rules), str(path), "--engine", "stream", "--batch-rows", "4"]) == 3
+    assert "Expected 2 fields" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("a,b", [([1, 2, 2, 3], ["1", "2", "01", "x"]), ([1.0, 2.5, None], ["1", "2.5", None])])
+def test_a_column_typed_differently_by_shards_is_compared_as_text(tmp_path, a, b):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({"x": pa.array(a)}), tmp_path / "a.parquet")
+    pq.write_table(pa.table({"x": pa.array(b)}), tmp_path / "b.parquet")
+    memory = validate(tmp_path, ENTROPY_X)
+    for batch in (1, 1000):
+        assert_same(memory, validate(tmp_path, ENTROPY_X, engine="stream", batch_rows=batch))
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_shards_with_other_columns_are_exit_3_naming_the_shard(tmp_path, fmt, capsys):
+    one, two = pd.DataFrame({"x": ["a", "b"], "y": [1, 2]}), pd.DataFrame({"x": ["a", "c"], "z": [1, 2]})
+    if fmt == "parquet":
+        one.to_parquet(tmp_path / "a.parquet")
+        two.to_parquet(tmp_path / "b.parquet")
+    else:
+        one.to_csv(tmp_path / "a.csv", index=False)
+        two.to_csv(tmp_path / "b.csv", index=False)
+    rules = tmp_path / "r.yaml"
+    rules.write_text("version: 1\nrules:\n  - {id: r, metric: entropy, column: x, min: 0}\n")
+    for extra in ([], ["--skip-bad-shards"]):  # not a shard that cannot be read: never skipped
+        assert cli(["--rules", str(rules), str(tmp_path), "--engine", "stream", *extra]) == 3
+        err = capsys.readouterr().err
+        assert f"b.{fmt}" in err and "columns differ" in err and "missing: ['y']" in err
+
+
+def test_int64_beyond_2_to_the_53_with_nulls(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({"x": pa.array([2**62 + 1, -(2**62), 5, None], pa.int64())}), tmp_path / "a.parquet")
+    rules = {"version": 1, "rules": [{"id": "h", "metric": "entropy", "column": "x", "bins": {"count": 3}, "min": 0}]}
+    memory = validate(tmp_path, rules)
+    assert memory.results[0].outcome == "passed"
+    assert_same(memory, validate(tmp_path, rules, engine="stream", batch_rows=2))
+
+
+def test_duplicate_column_names_in_parquet_are_exit_3(tmp_path, capsys):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_arrays([pa.array([1.0, 2.0]), pa.array([3.0, 4.0]), pa.array(["a", "b"])], names=["v", "v", "s"])
+    pq.write_table(table, tmp_path / "a.parquet")
+    rules = tmp_path / "r.yaml"
+    rules.write_text("version: 1\nrules:\n  - {id: r, metric: entropy, column: s, min: 0}\n")
+    assert cli(["--rules", str(rules), str(tmp_path / "a.parquet"), "--engine", "stream"]) == 3
+    assert "more than once: 'v'" in capsys.readouterr().err
+
+
+def test_summaries_that_cannot_merge_are_error_results_not_tracebacks(tmp_path):
+    # embeddings of different dimensions in different shards; lists as category values
+    pd.DataFrame({"e": [[1.0, 2.0, 3.0], [2.0, 3.0, 4.0]]}).to_parquet(tmp_path / "a.parquet")
+    pd.DataFrame({"e": [[1.0, 2.0], [2.0, 3.0]]}).to_parquet(tmp_path / "b.parquet")
+    rules = {"version": 1, "rules": [
+        {"id": "d", "metric": "distance_spread", "columns": ["e"], "min": 0},
+        {"id": "c", "metric": "entropy", "column": "e", "min": 0}]}
+    report = validate(tmp_path, rules, engine="stream", batch_rows=1)
+    assert [r.outcome for r in report.results] == ["error", "error"]
+    assert "different dimensions" in report.results[0].reason
+
+
+def test_integer_column_names_from_pandas_metadata(tmp_path):
+    path = tmp_path / "intcols.parquet"
+    pd.DataFrame({0: ["a", "b", "a"], 1: [1.0, 2, 3.5], 2: [1, 2, 3]}).to_parquet(path)
+    rules = {"version": 1, "rules": [{"id": "d", "metric": "distance_spread", "columns": ["1", "2"], "min": 0},
+                                      {"id": "e", "metric": "entropy", "column": "0", "min": 0}]}
+    memory = validate(path, rules)
+    assert [r.outcome for r in memory.results] == ["passed", "passed"]
+    assert_same(memory, validate(path, rules, engine="stream"))
+
+
+def test_skip_bad_shards_skips_a_bad_first_shard(tmp_path):
+    (tmp_path / "a.parquet").write_bytes(b"not parquet at all")
+    for k in ("b", "c"):
+        pd.DataFrame({"x": ["u", "v", k]}).to_parquet(tmp_path / f"{k}.parquet")
+    report = validate(tmp_path, ENTROPY_X, engine="stream", skip_bad_shards=True)
+    assert [s["path"].rsplit("/", 1)[1] for s in report.skipped_shards] == ["a.parquet"]
+    assert report.n_rows == 6 and report.results[0].outcome == "passed"
+
+
+def test_fsspec_urls_stream_and_the_memory_engine_says_so(tmp_path, capsys):
+    # file:// URLs go through fsspec and the project's own reader (blank lines of a one-column
+    # CSV are empty fields, as in memory); the in-memory engine refuses them in one line
+    path = tmp_path / "one.csv"
+    path.write_text("x\na\n\nb\n\na\n")
+    rules = {"version": 1, "rules": [{"id": "e", "metric": "entropy", "column": "x", "nulls": "category", "min": 0}]}
+    memory = validate(path, rules)
+    assert memory.results[0].n == 5
+    assert_same(memory, validate([f"file://{tmp_path}/*.csv"], rules, engine="stream", batch_rows=2))
+    rules_file = tmp_path / "r.yaml"
+    rules_file.write_text("version: 1\nrules:\n  - {id: e, metric: entropy, column: x, min: 0}\n")
+    assert cli(["--rules", str(rules_file), f"file://{path}"]) == 3
+    assert "fsspec URLs are read by --engine stream or --engine dask" in capsys.readouterr().err

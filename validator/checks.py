@@ -411,7 +411,8 @@ def _measure(rule, ruleset: RuleSet, data: FrameSummaries, refs: ReferenceStore,
     else:  # pragma: no cover - the model's union is closed
         raise MeasurementError(f"unknown metric {rule.metric!r}")
     weight = getattr(rule, "weight", None)
-    if weight is not None and resample_rows:
+    if weight is not None and resample_rows and getattr(rule, "confidence", None) is not None:
+        # only an interval needs the rows themselves (a streamed run has none, and needs none)
         result.resample = _row_resampler(rule, ruleset, data, refs, [rule.column, weight])
 
 

@@ -22,7 +22,15 @@ from .checks import ReferenceStore, _failed_to_measure, evaluate
 from .result import Report, Result
 from .rules.loader import RuleSet, load_rules
 from .summaries.frame import BOOL_TEXT, FrameSummaries, text_as_numbers
-from .summaries.io import expand_paths, read_dataset
+from .summaries.io import DataReadError, expand_paths, expand_urls, is_url, read_dataset
+
+
+def expand_inputs(paths) -> list:
+    """Local paths (directories and globs expanded) and fsspec URLs (globs expanded), in the
+    sorted order that numbers the rows of the dataset."""
+    local = [p for p in paths if not is_url(str(p))]
+    urls = [str(p) for p in paths if is_url(str(p))]
+    return (expand_paths(local) if local else []) + (expand_urls(urls) if urls else [])
 
 
 @dataclass
@@ -230,7 +238,7 @@ def _validate_streaming(
     (validator/summaries/stream.py, dask_engine.py)."""
     from .summaries.stream import NeedsPass, StreamedSummaries, _Planned, plan
 
-    data_paths = expand_paths(paths) if engine == "stream" or not any("://" in str(p) for p in paths) else list(paths)
+    data_paths = expand_inputs(paths)  # local files and fsspec URLs, globs expanded, sorted
     refs = ReferenceStore(ruleset, data_paths, paths)
     refs.preload()
     client = None
@@ -383,6 +391,11 @@ def validate(
             warnings.warn(f"measured in memory: {'; '.join(why)}", stacklevel=2)
         elif engine != "memory":
             raise ValueError(f"engine must be 'memory', 'stream' or 'dask', got {engine!r}")
+        urls = [p for p in paths if is_url(p)]
+        if urls:
+            reason = "" if engine == "memory" else f" ({'; '.join(_unstreamable(ruleset))})"
+            raise DataReadError(urls[0], "fsspec URLs are read by --engine stream or --engine dask; this run needs the"
+                                f" in-memory engine{reason}: copy the files locally")
         df = read_dataset(paths, text_columns=text_columns(ruleset))
         data_paths = expand_paths(paths)
 

@@ -62,7 +62,8 @@ def numbers(arr) -> np.ndarray:
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        arr = pc.fill_null(pc.cast(arr, pa.float64()), float("nan"))
+        # unsafe: an int64 beyond 2^53 rounds to the nearest float64, as pandas converts it
+        arr = pc.fill_null(pc.cast(arr, pa.float64(), safe=False), float("nan"))
     return np.asarray(arr.to_numpy(zero_copy_only=False), dtype=np.float64)
 
 

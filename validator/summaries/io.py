@@ -36,6 +36,44 @@ class DataReadError(Exception):
         return (DataReadError, (self.path, self.message, self.kind))
 
 
+def is_url(path) -> bool:
+    """An fsspec URL (``s3://bucket/x.parquet``, ``file:///data/*.csv``), not a local path."""
+    return isinstance(path, str) and "://" in path
+
+
+def expand_urls(urls) -> list[str]:
+    """fsspec URLs with their globs expanded, sorted, as full URLs (DataReadError naming the
+    URL for one that matches no file, names a folder, or whose protocol's package is missing)."""
+    import fsspec
+
+    out: list[str] = []
+    for url in urls:
+        url = str(url)
+        try:
+            fs, _, found = fsspec.core.get_fs_token_paths(url, mode="rb", expand=True)
+            folders = [f for f in found if fs.isdir(f)]
+            missing = not found or not all(fs.isfile(f) for f in found)
+        except ImportError as exc:  # the protocol's package (s3fs, gcsfs, ...) is not installed
+            raise DataReadError(url, f"cannot be opened: {exc}") from None
+        except Exception as exc:  # fsspec's file systems raise their own types
+            raise DataReadError(url, f"cannot be opened: {type(exc).__name__}: {exc}") from None
+        if folders:
+            raise DataReadError(url, "is a folder; name its files with a glob (e.g. .../*.parquet)")
+        if missing:
+            raise DataReadError(url, "the pattern matches no file" if glob.has_magic(url) else "no such file")
+        out.extend(sorted(fs.unstrip_protocol(f) for f in found))
+    return sorted(dict.fromkeys(out))
+
+
+def open_binary(path):
+    """A binary file object for a local path or an fsspec URL (the caller closes it)."""
+    if is_url(path):
+        import fsspec
+
+        return fsspec.open(path, "rb").open()
+    return open(path, "rb")
+
+
 def expand_paths(paths) -> list[Path]:
     """Expand directories and glob patterns into data files, sorted by path.
 
@@ -171,16 +209,20 @@ class _ArrowReader(io.RawIOBase):
         return len(data)
 
 
-def _open_text(p: Path):
-    """A buffered binary file over a table file, decompressing ``.gz`` and ``.zst`` (zstd, by
-    pyarrow's codec) on the fly."""
+def _open_text(p):
+    """A buffered binary file over a table file (a local path or an fsspec URL), decompressing
+    ``.gz`` and ``.zst`` (zstd, by pyarrow's codec) on the fly."""
     import gzip
 
-    if p.suffix.lower() == ".zst":
+    suffix = Path(str(p)).suffix.lower()
+    if suffix == ".zst":
         import pyarrow as pa
 
-        return io.BufferedReader(_ArrowReader(pa.input_stream(str(p), compression="zstd")))
-    return gzip.open(p, "rb") if p.suffix.lower() == ".gz" else open(p, "rb")
+        source = pa.PythonFile(open_binary(p), mode="r") if is_url(p) else str(p)
+        return io.BufferedReader(_ArrowReader(pa.input_stream(source, compression="zstd")))
+    if suffix == ".gz":
+        return gzip.open(open_binary(p), "rb") if is_url(p) else gzip.open(p, "rb")
+    return open_binary(p)
 
 
 def _check_header(p: Path, sep: str) -> list[str]:

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from .frame import CategoryCounts, FeatureSample, FrameSummaries, MeasurementError
-from .io import JSONL, PARQUET, TEXT_FORMATS, DataReadError, _check_header, _extension, _one_line
+from .io import JSONL, PARQUET, TEXT_FORMATS, DataReadError, _check_header, _extension, _one_line, is_url, open_binary
 from .sample import smallest_hash_rows
 from .text import TextRows
 
@@ -72,20 +72,20 @@ def iter_frames(path: Path, text_columns=(), batch_rows: int = 1 << 18, columns=
     DataReadError
         An unreadable or malformed file, naming it.
     """
-    p = Path(path)
-    ext = _extension(p)
-    if not p.is_file():
-        raise DataReadError(p, "no such file" if not p.exists() else "is not a file")
-    if p.stat().st_size == 0:
-        raise DataReadError(p, "the file is empty (0 bytes): expected a header row at least")
+    url = is_url(path)  # an fsspec URL: opened by fsspec, read by the same code
+    p = path if url else Path(path)
+    ext = _extension(Path(str(path)))
+    if not url:
+        if not p.is_file():
+            raise DataReadError(p, "no such file" if not p.exists() else "is not a file")
+        if p.stat().st_size == 0:
+            raise DataReadError(p, "the file is empty (0 bytes): expected a header row at least")
     try:
         if ext in PARQUET:
-            import pyarrow.parquet as pq
-
-            pf = pq.ParquetFile(p)
-            use = None if columns is None else [c for c in pf.schema_arrow.names if c in columns]
-            for batch in pf.iter_batches(batch_size=batch_rows, columns=use):
-                yield batch if arrow else batch.to_pandas()
+            with parquet_file(p) as pf:
+                use = None if columns is None else [c for c in pf.schema_arrow.names if c in columns]
+                for batch in pf.iter_batches(batch_size=batch_rows, columns=use):
+                    yield batch if arrow else batch.to_pandas()
             return
         from .io import _open_text
 
@@ -96,11 +96,13 @@ def iter_frames(path: Path, text_columns=(), batch_rows: int = 1 << 18, columns=
                                encoding_errors="strict", chunksize=batch_rows)
                 if len(names) == 1:
                     options["skip_blank_lines"] = False
-                if columns is not None:
-                    options["usecols"] = [c for c in names if c in columns] or None
+                # no usecols: pandas then ignores extra fields on a line, and a malformed line
+                # must stop the run as it does in memory; unread columns are dropped per chunk
+                keep = None if columns is None else [c for c in names if c in columns]
                 dtype = {c: str for c in text_columns if columns is None or c in columns}
                 with pd.read_csv(raw, dtype=dtype or None, **options) as reader:
-                    yield from reader
+                    for chunk in reader:
+                        yield chunk if keep is None else chunk[keep]
                 return
             if ext in JSONL:
                 with pd.read_json(raw, lines=True, dtype=False, chunksize=batch_rows) as reader:
@@ -115,6 +117,54 @@ def iter_frames(path: Path, text_columns=(), batch_rows: int = 1 << 18, columns=
     except Exception as exc:  # pandas, pyarrow and the decompressors raise their own types
         raise DataReadError(p, f"cannot be read as {ext[1:] or 'a table'}: {_one_line(exc)}") from None
     raise DataReadError(p, f"unknown file type {ext or '(no extension)'!r}")
+
+
+def parquet_file(path):
+    """A pyarrow ParquetFile over a local path or an fsspec URL (a context manager)."""
+    import pyarrow.parquet as pq
+
+    return pq.ParquetFile(open_binary(path) if is_url(path) else path)
+
+
+def shard_columns(path) -> list | None:
+    """A shard's column names as the in-memory reader would give them, from its Parquet
+    schema or its CSV/TSV header (no data read); None for JSON Lines (known once read) or an
+    unreadable file (the read names the error). Raises DataReadError for a header or schema
+    that names a column twice."""
+    ext = _extension(Path(str(path)))
+    try:
+        if ext in PARQUET:
+            with parquet_file(path) as pf:
+                names = list(pf.schema_arrow.empty_table().to_pandas().columns)
+        elif ext in TEXT_FORMATS:
+            names = _check_header(path if is_url(path) else Path(path), TEXT_FORMATS[ext])
+        else:
+            return None
+    except DataReadError:
+        raise
+    except Exception:
+        return None
+    repeated = sorted({str(n) for n in names if names.count(n) > 1})
+    if repeated:
+        raise DataReadError(path, f"it names a column more than once: {', '.join(map(repr, repeated))}")
+    return names
+
+
+class ColumnsDiffer(DataReadError):
+    """A shard whose columns differ from the first shard's: the shards are not one table (never
+    skipped by --skip-bad-shards, as in memory it is an error)."""
+
+    def __reduce__(self):
+        return (ColumnsDiffer, (self.path, self.message, self.kind))
+
+
+def columns_differ(path, names, first_path, first) -> ColumnsDiffer | None:
+    """The error for shard ``path`` when its columns are not those of ``first_path``, else None."""
+    if names is None or first is None or set(names) == set(first):
+        return None
+    missing = sorted(map(str, set(first) - set(names)))
+    extra = sorted(map(str, set(names) - set(first)))
+    return ColumnsDiffer(path, f"its columns differ from {first_path}'s (missing: {missing or 'none'}, extra: {extra or 'none'})")
 
 
 def prefetch(iterator, depth: int = 2):
@@ -170,6 +220,18 @@ def _merge_counts(a: CategoryCounts, b: CategoryCounts) -> CategoryCounts:
                           a.rows + b.rows, a.null_rows + b.null_rows)
 
 
+def _counts_as_text(c: CategoryCounts) -> CategoryCounts:
+    """Value counts with every non-text key written as text (category_key), keys that become
+    equal added together."""
+    from .frame import category_key
+
+    merged: dict = {}
+    for k, n in zip(c.keys, c.counts.tolist()):
+        key = k if isinstance(k, str) else category_key(k)
+        merged[key] = merged.get(key, 0) + n
+    return replace(c, keys=list(merged), counts=np.asarray(list(merged.values()), dtype=c.counts.dtype))
+
+
 def _merge_sample(a: FeatureSample, b: FeatureSample, rows: int) -> FeatureSample:
     if a.X.shape[1] != b.X.shape[1] and a.X.shape[0] and b.X.shape[0]:
         raise MeasurementError(f"embeddings of different dimensions in different batches: {a.X.shape[1]} and {b.X.shape[1]}")
@@ -199,6 +261,17 @@ def _merge_dtypes(dtypes: dict, new: dict) -> None:
 
 
 def _merge(key, a, b):
+    """Two summaries of the same key merged; a summary that cannot be merged (embeddings of
+    different dimensions, unhashable values) becomes the MeasurementError of its rule."""
+    try:
+        return _merge_exact(key, a, b)
+    except MeasurementError as exc:
+        return exc
+    except TypeError as exc:  # e.g. lists as category values: not countable across batches
+        return MeasurementError(f"column values cannot be counted across batches ({exc}); measure it in memory (--engine memory)")
+
+
+def _merge_exact(key, a, b):
     if key[0] == "view":
         key = key[3]  # a summary of a derived column (text lengths) merges like the summary itself
     kind = key[0]
@@ -277,6 +350,7 @@ class StreamedSummaries(FrameSummaries):
         self.on_batch = None  # called with each batch of the next pass (which then reads every column)
         self.always_columns: set = set()  # columns every pass reads (those whose dtype rules ask)
         self.footer_ranges: list = []  # columns whose range came from Parquet statistics (no pass)
+        self.kinds: dict = {}  # column -> {is text} over the batches read (both: typed differently by shards)
         self._footers: dict = {}  # column -> its range from the footers, or None
         from collections import Counter
 
@@ -309,6 +383,11 @@ class StreamedSummaries(FrameSummaries):
         root = self.root
         if root._n_rows is None:
             raise NeedsPass(("n_rows",))  # dtypes are known after the first pass
+        if name not in root.dtypes:
+            # a frame from pandas metadata may name columns with numbers: 0 is column '0' in a rule file
+            by_text = [c for c in root.dtypes if not isinstance(c, str) and str(c) == name]
+            if len(by_text) == 1:
+                return pd.Series([], dtype=root.dtypes[by_text[0]])
         if name not in root.dtypes:
             if root.all_columns is None or name in root.all_columns:
                 root.always_columns.add(name)  # not read yet: the next pass reads it
@@ -380,12 +459,28 @@ class StreamedSummaries(FrameSummaries):
             project = {c for c in self.always_columns if c not in self.dtypes}  # dtypes not known yet
             for key in wanted:
                 project |= _key_columns(key)
+        check_columns = self.passes == 0  # the first pass compares every shard's columns
+
         def frames():
             # every shard's batches, then an end marker (or its read error): one producer thread
             # reads ahead across shard boundaries
+            first = None
             for path in self.paths:
                 if path in self.skipped:
                     continue
+                if check_columns:
+                    try:
+                        names = shard_columns(path)
+                    except DataReadError as exc:
+                        yield path, exc
+                        continue
+                    if first is None and names is not None:
+                        first = (path, names)
+                    elif first is not None:
+                        differ = columns_differ(path, names, *first)
+                        if differ is not None:
+                            yield path, differ
+                            continue
                 try:
                     for df in iter_frames(path, self.text_columns, self.batch_rows, project, arrow=True):
                         yield path, df
@@ -400,11 +495,11 @@ class StreamedSummaries(FrameSummaries):
             for path, item in prefetch(frames()):
                 if shard is None:
                     shard = ShardPass(wanted, self.name, offset, self.on_batch, bounds=merged)
-                    progress = Progress(f"pass {self.passes + 1}: {path.name}", unit="rows")
+                    progress = Progress(f"pass {self.passes + 1}: {Path(str(path)).name}", unit="rows")
                     total = _parquet_rows(path)  # a Parquet footer says how many rows to expect
                 if item is _END or isinstance(item, DataReadError):
                     if isinstance(item, DataReadError):
-                        if not self.skip_bad_shards:
+                        if not self.skip_bad_shards or isinstance(item, ColumnsDiffer):
                             raise item
                         # a shard's summaries join the others only once it was read to its end,
                         # so a shard that fails half-way (bad gzip, truncated file) leaves nothing
@@ -420,19 +515,31 @@ class StreamedSummaries(FrameSummaries):
                     shard = progress = None
                     continue
                 batch = shard.add(item)
+                self._note_kinds(batch.dtypes)
                 if batch.n_rows:
                     if columns is None:
                         columns = batch.columns
-                    elif project is None and set(batch.columns) != set(columns):
-                        raise DataReadError(path, f"its columns differ from the first shard's: {sorted(set(batch.columns) ^ set(columns))}")
+                    elif (project is None or _extension(Path(path)) in JSONL) and set(batch.columns) != set(columns):
+                        # JSON Lines have no header: their columns are compared batch by batch
+                        raise columns_differ(path, batch.columns, "the first shard", columns)
                 progress(shard.n_rows, total)
         finally:
             if progress is not None:
                 progress.__exit__(None, None, None)
         self._finish_pass(wanted, merged, dtypes, columns or [], offset, read_all=project is None)
 
+    def _note_kinds(self, dtypes: dict) -> None:
+        for c, t in dtypes.items():
+            self.kinds.setdefault(c, set()).add(bool(pd.api.types.is_string_dtype(t)))
+
     def _finish_pass(self, wanted, merged: dict, dtypes: dict, columns: list, n_rows: int, read_all: bool) -> None:
         """Keep a pass's merged summaries (and what it learnt of the columns)."""
+        for key, value in list(merged.items()):
+            if (key[0] == "value_counts" and key[1] in self.text_columns and len(self.kinds.get(key[1], ())) > 1
+                    and isinstance(value, CategoryCounts)):
+                # typed as numbers by some shards and as text by others: compared as text, as the
+                # in-memory reader makes such a column (1 and "1" are one category)
+                merged[key] = _counts_as_text(value)
         for key in wanted:
             if key not in merged:  # no rows at all: the in-memory code on an empty frame says why
                 merged[key] = _on_batch(FrameSummaries(pd.DataFrame({c: [] for c in columns}), name=self.name), key)
@@ -480,12 +587,11 @@ class ShardPass:
 
 def _parquet_rows(path) -> int | None:
     """Rows of a Parquet file from its footer, or None (another format, or unreadable)."""
-    if _extension(Path(path)) not in PARQUET:
+    if _extension(Path(str(path))) not in PARQUET:
         return None
     try:
-        import pyarrow.parquet as pq
-
-        return pq.ParquetFile(path).metadata.num_rows
+        with parquet_file(path) as pf:
+            return pf.metadata.num_rows
     except Exception:  # the read itself reports the error
         return None
 
@@ -674,14 +780,17 @@ def plan(summaries: StreamedSummaries, evaluate_rule) -> None:
     from the data's range, is then found missing and takes a second pass)."""
     first = None
     for path in summaries.paths:
-        if isinstance(path, str):  # an fsspec URL (dask engine): dask reads its first partition
-            from .dask_engine import read_dask
-
+        if summaries.skip_bad_shards:  # an unreadable first shard must not stop the planning
             try:
-                first = read_dask([path], summaries.text_columns).get_partition(0).head(10_000, compute=True)
-            except Exception as exc:  # fsspec, dask and pyarrow raise their own types
-                raise DataReadError(path, f"cannot be read by dask: {type(exc).__name__}: {_one_line(exc)}") from None
-            break
+                for df in iter_frames(path, summaries.text_columns, min(summaries.batch_rows, 10_000)):
+                    first = df
+                    break
+            except DataReadError as exc:
+                summaries.skipped[path] = exc.message
+                continue
+            if first is not None:
+                break
+            continue
         for df in iter_frames(path, summaries.text_columns, min(summaries.batch_rows, 10_000)):
             first = df
             break
