@@ -452,3 +452,33 @@ def test_fsspec_urls_stream_and_the_memory_engine_says_so(tmp_path, capsys):
     rules_file.write_text("version: 1\nrules:\n  - {id: e, metric: entropy, column: x, min: 0}\n")
     assert cli(["--rules", str(rules_file), f"file://{path}"]) == 3
     assert "fsspec URLs are read by --engine stream or --engine dask" in capsys.readouterr().err
+
+
+def test_a_batch_where_a_declared_column_is_all_null_keeps_its_dtype(tmp_path):
+    # JSON Lines give an all-null batch the object dtype: judged by the batches with values
+    (tmp_path / "a.jsonl").write_text('{"n":1,"s":"a"}\n{"n":2,"s":"b"}\n')
+    (tmp_path / "b.jsonl").write_text('{"n":null,"s":"c"}\n')
+    rules = {"version": 1, "columns": {"n": {"dtype": "int"}}, "rules": [{"id": "e", "metric": "entropy", "column": "s", "min": 0}]}
+    memory = validate(tmp_path, rules)
+    assert all(r.outcome == "passed" for r in memory.results)
+    for batch in (1, 1000):
+        report = validate(tmp_path, rules, engine="stream", batch_rows=batch)
+        assert [r.outcome for r in report.results] == [r.outcome for r in memory.results]
+
+
+def test_booleans_with_nulls_are_booleans_in_every_engine(tmp_path):
+    # Parquet booleans with a null come to pandas as an object column: still booleans (reference
+    # keys TRUE/False match them; a shard without nulls counts the same two categories)
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({"b": pa.array([True, False, None, True])}), tmp_path / "a.parquet")
+    pq.write_table(pa.table({"b": pa.array([True, False, False, True])}), tmp_path / "b.parquet")
+    rules = {"version": 1, "rules": [
+        {"id": "e", "metric": "entropy", "column": "b", "min": 0},
+        {"id": "k", "metric": "kl_divergence", "column": "b", "reference": {"categories": {"TRUE": 0.5, "False": 0.5}}, "max": 1}]}
+    memory = validate(tmp_path, rules)
+    assert memory.results[0].details["categories"] == 2
+    assert memory.results[1].observed == pytest.approx(1 - (-(4 / 7) * math.log2(4 / 7) - (3 / 7) * math.log2(3 / 7)), rel=1e-12)
+    for batch in (2, 1000):
+        assert_same(memory, validate(tmp_path, rules, engine="stream", batch_rows=batch))

@@ -842,9 +842,16 @@ def _category_cells(rule, ref: Reference, data: FrameSummaries, ref_data, result
 
 
 def _value_kind(data: FrameSummaries, column: str) -> str:
-    dtype = data.column(column).dtype
+    values = data.column(column)
+    dtype = values.dtype
     if pd.api.types.is_bool_dtype(dtype):
         return "bool"
+    if dtype == object and len(values):
+        # booleans with nulls (Parquet, JSON Lines) come as an object column: still booleans
+        present = values.dropna()
+        if len(present) and all(isinstance(v, (bool, np.bool_)) for v in present.head(1000)) and \
+                present.map(lambda v: isinstance(v, (bool, np.bool_))).all():
+            return "bool"
     if pd.api.types.is_numeric_dtype(dtype):
         return "number"
     return "text"

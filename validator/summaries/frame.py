@@ -214,7 +214,7 @@ class FrameSummaries:
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
             raise MeasurementError(
-                f"column {name!r}{self._where()} is not numeric (dtype {s.dtype}): value {s.iloc[row]!r} at row {row + 1} "
+                f"column {name!r}{self._where()} is not numeric (dtype {s.dtype}): value {s.iloc[row]!r} at row {int(self.row_ids[row]) + 1} "
                 f"({int(bad.sum())} non-numeric values); {purpose} needs numbers"
             )
         return values
@@ -241,7 +241,7 @@ class FrameSummaries:
                 row = int(np.flatnonzero(bad)[0])
                 raise MeasurementError(
                     f"weight column {name!r} must be finite and >= 0 in every row: {int(bad.sum())} rows are not "
-                    f"(first: {float(w[row])!r} at row {row + 1})"
+                    f"(first: {float(w[row])!r} at row {int(self.row_ids[row]) + 1})"
                 )
             if w.size and not np.isfinite(w.sum()):
                 # weights near 1e308 would add up to inf: only their ratios matter, so scale them
@@ -546,7 +546,7 @@ class FrameSummaries:
         if wrong.any():
             row = int(np.flatnonzero(wrong)[0])
             raise MeasurementError(
-                f"column {name!r} holds embeddings of different dimensions: {d} in most rows, {int(dims[row])} at row {row + 1}"
+                f"column {name!r} holds embeddings of different dimensions: {d} in most rows, {int(dims[row])} at row {int(self.row_ids[row]) + 1}"
                 f" ({int(wrong.sum())} rows differ)"
             )
         if d == 0:
@@ -561,7 +561,7 @@ class FrameSummaries:
                     raise TypeError("not a flat list of numbers")  # no text, booleans or nesting
                 finite[i] = bool(np.all(np.isfinite(vec.astype(np.float64))))
             except (TypeError, ValueError):
-                raise MeasurementError(f"column {name!r}: the embedding at row {i + 1} is not a list of numbers") from None
+                raise MeasurementError(f"column {name!r}: the embedding at row {int(self.row_ids[i]) + 1} is not a list of numbers") from None
         idx = np.flatnonzero(finite)
         n_valid = idx.size
         idx = idx[smallest_hash_rows(seed, self.row_ids[idx], rows)]

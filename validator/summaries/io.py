@@ -309,11 +309,17 @@ def _same_kind_across_shards(frames: list[pd.DataFrame], text_columns) -> None:
     is compared as text in all of them, so that 1 and "1" are one category, as within a CSV."""
     from .frame import category_key
 
+    def is_text(s: pd.Series) -> bool:
+        if s.dtype != object:
+            return bool(pd.api.types.is_string_dtype(s.dtype))
+        # an object column is text when it holds text (booleans or numbers with nulls are not)
+        return bool(s.map(lambda v: isinstance(v, str)).any()) or not s.notna().any()
+
     for c in text_columns:
-        kinds = {pd.api.types.is_string_dtype(f[c].dtype) for f in frames if c in f.columns}
-        if len(kinds) > 1:
+        text = {id(f): is_text(f[c]) for f in frames if c in f.columns}
+        if len(set(text.values())) > 1:
             for f in frames:
-                if c in f.columns and not pd.api.types.is_string_dtype(f[c].dtype):
+                if c in f.columns and not text[id(f)]:
                     f[c] = f[c].map(lambda v: None if pd.isna(v) else category_key(v)).astype("str")
 
 
