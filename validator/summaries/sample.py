@@ -153,16 +153,21 @@ def finite_rows_sample(arrays, row_ids: np.ndarray, rows: int, seed: int, below=
     n_valid = 0
     pos, key = np.empty(0, dtype=np.intp), np.empty(0, dtype=np.uint64)
     positions, keys, pending = [], [], 0
-    floats = [a for a in arrays if a.dtype.kind == "f"]
+    # a column whose (float64) sum is finite holds no NaN or inf: no row of it needs checking
+    floats = [a for a in arrays if a.dtype.kind == "f" and not np.isfinite(a.sum(dtype=np.float64))]
     for start in range(0, n, block):
         stop = min(start + block, n)
-        keep = np.ones(stop - start, dtype=bool)
-        for a in floats:
-            keep &= np.isfinite(a[start:stop])
-        n_valid += int(np.count_nonzero(keep))
         h = hash_indices(seed, row_ids[start:stop])
-        if below is not None:
-            keep &= h < below
+        if floats:
+            keep = np.isfinite(floats[0][start:stop])
+            for a in floats[1:]:
+                keep &= np.isfinite(a[start:stop])
+            n_valid += int(np.count_nonzero(keep))
+            if below is not None:
+                keep &= h < below
+        else:
+            n_valid += stop - start
+            keep = h < below if below is not None else np.ones(stop - start, dtype=bool)
         at = np.flatnonzero(keep)
         positions.append(at + start)
         keys.append(h[at])

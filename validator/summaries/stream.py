@@ -135,7 +135,7 @@ def shard_columns(path) -> list | None:
     try:
         if ext in PARQUET:
             with parquet_file(path) as pf:
-                names = list(pf.schema_arrow.empty_table().to_pandas().columns)
+                names = list(_pandas_frame(pf.schema_arrow).columns)
         elif ext in TEXT_FORMATS:
             names = _check_header(path if is_url(path) else Path(path), TEXT_FORMATS[ext])
         else:
@@ -476,6 +476,7 @@ class StreamedSummaries(FrameSummaries):
                         continue
                     if first is None and names is not None:
                         first = (path, names)
+                        self._header = names  # the columns, even when no shard has a row
                     elif first is not None:
                         differ = columns_differ(path, names, *first)
                         if differ is not None:
@@ -526,7 +527,7 @@ class StreamedSummaries(FrameSummaries):
         finally:
             if progress is not None:
                 progress.__exit__(None, None, None)
-        self._finish_pass(wanted, merged, dtypes, columns or [], offset, read_all=project is None)
+        self._finish_pass(wanted, merged, dtypes, columns or getattr(self, "_header", None) or [], offset, read_all=project is None)
 
     def _note_kinds(self, dtypes: dict) -> None:
         for c, t in dtypes.items():
@@ -599,6 +600,17 @@ def _parquet_rows(path) -> int | None:
 _SCHEMA_FRAMES: dict = {}  # an Arrow schema -> its empty pandas frame (columns and dtypes)
 
 
+def _pandas_frame(schema) -> pd.DataFrame:
+    """The empty pandas frame of an Arrow schema: the columns and dtypes to_pandas gives
+    (pandas metadata applied), cached per schema (~20 ms each to build)."""
+    empty = _SCHEMA_FRAMES.get(schema)
+    if empty is None:
+        if len(_SCHEMA_FRAMES) >= 64:  # a long-lived process sees many schemas: keep a few
+            _SCHEMA_FRAMES.clear()
+        empty = _SCHEMA_FRAMES.setdefault(schema, schema.empty_table().to_pandas())
+    return empty
+
+
 class _Batch:
     """One batch of a pass: a pandas DataFrame (text formats) or an Arrow RecordBatch
     (Parquet), whose summaries come from :mod:`~validator.summaries.arrow_batch` where it
@@ -616,11 +628,7 @@ class _Batch:
             return
         self.arrow, self._df = item, None
         self.n_rows = item.num_rows
-        empty = _SCHEMA_FRAMES.get(item.schema)
-        if empty is None:  # the columns and dtypes to_pandas gives (pandas metadata applied)
-            if len(_SCHEMA_FRAMES) >= 64:  # a long-lived process sees many schemas: keep a few
-                _SCHEMA_FRAMES.clear()
-            empty = _SCHEMA_FRAMES.setdefault(item.schema, item.schema.empty_table().to_pandas())
+        empty = _pandas_frame(item.schema)
         self.columns = list(empty.columns)
         self.dtypes = {c: empty[c].dtype for c in empty.columns}
 
