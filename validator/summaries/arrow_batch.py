@@ -57,7 +57,19 @@ def _column(batch, name: str):
 
 
 def numbers(arr) -> np.ndarray:
-    """An integer or floating-point Arrow array as float64 with NaN for nulls, shape (n,)."""
+    """An integer or floating-point Arrow array as float64 with NaN for nulls.
+
+    Parameters
+    ----------
+    arr : pyarrow.Array, length n
+        Integer or floating-point values.
+
+    Returns
+    -------
+    ndarray of float64, shape (n,)
+        No copy for a float64 array without nulls; integers beyond 2^53 round to the nearest
+        float64, as pandas converts them.
+    """
     if arr.null_count:
         import pyarrow as pa
         import pyarrow.compute as pc
@@ -75,8 +87,20 @@ def _raw(arr) -> np.ndarray:
 
 
 def value_counts(arr) -> CategoryCounts:
-    """Value counts of a text or dictionary-encoded text array, in order of first appearance
-    (dictionary order for a dictionary array); nulls counted apart."""
+    """Value counts of a text or dictionary-encoded text array.
+
+    Parameters
+    ----------
+    arr : pyarrow.Array, length n
+        ``string``/``large_string``/``string_view``, or a dictionary of those.
+
+    Returns
+    -------
+    CategoryCounts
+        Keys (str) in order of first appearance (dictionary order for a dictionary array, its
+        unused entries left out), counts (int64, shape (K,)), nulls counted apart; what pandas'
+        ``value_counts(dropna=False, sort=False)`` gives on ``arr.to_pandas()``.
+    """
     import pyarrow.compute as pc
 
     types = _types()
@@ -178,10 +202,26 @@ def footer_range(paths, name: str):
 
 
 def row_sample(batch, columns, rows: int, seed: int, offset: int, threshold=None):
-    """The batch's part of a seeded row sample (see FrameSummaries.row_sample): the at most
-    ``rows`` rows with all ``columns`` finite and the smallest ``hash_indices(seed, offset +
-    i)``, keeping only keys below ``threshold`` (uint64; None keeps every key). Returns
-    NotImplemented for columns that are not plain numbers."""
+    """The batch's part of a seeded row sample (see FrameSummaries.row_sample).
+
+    Parameters
+    ----------
+    batch : pyarrow.RecordBatch, n rows
+    columns : list of str
+        Integer or floating-point feature columns (d of them).
+    rows, seed : int
+        Sample size and hash seed.
+    offset : int
+        Global row number of the batch's first row.
+    threshold : numpy.uint64, optional
+        Keep only hash keys below it (the largest key of a full sample merged so far).
+
+    Returns
+    -------
+    FeatureSample or NotImplemented
+        At most ``rows`` rows (X: float64, shape (m, d)) with every column finite and the
+        smallest ``hash_indices(seed, offset + i)``; NotImplemented for other column types.
+    """
     arrays = []
     for name in columns:
         arr = _column(batch, name)
@@ -198,8 +238,27 @@ def row_sample(batch, columns, rows: int, seed: int, offset: int, threshold=None
 
 
 def summary(batch, key, offset: int, threshold=None):
-    """The summary ``key`` (a streaming summary key) of one record batch, or NotImplemented
-    when this module does not compute it for the batch's column types."""
+    """The summary ``key`` of one record batch.
+
+    Parameters
+    ----------
+    batch : pyarrow.RecordBatch
+    key : tuple
+        A streaming summary key: ``("value_counts", column, weight)``, ``("numeric_count",
+        column)``, ``("numeric_values", column)``, ``("value_range", column)``, ``("histogram",
+        column, edges, weight)`` or ``("row_sample", columns, rows, seed)``.
+    offset : int
+        Global row number of the batch's first row.
+    threshold : numpy.uint64, optional
+        For row samples, see :func:`row_sample`.
+
+    Returns
+    -------
+    object or NotImplemented
+        What :class:`~validator.summaries.frame.FrameSummaries` returns for the same key on
+        ``batch.to_pandas()``; NotImplemented when this module does not compute the key for
+        the batch's column types (the caller then uses pandas).
+    """
     kind = key[0]
     if kind == "value_counts":
         _, name, weight = key

@@ -196,9 +196,24 @@ def ngram_counts(texts: list[str], unit: str, n: int) -> np.ndarray:
 
 
 def ngram_table(texts: list[str], unit: str, n: int) -> dict:
-    """Counts of each distinct n-gram, keyed by the n-gram itself (its n characters, or its n
-    words joined by U+001F, which no word holds): the mergeable form of :func:`ngram_counts`
-    (tables of different batches add key by key). Exact; n-grams never span two texts."""
+    """Counts of each distinct n-gram, keyed by the n-gram itself: the mergeable form of
+    :func:`ngram_counts` (tables of different batches add key by key). Exact; n-grams never
+    span two texts.
+
+    Parameters
+    ----------
+    texts : list of str
+    unit : {"char", "word"}
+        Unicode code points, or ``\\w+`` runs.
+    n : int
+        n >= 1.
+
+    Returns
+    -------
+    dict
+        n-gram -> count (int); a char n-gram is its n characters, a word n-gram its n words
+        joined by U+001F (which no word holds).
+    """
     if unit == "char":
         seq, lengths = _units(texts, unit)
         vocab = None
