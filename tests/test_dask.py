@@ -164,3 +164,16 @@ def test_dask_weighted_and_differently_typed_shards_equal_memory(tmp_path, sched
     memory = validate(tmp_path, rules)
     assert [r.outcome for r in memory.results] == ["passed", "passed"]
     assert_same(memory, validate(tmp_path, rules, engine="dask", scheduler=scheduler))
+
+
+def test_dask_names_the_first_unreadable_shard_in_path_order(tmp_path, scheduler, capsys):
+    for k in range(4):
+        pd.DataFrame({"x": ["a", "b"]}).to_parquet(tmp_path / f"shard-{k}.parquet")
+    (tmp_path / "shard-2.parquet").write_bytes(b"garbage")
+    (tmp_path / "shard-3.parquet").write_bytes(b"garbage too")
+    rules = tmp_path / "r.yaml"
+    rules.write_text("version: 1\nrules:\n  - {id: r, metric: entropy, column: x, min: 0}\n")
+    for _ in range(3):  # tasks finish in any order; the message does not change
+        assert cli(["--rules", str(rules), str(tmp_path), "--engine", "dask", "--scheduler", scheduler]) == 3
+        err = capsys.readouterr().err
+        assert "shard-2.parquet" in err and "shard-3" not in err

@@ -482,3 +482,21 @@ def test_booleans_with_nulls_are_booleans_in_every_engine(tmp_path):
     assert memory.results[1].observed == pytest.approx(1 - (-(4 / 7) * math.log2(4 / 7) - (3 / 7) * math.log2(3 / 7)), rel=1e-12)
     for batch in (2, 1000):
         assert_same(memory, validate(tmp_path, rules, engine="stream", batch_rows=batch))
+
+
+def test_a_json_lines_shard_after_a_parquet_shard(tmp_path):
+    # the JSON Lines batches (all columns) are compared with the first shard's full columns, not
+    # with the columns the rules project
+    df = pd.read_csv(DATA / "pretrain_good.csv", keep_default_na=False, na_values=[""])
+    df.iloc[:300].to_parquet(tmp_path / "1.parquet")
+    df.iloc[300:].to_json(tmp_path / "2.jsonl", orient="records", lines=True)
+    rules = {"version": 1, "rules": [{"id": "e", "metric": "entropy", "column": "language", "min": 0}]}
+    memory = validate(tmp_path, rules)
+    assert_same(memory, validate(tmp_path, rules, engine="stream", batch_rows=100))
+
+
+def test_every_shard_skipped_is_exit_3(tmp_path, capsys):
+    for k in range(2):
+        (tmp_path / f"{k}.parquet").write_bytes(b"garbage")
+    assert cli(["--rules", str(ROOT / "rules" / "pretrain.yaml"), str(tmp_path), "--engine", "stream", "--skip-bad-shards"]) == 3
+    assert "no shard could be read (2 skipped as unreadable)" in capsys.readouterr().err

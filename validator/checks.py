@@ -1081,7 +1081,8 @@ def _text_metric(rule, data: FrameSummaries, refs: ReferenceStore, result: Resul
         _has_text(rule, n_texts, excluded)
         result.n = n_texts
         if isinstance(rule, NgramEntropyRule):
-            counts = np.fromiter(table.values(), dtype=np.int64, count=len(table))
+            # sorted: the same order however the table was merged (sums equal to the last bit)
+            counts = np.sort(np.fromiter(table.values(), dtype=np.int64, count=len(table)))
             if counts.size == 0:
                 raise MeasurementError(f"column {rule.column!r} has no {rule.unit} {rule.n}-gram: every text is shorter than {rule.n} {rule.unit}s")
             result.observed = shannon_entropy(counts, base=rule.base, estimator=rule.estimator)
@@ -1113,7 +1114,7 @@ def _text_metric(rule, data: FrameSummaries, refs: ReferenceStore, result: Resul
     if isinstance(rule, NearDuplicateFractionRule):
         from .progress import Progress
 
-        with Progress(f"MinHash {rule.column!r}") as progress:
+        with Progress(f"MinHash {rule.column!r} (signing, then querying: 2 steps per text)", unit="steps") as progress:
             found = _minhash(
                 rows.texts, threshold=rule.threshold, unit=rule.shingles.unit, size=rule.shingles.size,
                 num_perm=rule.num_perm, seed=rule.seed, progress=progress,

@@ -310,6 +310,9 @@ def _validate_streaming(
         )
         r.n = summaries.n_rows
         columns.append(r)
+    if summaries.skipped:
+        for r in columns:
+            r.details["partial_data"] = f"{len(summaries.skipped)} of {len(data_paths)} shards skipped (unreadable); checked on the others"
     skipped = [{"path": str(p), "error": e} for p, e in summaries.skipped.items()]
     for r in results.values():
         r.details.setdefault(
@@ -394,8 +397,8 @@ def validate(
         urls = [p for p in paths if is_url(p)]
         if urls:
             reason = "" if engine == "memory" else f" ({'; '.join(_unstreamable(ruleset))})"
-            raise DataReadError(urls[0], "fsspec URLs are read by --engine stream or --engine dask; this run needs the"
-                                f" in-memory engine{reason}: copy the files locally")
+            raise DataReadError(urls[0], "fsspec URLs are read by --engine stream or --engine dask, not in memory"
+                                f"{reason}; use one of those engines, or copy the files locally")
         df = read_dataset(paths, text_columns=text_columns(ruleset))
         data_paths = expand_paths(paths)
 

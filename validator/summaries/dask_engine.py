@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .io import PARQUET, _extension
+from .io import PARQUET, DataReadError, _extension
 from .stream import ShardPass, StreamedSummaries, _key_columns, _merge, _merge_dtypes, columns_differ, iter_frames, parquet_file, shard_columns
 
 INSTALL_HINT = (
@@ -45,6 +45,25 @@ def shard_info(path: str, text_columns=(), batch_rows: int = 1 << 18) -> tuple[i
             if set(df.columns) != set(seen):
                 raise columns_differ(p, list(df.columns), "its first rows", seen)
     return rows, names if names is not None else seen
+
+
+def _or_error(fn):
+    """``fn`` as a task that returns its DataReadError instead of raising it, so that the driver
+    names the first unreadable shard in path order (tasks finish in any order)."""
+
+    def task(*args):
+        try:
+            return fn(*args)
+        except DataReadError as exc:
+            return exc
+
+    return task
+
+
+def _first_error(outputs) -> None:
+    for out in outputs:
+        if isinstance(out, DataReadError):
+            raise out
 
 
 def summarise_shard(path: str, offset: int, keys, name: str, text_columns, batch_rows: int, project, failures):
@@ -124,8 +143,10 @@ class DaskSummaries(StreamedSummaries):
         # absolute: the workers of a cluster may run in another directory
         paths = [p if isinstance(p, str) else str(p.absolute()) for p in self.paths]
         info = compute_with_progress(
-            [dask.delayed(shard_info)(p, tuple(self.text_columns), self.batch_rows) for p in paths], "dask: counting rows"
+            [dask.delayed(_or_error(shard_info))(p, tuple(self.text_columns), self.batch_rows) for p in paths],
+            "dask: counting rows",
         )
+        _first_error(info)
         first = next(((p, names) for p, (_, names) in zip(paths, info) if names is not None), None)
         for p, (_, names) in zip(paths, info):
             differ = columns_differ(p, names, *first) if first is not None else None
@@ -133,11 +154,12 @@ class DaskSummaries(StreamedSummaries):
                 raise differ
         offsets = np.concatenate([[0], np.cumsum([rows for rows, _ in info])]).astype(np.int64)
         tasks = [
-            dask.delayed(summarise_shard)(p, int(o), wanted, self.name, tuple(self.text_columns), self.batch_rows, project,
-                                          self.column_failures)
+            dask.delayed(_or_error(summarise_shard))(p, int(o), wanted, self.name, tuple(self.text_columns), self.batch_rows,
+                                                     project, self.column_failures)
             for p, o in zip(paths, offsets[:-1])
         ]
         outputs = compute_with_progress(tasks, f"dask pass {self.passes + 1}")
+        _first_error(outputs)
         self.column_failures = None  # checked once
         merged: dict = {}
         dtypes: dict = {}

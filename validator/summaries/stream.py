@@ -114,6 +114,8 @@ def iter_frames(path: Path, text_columns=(), batch_rows: int = 1 << 18, columns=
         raise DataReadError(p, "not UTF-8 text; re-encode it as UTF-8") from None
     except pd.errors.EmptyDataError:
         raise DataReadError(p, "no columns to read (the file has no header row)") from None
+    except ValueError as exc:  # as the in-memory reader words it (pyarrow's and pandas' parse errors)
+        raise DataReadError(p, f"malformed {ext[1:].upper() or 'table'}: {_one_line(exc)}") from None
     except Exception as exc:  # pandas, pyarrow and the decompressors raise their own types
         raise DataReadError(p, f"cannot be read as {ext[1:] or 'a table'}: {_one_line(exc)}") from None
     raise DataReadError(p, f"unknown file type {ext or '(no extension)'!r}")
@@ -148,6 +150,13 @@ def shard_columns(path) -> list | None:
     if repeated:
         raise DataReadError(path, f"it names a column more than once: {', '.join(map(repr, repeated))}")
     return names
+
+
+class _Names:
+    """A shard's full column names, ahead of its batches."""
+
+    def __init__(self, names):
+        self.names = names
 
 
 class ColumnsDiffer(DataReadError):
@@ -463,8 +472,8 @@ class StreamedSummaries(FrameSummaries):
 
         def frames():
             # every shard's batches, then an end marker (or its read error): one producer thread
-            # reads ahead across shard boundaries
-            first = None
+            # reads ahead across shard boundaries; on the first pass each shard starts with its
+            # column names when its header or schema gives them
             for path in self.paths:
                 if path in self.skipped:
                     continue
@@ -474,14 +483,8 @@ class StreamedSummaries(FrameSummaries):
                     except DataReadError as exc:
                         yield path, exc
                         continue
-                    if first is None and names is not None:
-                        first = (path, names)
-                        self._header = names  # the columns, even when no shard has a row
-                    elif first is not None:
-                        differ = columns_differ(path, names, *first)
-                        if differ is not None:
-                            yield path, differ
-                            continue
+                    if names is not None:
+                        yield path, _Names(names)
                 try:
                     for df in iter_frames(path, self.text_columns, self.batch_rows, project, arrow=True):
                         yield path, df
@@ -492,12 +495,20 @@ class StreamedSummaries(FrameSummaries):
 
         shard = None  # the shard being read
         progress = None
+        full = None  # (first shard, its columns): every shard must have the same
         try:
             for path, item in prefetch(frames()):
-                if shard is None:
+                if shard is None and not isinstance(item, _Names):
                     shard = ShardPass(wanted, self.name, offset, self.on_batch, bounds=merged)
                     progress = Progress(f"pass {self.passes + 1}: {Path(str(path)).name}", unit="rows")
                     total = _parquet_rows(path)  # a Parquet footer says how many rows to expect
+                if isinstance(item, _Names):  # a shard's full columns: those of the first shard?
+                    if full is None:
+                        full = (path, item.names)
+                        self._header = item.names  # the columns, even when no shard has a row
+                    elif (differ := columns_differ(path, item.names, *full)) is not None:
+                        raise differ
+                    continue
                 if item is _END or isinstance(item, DataReadError):
                     if isinstance(item, DataReadError):
                         if not self.skip_bad_shards or isinstance(item, ColumnsDiffer):
@@ -520,13 +531,18 @@ class StreamedSummaries(FrameSummaries):
                 if batch.n_rows:
                     if columns is None:
                         columns = batch.columns
-                    elif (project is None or _extension(Path(path)) in JSONL) and set(batch.columns) != set(columns):
-                        # JSON Lines have no header: their columns are compared batch by batch
-                        raise columns_differ(path, batch.columns, "the first shard", columns)
+                    if check_columns and _extension(Path(str(path))) in JSONL:
+                        # JSON Lines have no header: their (never projected) batches are compared
+                        if full is None:
+                            full = (path, batch.columns)
+                        elif (differ := columns_differ(path, batch.columns, *full)) is not None:
+                            raise differ
                 progress(shard.n_rows, total)
         finally:
             if progress is not None:
                 progress.__exit__(None, None, None)
+        if self.skipped and len(self.skipped) == len(self.paths):
+            raise DataReadError(self.name, f"no shard could be read ({len(self.paths)} skipped as unreadable)")
         self._finish_pass(wanted, merged, dtypes, columns or getattr(self, "_header", None) or [], offset, read_all=project is None)
 
     def _note_kinds(self, dtypes: dict) -> None:
