@@ -500,3 +500,39 @@ def test_every_shard_skipped_is_exit_3(tmp_path, capsys):
         (tmp_path / f"{k}.parquet").write_bytes(b"garbage")
     assert cli(["--rules", str(ROOT / "rules" / "pretrain.yaml"), str(tmp_path), "--engine", "stream", "--skip-bad-shards"]) == 3
     assert "no shard could be read (2 skipped as unreadable)" in capsys.readouterr().err
+
+
+def test_numbers_in_a_text_column_are_not_texts_whichever_shard_they_are_in(tmp_path):
+    # text rules exclude non-text values; shards do not turn numbers into texts (only categorical
+    # columns are unified as text across shards)
+    (tmp_path / "a.jsonl").write_text('{"id":1,"text":"hello world"}\n{"id":2,"text":"hello world"}\n')
+    (tmp_path / "b.jsonl").write_text('{"id":3,"text":5}\n{"id":4,"text":7}\n')
+    rules = {"version": 1, "rules": [{"id": "d", "metric": "duplicate_fraction", "column": "text", "max": 1}]}
+    memory = validate(tmp_path, rules)
+    r = memory.results[0]
+    assert (r.observed, r.n, r.details["excluded_rows"]) == (1.0, 2, {"not_text": 2})
+    for batch in (1, 1000):
+        assert_same(memory, validate(tmp_path, rules, engine="stream", batch_rows=batch))
+
+
+def test_a_missing_column_is_named_with_the_table_columns_and_a_hint(tmp_path):
+    pd.DataFrame({"id": [1, 2, 3], "text": ["a b", "c d", "a b"]}).to_parquet(tmp_path / "mix.parquet")
+    rules = {"version": 1, "rules": [{"id": "d", "metric": "duplicate_fraction", "column": "txt", "max": 1},
+                                      {"id": "e", "metric": "entropy", "column": "id", "min": 0}]}
+    reasons = {validate(tmp_path / "mix.parquet", rules, engine=e).results[0].reason for e in ("memory", "stream")}
+    assert reasons == {"column 'txt' not found in " + str(tmp_path / "mix.parquet") + "; did you mean 'text'? (columns: id, text)"}
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2.5, True])
+def test_batch_rows_must_be_a_positive_int(bad):
+    with pytest.raises(ValueError, match="batch_rows must be an int >= 1"):
+        validate(DATA / "pretrain_good.csv", ROOT / "rules" / "pretrain.yaml", engine="stream", batch_rows=bad)
+
+
+def test_text_lengths_of_non_text_values_say_so(tmp_path):
+    (tmp_path / "a.jsonl").write_text('{"text": 1}\n{"text": 2}\n{"text": 3.5}\n{"text": null}\n{"text": true}\n')
+    (tmp_path / "ref.jsonl").write_text('{"text": "hello there"}\n{"text": "a b c"}\n')
+    rules = {"version": 1, "rules": [{"id": "l", "metric": "js_divergence", "column": "text", "text_length": "words",
+                                      "reference": {"file": str(tmp_path / "ref.jsonl"), "column": "text"}, "max": 1}]}
+    for engine in ("memory", "stream"):
+        assert "no text in column 'text': 1 null and 4 non-text values of 5 rows" in validate(tmp_path / "a.jsonl", rules, engine=engine).results[0].reason

@@ -565,6 +565,12 @@ def _nonempty(n: int, data: FrameSummaries, column: str, nulls: int) -> None:
     if n <= 0:
         if data.n_rows == 0:
             raise MeasurementError(f"0 non-null values: the data has 0 rows")
+        excluded = getattr(data, "excluded_texts", None)  # a text-length view: nulls and non-text values
+        if isinstance(excluded, dict) and excluded.get("not_text"):
+            raise MeasurementError(
+                f"no text in column {column!r}: {excluded.get('null', 0)} null and {excluded['not_text']} non-text values"
+                f" of {data.n_rows} rows"
+            )
         raise MeasurementError(f"0 non-null values in column {column!r} ({nulls} null of {data.n_rows} rows)")
 
 

@@ -51,6 +51,22 @@ class _Evaluation:
         return self.summaries
 
 
+def category_columns(ruleset: RuleSet) -> set[str]:
+    """Columns counted by value (categorical rules) and those declared ``str`` or ``category``:
+    typed as numbers by some shards and as text by others, they are compared as text."""
+    from .rules.model import CountRule, ReferenceRule
+
+    out = set()
+    for rule in ruleset.rules:
+        if isinstance(rule, CountRule) and rule.bins is None:
+            out.add(rule.column)
+        elif isinstance(rule, ReferenceRule) and ruleset.reference_for(rule).kind != "bins" and rule.bins is None \
+                and getattr(rule, "text_length", None) is None:
+            out.add(rule.column)
+    out.update(c for c, spec in ruleset.columns.items() if spec.dtype in ("str", "category"))
+    return out
+
+
 def text_columns(ruleset: RuleSet) -> set[str]:
     """Columns that text files should keep as written: those counted by value (categorical rules)
     and those declared ``str`` or ``category``.
@@ -258,8 +274,10 @@ def _validate_streaming(
             except (OSError, TimeoutError, ValueError) as exc:
                 raise ValueError(f"cannot connect to the dask scheduler at {scheduler}: {type(exc).__name__}: {exc}") from None
         summaries = DaskSummaries(data_paths, name, text_columns(ruleset))
+        summaries.category_columns = category_columns(ruleset)
     else:
         summaries = StreamedSummaries(data_paths, name, text_columns(ruleset), batch_rows, skip_bad_shards=skip_bad_shards)
+        summaries.category_columns = category_columns(ruleset)
     column_state: dict = {}  # the first failure of each declared column, over all batches
     if ruleset.columns:
         schema = to_pandera(ruleset, _state=_Evaluation(ruleset, refs, name=name), rule_checks=False)
@@ -369,6 +387,8 @@ def validate(
     """
     import warnings
 
+    if isinstance(batch_rows, bool) or not isinstance(batch_rows, (int, np.integer)) or batch_rows < 1:
+        raise ValueError(f"batch_rows must be an int >= 1, got {batch_rows!r}")
     ruleset = rules if isinstance(rules, RuleSet) else load_rules(rules)
     data_paths = None
     if isinstance(data, pd.DataFrame):
@@ -399,7 +419,7 @@ def validate(
             reason = "" if engine == "memory" else f" ({'; '.join(_unstreamable(ruleset))})"
             raise DataReadError(urls[0], "fsspec URLs are read by --engine stream or --engine dask, not in memory"
                                 f"{reason}; use one of those engines, or copy the files locally")
-        df = read_dataset(paths, text_columns=text_columns(ruleset))
+        df = read_dataset(paths, text_columns=text_columns(ruleset), category_columns=category_columns(ruleset))
         data_paths = expand_paths(paths)
 
     state = _Evaluation(ruleset, ReferenceStore(ruleset, data_paths, None if data_paths is None else paths), name=name)

@@ -66,7 +66,8 @@ def _first_error(outputs) -> None:
             raise out
 
 
-def summarise_shard(path: str, offset: int, keys, name: str, text_columns, batch_rows: int, project, failures):
+def summarise_shard(path: str, offset: int, keys, name: str, text_columns, batch_rows: int, project, failures,
+                    all_columns=None):
     """One dask task: the wanted summaries of one local shard, streamed in record batches.
 
     Returns (summaries, dtypes, failing declared-column results, rows, columns)."""
@@ -78,7 +79,7 @@ def summarise_shard(path: str, offset: int, keys, name: str, text_columns, batch
         for r in failures(df):
             found.setdefault(r.rule_id, r)
 
-    shard = ShardPass(keys, name, offset, check if failures is not None else None)
+    shard = ShardPass(keys, name, offset, check if failures is not None else None, all_columns=all_columns)
     for item in iter_frames(path if "://" in path else Path(path), text_columns, batch_rows, project, arrow=True):
         shard.add(item)
     return shard.values, shard.dtypes, list(found.values()), shard.n_rows, shard.columns
@@ -155,8 +156,8 @@ class DaskSummaries(StreamedSummaries):
         offsets = np.concatenate([[0], np.cumsum([rows for rows, _ in info])]).astype(np.int64)
         tasks = [
             dask.delayed(_or_error(summarise_shard))(p, int(o), wanted, self.name, tuple(self.text_columns), self.batch_rows,
-                                                     project, self.column_failures)
-            for p, o in zip(paths, offsets[:-1])
+                                                     project, self.column_failures, names)
+            for p, o, (_, names) in zip(paths, offsets[:-1], info)
         ]
         outputs = compute_with_progress(tasks, f"dask pass {self.passes + 1}")
         _first_error(outputs)

@@ -280,8 +280,13 @@ def _first_bad_json_line(p: Path) -> str | None:
     return None
 
 
-def read_dataset(paths, text_columns=()) -> pd.DataFrame:
+def read_dataset(paths, text_columns=(), category_columns=None) -> pd.DataFrame:
     """Read the shards of one dataset (sorted by path) into one frame with a fresh RangeIndex.
+
+    ``category_columns`` (default: ``text_columns``) are the columns counted by value: one typed
+    as numbers by some shards and as text by others is made text in all of them (1 and "1" are
+    one category). Columns only text rules read are left as the shards have them (a number is
+    not a text, whichever shard it is in).
 
     Raises
     ------
@@ -292,7 +297,7 @@ def read_dataset(paths, text_columns=()) -> pd.DataFrame:
     frames = [read_table(p, text_columns) for p in files]
     if len(frames) == 1:
         return frames[0]
-    _same_kind_across_shards(frames, text_columns)
+    _same_kind_across_shards(frames, text_columns if category_columns is None else category_columns)
     first = list(frames[0].columns)
     for p, f in zip(files[1:], frames[1:]):
         if set(f.columns) != set(first):

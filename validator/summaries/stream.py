@@ -496,10 +496,14 @@ class StreamedSummaries(FrameSummaries):
         shard = None  # the shard being read
         progress = None
         full = None  # (first shard, its columns): every shard must have the same
+        names_of: dict = {}  # shard -> its columns before projection
         try:
             for path, item in prefetch(frames()):
+                if isinstance(item, _Names):
+                    names_of[path] = item.names
                 if shard is None and not isinstance(item, _Names):
-                    shard = ShardPass(wanted, self.name, offset, self.on_batch, bounds=merged)
+                    shard = ShardPass(wanted, self.name, offset, self.on_batch, bounds=merged,
+                                      all_columns=names_of.get(path, getattr(self, "_header", None)))
                     progress = Progress(f"pass {self.passes + 1}: {Path(str(path)).name}", unit="rows")
                     total = _parquet_rows(path)  # a Parquet footer says how many rows to expect
                 if isinstance(item, _Names):  # a shard's full columns: those of the first shard?
@@ -552,7 +556,8 @@ class StreamedSummaries(FrameSummaries):
     def _finish_pass(self, wanted, merged: dict, dtypes: dict, columns: list, n_rows: int, read_all: bool) -> None:
         """Keep a pass's merged summaries (and what it learnt of the columns)."""
         for key, value in list(merged.items()):
-            if (key[0] == "value_counts" and key[1] in self.text_columns and len(self.kinds.get(key[1], ())) > 1
+            if (key[0] == "value_counts" and key[1] in getattr(self, "category_columns", self.text_columns)
+                    and len(self.kinds.get(key[1], ())) > 1
                     and isinstance(value, CategoryCounts)):
                 # typed as numbers by some shards and as text by others: compared as text, as the
                 # in-memory reader makes such a column (1 and "1" are one category)
@@ -575,9 +580,10 @@ class ShardPass:
     one file. ``bounds``: the summaries merged from other shards so far (their full row
     samples bound the hash keys worth keeping here)."""
 
-    def __init__(self, keys, name: str, offset: int, on_batch=None, bounds=None):
+    def __init__(self, keys, name: str, offset: int, on_batch=None, bounds=None, all_columns=None):
         self.keys, self.name, self.offset, self.on_batch = list(keys), name, offset, on_batch
         self.bounds = {} if bounds is None else bounds
+        self.all_columns = all_columns  # the shard's columns before projection (for messages)
         self.values: dict = {}
         self.dtypes: dict = {}
         self.columns: list | None = None
@@ -586,7 +592,7 @@ class ShardPass:
 
     def add(self, item) -> "_Batch":
         """Summarise one batch (a DataFrame or an Arrow RecordBatch) and merge it in."""
-        batch = _Batch(item, self.name, self.offset + self.n_rows)
+        batch = _Batch(item, self.name, self.offset + self.n_rows, self.all_columns)
         if self.columns is None:
             self.columns = batch.columns
         if batch.n_rows == 0:  # a shard with a header and no rows adds nothing
@@ -632,9 +638,10 @@ class _Batch:
     (Parquet), whose summaries come from :mod:`~validator.summaries.arrow_batch` where it
     computes them, and from FrameSummaries of the batch converted to pandas otherwise."""
 
-    def __init__(self, item, name: str, offset: int):
+    def __init__(self, item, name: str, offset: int, all_columns=None):
         self.name = name
         self.offset = offset
+        self.all_columns = all_columns
         self._fs = None
         if isinstance(item, pd.DataFrame):
             self.arrow, self._df = None, item
@@ -657,6 +664,9 @@ class _Batch:
     def summary(self, key, *merged):
         """The summary ``key`` of this batch (or the MeasurementError it raised); ``merged``:
         the same summary merged so far, whose row sample bounds the hash keys worth keeping."""
+        if not _key_columns(key) <= set(map(str, self.columns)) | set(self.columns) and self.all_columns:
+            # a column the projection left out does not exist: said as for the whole table
+            return _on_batch(FrameSummaries(pd.DataFrame({c: [] for c in self.all_columns}), name=self.name), key)
         if self.arrow is not None and _key_columns(key) <= set(self.columns):
             from . import arrow_batch
 
