@@ -82,10 +82,14 @@ def cell_counts(values, edges, weights=None) -> np.ndarray:
             np.clip(whole, -1, k, out=whole)
             cell = whole.astype(np.intp)
             cell += 1
-            if near.any():
+            if near.any():  # a value equal to e_k is always near an edge: fixed here too
                 at = np.flatnonzero(near)
-                cell[at] = np.searchsorted(e, block[at], side="right")
-        cell[block == e[-1]] = k  # the last bin is closed on the right
+                vals = block[at]
+                fixed = np.searchsorted(e, vals, side="right")
+                fixed[vals == e[-1]] = k  # the last bin is closed on the right
+                cell[at] = fixed
+        if band is None:
+            cell[block == e[-1]] = k  # the last bin is closed on the right
         if idx is None:
             counts += np.bincount(cell, minlength=k + 2)
         else:

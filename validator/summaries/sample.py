@@ -152,12 +152,20 @@ def finite_rows_sample(arrays, row_ids: np.ndarray, rows: int, seed: int, below=
     n = len(row_ids)
     n_valid = 0
     pos, key = np.empty(0, dtype=np.intp), np.empty(0, dtype=np.uint64)
+    hash_indices(seed, row_ids[:1])  # checks the seed and the ids' type once, not per block
+    if n and int(row_ids[0]) < 0:
+        raise ValueError(f"row ids must be >= 0. Got {int(row_ids[0])} instead.")
+    stream = np.uint64(_stream_key(seed))
     positions, keys, pending = [], [], 0
-    # a column whose (float64) sum is finite holds no NaN or inf: no row of it needs checking
-    floats = [a for a in arrays if a.dtype.kind == "f" and not np.isfinite(a.sum(dtype=np.float64))]
+    # a column with no NaN or inf (one vectorised test) needs no row-by-row mask
+    floats = [a for a in arrays if a.dtype.kind == "f" and not np.isfinite(a).all()]
     for start in range(0, n, block):
         stop = min(start + block, n)
-        h = hash_indices(seed, row_ids[start:stop])
+        h = row_ids[start:stop].astype(np.uint64)  # hash_indices, without its per-call checks
+        h += np.uint64(1)
+        h *= np.uint64(_GAMMA)
+        h += stream
+        _mix_inplace(h)
         if floats:
             keep = np.isfinite(floats[0][start:stop])
             for a in floats[1:]:
