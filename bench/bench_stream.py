@@ -9,9 +9,9 @@ Writes bench/RESULTS_stream.md. Shards are generated once into bench/out/shards/
 language (30 tags, Zipf-like), source (6), token_count, quality (Beta(5, 2)), e0..e7 (float32),
 the columns of bench/bench_rules.yaml, whose six rules are measured (one of them, the quality
 entropy on 20 bins over the data's range, takes a second pass over its one column).
-Targets: peak RSS <= 1.5 GB, throughput >= 60 % of a bare scan's. Two bare scans are timed: a
-pyarrow.dataset scan of every column, and the faster plain read of only the columns the rules
-use, file by file (the reads validate makes); the ratio is taken against the faster one.
+Targets: peak RSS <= 1.5 GB, throughput >= 60 % of a bare pyarrow scan of the shards. Two bare
+reads are timed: that pyarrow.dataset scan of every column, and the stricter plain read of only
+the columns the rules use, file by file (the reads validate makes); both ratios are reported.
 """
 
 from __future__ import annotations
@@ -148,9 +148,10 @@ def main(argv=None) -> int:
         f"| validate --engine stream (exit {stream['rc']}) | {stream['wall']:.2f} s | {stream['all']} | {rows / stream['wall']:,.0f} | {stream['rss_mb']:,.0f} MB |",
         f"| validate(engine=\"dask\") on a 2-worker LocalCluster, one run (validate call only: {dask_took}) | {dask_run['wall']:.1f} s (whole process, cluster start included) | | {rows / dask_run['wall']:,.0f} | {dask_run['rss_mb']:,.0f} MB (driver process only) |",
         "",
-        f"Throughput: validate streams at **{min(scan['wall'], projected['wall']) / stream['wall']:.0%}** of the faster bare"
-        f" read ({scan['wall'] / stream['wall']:.0%} of the dataset scan, {projected['wall'] / stream['wall']:.0%} of the"
-        " rule-column read; target >= 60 %);"
+        f"Throughput: validate streams at **{scan['wall'] / stream['wall']:.0%}** of the bare pyarrow scan of the shards"
+        f" (the issue's baseline; target >= 60 %: {'met' if scan['wall'] / stream['wall'] >= 0.6 else 'NOT met'}), and at"
+        f" **{projected['wall'] / stream['wall']:.0%}** of the stricter bare read of only the rule columns"
+        f" ({'>=' if projected['wall'] / stream['wall'] >= 0.6 else 'below'} 60 %);"
         f" peak RSS **{stream['rss_mb'] / 1024:.2f} GB** (target <= 1.5 GB). Dask gives the same verdicts: {same}.",
         "",
         "```text",
