@@ -252,7 +252,7 @@ def _validate_streaming(
 ) -> Report:
     """Measure files in record batches (or dask partitions), merging summaries
     (validator/summaries/stream.py, dask_engine.py)."""
-    from .summaries.stream import NeedsPass, StreamedSummaries, _Planned, plan
+    from .summaries.stream import NeedsPass, StreamedSummaries, plan
 
     data_paths = expand_inputs(paths)  # local files and fsspec URLs, globs expanded, sorted
     refs = ReferenceStore(ruleset, data_paths, paths)
@@ -292,14 +292,7 @@ def _validate_streaming(
             summaries.on_batch = lambda df: [column_state.setdefault(r.rule_id, r) for r in failures(df)]
 
     def plan_rules(frame):
-        for rule in ruleset.rules:
-            frame.start_rule()
-            try:
-                evaluate(rule, ruleset, frame, refs)
-            except _Planned:
-                pass
-            except Exception:  # planning only learns what is read; errors are reported by the real run
-                pass
+        _record_reads(ruleset, frame, refs)
 
     results: dict = {}
     try:
@@ -458,6 +451,21 @@ def validate(
     return Report(results=results, dataset=name, n_rows=len(df), rules_source=ruleset.source)
 
 
+def _record_reads(ruleset: RuleSet, recorder, refs: ReferenceStore) -> None:
+    """Evaluate every rule on a recording frame (summaries.stream._Recorder) to learn which
+    summaries it reads; planning only learns, errors are reported by the real run."""
+    from .summaries.stream import _Planned
+
+    for rule in ruleset.rules:
+        recorder.start_rule()
+        try:
+            evaluate(rule, ruleset, recorder, refs)
+        except _Planned:
+            pass
+        except Exception:
+            pass
+
+
 def _prefetch(ruleset: RuleSet, summaries: FrameSummaries, refs: ReferenceStore, rows: int = 2_000) -> None:
     """Compute the summaries the rules will read on both cores before measuring them.
 
@@ -469,18 +477,10 @@ def _prefetch(ruleset: RuleSet, summaries: FrameSummaries, refs: ReferenceStore,
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    from .summaries.stream import _key_columns, _on_batch, _Planned, _Recorder
+    from .summaries.stream import _key_columns, _on_batch, _Recorder
 
     sink: set = set()
-    recorder = _Recorder(summaries.df.head(rows), summaries.name, sink)
-    for rule in ruleset.rules:
-        recorder.start_rule()
-        try:
-            evaluate(rule, ruleset, recorder, refs)
-        except _Planned:
-            pass
-        except Exception:  # planning only learns what is read; the real run reports errors
-            pass
+    _record_reads(ruleset, _Recorder(summaries.df.head(rows), summaries.name, sink), refs)
     groups: dict = {}
     for key in sink:
         if key[0] in ("column", "view", "text_rows", "text_keys", "text_sample", "text_counts"):

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .frame import CategoryCounts, FeatureSample
+from .frame import CategoryCounts, FeatureSample, finite_range
 from .histogram import BLOCK, cell_counts
 from .sample import finite_rows_sample
 
@@ -124,12 +124,6 @@ def value_counts(arr) -> CategoryCounts:
     null_rows = int(counts[~present].sum())
     counts = counts[present]
     return CategoryCounts([k for k in values if k is not None], counts, null_rows, int(counts.sum()), null_rows)
-
-
-def _finite_range(v: np.ndarray):
-    from .frame import finite_range
-
-    return finite_range(v)
 
 
 _EXACT_STATISTICS = ("INT32", "INT64", "FLOAT", "DOUBLE")
@@ -285,7 +279,7 @@ def summary(batch, key, offset: int, threshold=None):
         if kind == "numeric_values":
             return v, n_null
         if kind == "value_range":
-            return _finite_range(v)
+            return finite_range(v)
         return cell_counts(v, key[2]), n_null
     if kind == "row_sample":
         _, columns, rows, seed = key
