@@ -177,3 +177,19 @@ def test_dask_names_the_first_unreadable_shard_in_path_order(tmp_path, scheduler
         assert cli(["--rules", str(rules), str(tmp_path), "--engine", "dask", "--scheduler", scheduler]) == 3
         err = capsys.readouterr().err
         assert "shard-2.parquet" in err and "shard-3" not in err
+
+
+def test_shard_rows_are_counted_once_for_all_passes(tmp_path, monkeypatch):
+    # two passes (CSV: the range of `bins: {count: k}` first), one count of the shards' rows
+    from validator.summaries import dask_engine
+
+    for k in range(2):
+        pd.DataFrame({"v": np.arange(10.0) * (k + 1)}).to_csv(tmp_path / f"p{k}.csv", index=False)
+    calls = []
+    real = dask_engine.shard_info
+    monkeypatch.setattr(dask_engine, "shard_info", lambda *a: calls.append(a[0]) or real(*a))
+    rules = {"version": 1, "rules": [{"id": "h", "metric": "entropy", "column": "v", "bins": {"count": 4}, "min": 0}]}
+    report = validate(tmp_path, rules, engine="dask")  # local scheduler: the monkeypatch is seen
+    assert report.results[0].details["engine"].startswith("dask: 2 pass(es)")
+    assert sorted(Path(c).name for c in calls) == ["p0.csv", "p1.csv"]
+    assert_same(validate(tmp_path, rules), report)

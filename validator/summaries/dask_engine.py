@@ -143,11 +143,14 @@ class DaskSummaries(StreamedSummaries):
 
         # absolute: the workers of a cluster may run in another directory
         paths = [p if isinstance(p, str) else str(p.absolute()) for p in self.paths]
-        info = compute_with_progress(
-            [dask.delayed(_or_error(shard_info))(p, tuple(self.text_columns), self.batch_rows) for p in paths],
-            "dask: counting rows",
-        )
-        _first_error(info)
+        info = getattr(self, "_shard_info", None)  # rows and columns do not change between passes
+        if info is None:
+            info = compute_with_progress(
+                [dask.delayed(_or_error(shard_info))(p, tuple(self.text_columns), self.batch_rows) for p in paths],
+                "dask: counting rows",
+            )
+            _first_error(info)
+            self._shard_info = info
         first = next(((p, names) for p, (_, names) in zip(paths, info) if names is not None), None)
         for p, (_, names) in zip(paths, info):
             differ = columns_differ(p, names, *first) if first is not None else None
