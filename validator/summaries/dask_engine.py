@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .io import PARQUET, DataReadError, _extension
-from .stream import ShardPass, StreamedSummaries, _key_columns, _merge, _merge_dtypes, columns_differ, iter_frames, parquet_file, shard_columns
+from .io import DataReadError
+from .stream import ShardPass, StreamedSummaries, _key_columns, _merge, _merge_dtypes, columns_differ, iter_frames, shard_header
 
 INSTALL_HINT = (
     "the dask engine needs the optional extra: pip install 'pretrain-validator[dask]'"
@@ -30,13 +30,9 @@ def shard_info(path: str, text_columns=(), batch_rows: int = 1 << 18) -> tuple[i
     from pathlib import Path
 
     p = path if "://" in path else Path(path)
-    names = shard_columns(p)
-    if _extension(Path(path)) in PARQUET:
-        try:
-            with parquet_file(p) as pf:
-                return pf.metadata.num_rows, names
-        except Exception:  # unreadable: the read below names the error
-            pass
+    names, rows = shard_header(p)
+    if rows is not None:  # a Parquet footer; an unreadable file is read below, naming the error
+        return rows, names
     rows, seen = 0, None
     for df in iter_frames(p, text_columns, batch_rows):
         rows += len(df)

@@ -32,7 +32,7 @@ import pandas as pd
 from .frame import CategoryCounts, FeatureSample, FrameSummaries, MeasurementError
 from .io import JSONL, PARQUET, TEXT_FORMATS, DataReadError, _check_header, _extension, _one_line, is_url, open_binary
 from .sample import smallest_hash_rows
-from .text import TextRows
+from .text import TextRows, merge_exclusions
 
 LEAVES = ("value_counts", "histogram", "value_range", "row_sample", "text_rows", "text_keys", "text_sample", "text_counts",
           "numeric_values", "numeric_count", "weights")
@@ -128,35 +128,48 @@ def parquet_file(path):
     return pq.ParquetFile(open_binary(path) if is_url(path) else path)
 
 
-def shard_columns(path) -> list | None:
-    """A shard's column names as the in-memory reader would give them, from its Parquet
-    schema or its CSV/TSV header (no data read); None for JSON Lines (known once read) or an
-    unreadable file (the read names the error). Raises DataReadError for a header or schema
-    that names a column twice."""
+def shard_header(path) -> tuple[list | None, int | None]:
+    """A shard's column names as the in-memory reader would give them, and its row count when
+    the file says it, from one look at its Parquet footer or its CSV/TSV header (no data read).
+
+    Returns
+    -------
+    names : list or None
+        None for JSON Lines (known once read) or an unreadable file (the read names the error).
+    rows : int or None
+        The footer's count for Parquet, else None.
+
+    Raises
+    ------
+    DataReadError
+        A header or schema that names a column twice.
+    """
     ext = _extension(Path(str(path)))
+    rows = None
     try:
         if ext in PARQUET:
             with parquet_file(path) as pf:
                 names = list(_pandas_frame(pf.schema_arrow).columns)
+                rows = pf.metadata.num_rows
         elif ext in TEXT_FORMATS:
             names = _check_header(path if is_url(path) else Path(path), TEXT_FORMATS[ext])
         else:
-            return None
+            return None, None
     except DataReadError:
         raise
     except Exception:
-        return None
+        return None, None
     repeated = sorted({str(n) for n in names if names.count(n) > 1})
     if repeated:
         raise DataReadError(path, f"it names a column more than once: {', '.join(map(repr, repeated))}")
-    return names
+    return names, rows
 
 
 class _Names:
-    """A shard's full column names, ahead of its batches."""
+    """A shard's full column names and footer row count (shard_header), ahead of its batches."""
 
-    def __init__(self, names):
-        self.names = names
+    def __init__(self, names, rows):
+        self.names, self.rows = names, rows
 
 
 class ColumnsDiffer(DataReadError):
@@ -254,13 +267,9 @@ def _merge_sample(a: FeatureSample, b: FeatureSample, rows: int) -> FeatureSampl
 
 
 def _merge_text(a: TextRows, b: TextRows) -> TextRows:
-    first = a.first_not_text if a.first_not_text is not None else b.first_not_text
-    return TextRows(
-        texts=a.texts + b.texts,
-        positions=np.concatenate([a.positions, b.positions]),
-        excluded={k: a.excluded.get(k, 0) + b.excluded.get(k, 0) for k in a.excluded | b.excluded},
-        first_not_text=first,
-    )
+    excluded, first = merge_exclusions(a.excluded, a.first_not_text, b.excluded, b.first_not_text)
+    return TextRows(texts=a.texts + b.texts, positions=np.concatenate([a.positions, b.positions]), excluded=excluded,
+                    first_not_text=first)
 
 
 def _merge_dtypes(dtypes: dict, new: dict) -> None:
@@ -301,10 +310,9 @@ def _merge_exact(key, a, b):
     if kind == "text_rows":
         return _merge_text(a, b)
     if kind == "text_keys":
-        first = [f for f in (a.first_not_text, b.first_not_text) if f is not None]
+        excluded, first = merge_exclusions(a.excluded, a.first_not_text, b.excluded, b.first_not_text)
         return replace(a, keys=np.concatenate([a.keys, b.keys]), row_ids=np.concatenate([a.row_ids, b.row_ids]),
-                       excluded={k: a.excluded.get(k, 0) + b.excluded.get(k, 0) for k in a.excluded | b.excluded},
-                       first_not_text=min(first) if first else None)
+                       excluded=excluded, first_not_text=first)
     if kind == "text_sample":
         return a.merge(b)
     if kind == "text_counts":
@@ -317,8 +325,7 @@ def _merge_exact(key, a, b):
             table = ta.merge(tb)
         else:  # (word types, words)
             table = (ta[0] | tb[0], ta[1] + tb[1])
-        first = [f for f in (fa, fb) if f is not None]
-        return table, na + nb, {k: xa.get(k, 0) + xb.get(k, 0) for k in xa | xb}, min(first) if first else None
+        return (table, na + nb, *merge_exclusions(xa, fa, xb, fb))
     if kind == "numeric_values":
         return np.concatenate([a[0], b[0]]), a[1] + b[1]
     if kind == "numeric_count":
@@ -472,19 +479,16 @@ class StreamedSummaries(FrameSummaries):
 
         def frames():
             # every shard's batches, then an end marker (or its read error): one producer thread
-            # reads ahead across shard boundaries; on the first pass each shard starts with its
-            # column names when its header or schema gives them
+            # reads ahead across shard boundaries; each shard starts with what its header or
+            # footer says (columns, rows)
             for path in self.paths:
                 if path in self.skipped:
                     continue
-                if check_columns:
-                    try:
-                        names = shard_columns(path)
-                    except DataReadError as exc:
-                        yield path, exc
-                        continue
-                    if names is not None:
-                        yield path, _Names(names)
+                try:
+                    yield path, _Names(*shard_header(path))
+                except DataReadError as exc:
+                    yield path, exc
+                    continue
                 try:
                     for df in iter_frames(path, self.text_columns, self.batch_rows, project, arrow=True):
                         yield path, df
@@ -496,23 +500,23 @@ class StreamedSummaries(FrameSummaries):
         shard = None  # the shard being read
         progress = None
         full = None  # (first shard, its columns): every shard must have the same
-        names_of: dict = {}  # shard -> its columns before projection
+        header = None  # this shard's _Names
         try:
             for path, item in prefetch(frames()):
                 if isinstance(item, _Names):
-                    names_of[path] = item.names
-                if shard is None and not isinstance(item, _Names):
-                    shard = ShardPass(wanted, self.name, offset, self.on_batch, bounds=merged,
-                                      all_columns=names_of.get(path, getattr(self, "_header", None)))
-                    progress = Progress(f"pass {self.passes + 1}: {Path(str(path)).name}", unit="rows")
-                    total = _parquet_rows(path)  # a Parquet footer says how many rows to expect
-                if isinstance(item, _Names):  # a shard's full columns: those of the first shard?
-                    if full is None:
-                        full = (path, item.names)
-                        self._header = item.names  # the columns, even when no shard has a row
-                    elif (differ := columns_differ(path, item.names, *full)) is not None:
-                        raise differ
+                    header = item
+                    if check_columns and item.names is not None:  # those of the first shard?
+                        if full is None:
+                            full = (path, item.names)
+                            self._header = item.names  # the columns, even when no shard has a row
+                        elif (differ := columns_differ(path, item.names, *full)) is not None:
+                            raise differ
                     continue
+                if shard is None:
+                    shard = ShardPass(wanted, self.name, offset, self.on_batch, bounds=merged,
+                                      all_columns=header.names if header and header.names else getattr(self, "_header", None))
+                    progress = Progress(f"pass {self.passes + 1}: {Path(str(path)).name}", unit="rows")
+                    total = header.rows if header else None  # a Parquet footer says how many rows to expect
                 if item is _END or isinstance(item, DataReadError):
                     if isinstance(item, DataReadError):
                         if not self.skip_bad_shards or isinstance(item, ColumnsDiffer):
@@ -528,7 +532,7 @@ class StreamedSummaries(FrameSummaries):
                         self.batches += shard.batches
                         columns = columns if columns is not None else shard.columns
                     progress.__exit__(None, None, None)
-                    shard = progress = None
+                    shard = progress = header = None
                     continue
                 batch = shard.add(item)
                 self._note_kinds(batch.dtypes)
@@ -608,17 +612,6 @@ class ShardPass:
         return batch
 
 
-def _parquet_rows(path) -> int | None:
-    """Rows of a Parquet file from its footer, or None (another format, or unreadable)."""
-    if _extension(Path(str(path))) not in PARQUET:
-        return None
-    try:
-        with parquet_file(path) as pf:
-            return pf.metadata.num_rows
-    except Exception:  # the read itself reports the error
-        return None
-
-
 _SCHEMA_FRAMES: dict = {}  # an Arrow schema -> its empty pandas frame (columns and dtypes)
 
 
@@ -693,6 +686,15 @@ def _sample_bound(key, samples):
     return bound
 
 
+def _normalize_spec(spec_json):
+    """A summary key's normalize_values (its JSON, or None) as the rule model's object."""
+    if spec_json is None:
+        return None
+    from ..rules.model import NormalizeValues
+
+    return NormalizeValues.model_validate_json(spec_json)
+
+
 def _on_batch(fs: FrameSummaries, key):
     """One wanted summary on one batch, or the MeasurementError it raised (kept, re-raised on use)."""
     if key[0] == "view":
@@ -716,30 +718,15 @@ def _on_batch(fs: FrameSummaries, key):
         if kind == "row_sample":
             return fs.row_sample(list(key[1]), key[2], key[3])
         if kind == "text_rows":
-            spec = None
-            if key[2] is not None:
-                from ..rules.model import NormalizeValues
-
-                spec = NormalizeValues.model_validate_json(key[2])
-            rows = fs.text_rows(key[1], spec)
+            rows = fs.text_rows(key[1], _normalize_spec(key[2]))
             return replace(rows, positions=fs.row_ids[rows.positions],
                            first_not_text=None if rows.first_not_text is None else int(fs.row_ids[rows.first_not_text]))
         if kind == "text_keys":
-            spec = None
-            if key[2] is not None:
-                from ..rules.model import NormalizeValues
-
-                spec = NormalizeValues.model_validate_json(key[2])
-            return fs.text_keys(key[1], spec)
+            return fs.text_keys(key[1], _normalize_spec(key[2]))
         if kind == "text_sample":
             return fs.text_sample(key[1], key[2], key[3])
         if kind == "text_counts":
-            spec = None
-            if key[2] is not None:
-                from ..rules.model import NormalizeValues
-
-                spec = NormalizeValues.model_validate_json(key[2])
-            return fs.text_counts(key[1], spec, key[3])
+            return fs.text_counts(key[1], _normalize_spec(key[2]), key[3])
         if kind == "numeric_values":
             return fs.numeric_values(key[1])
         if kind == "numeric_count":

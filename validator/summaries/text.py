@@ -53,6 +53,14 @@ def _describe(n_texts: int, excluded: dict, first_not_text_row) -> dict:
     return out
 
 
+def merge_exclusions(excluded_a: dict, first_a, excluded_b: dict, first_b) -> tuple[dict, int | None]:
+    """The exclusion counts of two sets of rows added up, and the earlier first non-text row
+    (global row ids, or None)."""
+    excluded = {k: excluded_a.get(k, 0) + excluded_b.get(k, 0) for k in excluded_a | excluded_b}
+    firsts = [f for f in (first_a, first_b) if f is not None]
+    return excluded, (min(firsts) if firsts else None)
+
+
 @dataclass(frozen=True)
 class TextKeys:
     """One 64-bit key per usable text of a column (:func:`text_keys` of the normalised text):
@@ -114,11 +122,10 @@ class TextSample:
         texts = self.texts + other.texts
         ids = np.concatenate([self.row_ids, other.row_ids])
         keep = smallest_hash_rows(self.seed, ids, self.rows)
-        first = [f for f in (self.first_not_text, other.first_not_text) if f is not None]
+        excluded, first = merge_exclusions(self.excluded, self.first_not_text, other.excluded, other.first_not_text)
         return TextSample(
             texts=[texts[i] for i in keep], row_ids=ids[keep], n_texts=self.n_texts + other.n_texts,
-            excluded={k: self.excluded.get(k, 0) + other.excluded.get(k, 0) for k in self.excluded | other.excluded},
-            first_not_text=min(first) if first else None, seed=self.seed, rows=self.rows,
+            excluded=excluded, first_not_text=first, seed=self.seed, rows=self.rows,
         )
 
 
