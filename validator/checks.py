@@ -248,7 +248,7 @@ class ReferenceStore:
         itself; a glob, the files it matches now."""
         import glob as globbing
 
-        from .summaries.io import SUPPORTED, _extension
+        from .summaries.io import SUPPORTED, extension
 
         if not self.data_args:
             return list(self.data_paths)
@@ -260,7 +260,7 @@ class ReferenceStore:
                 if listed is None:  # the directory is not in the revision: its files count as missing
                     out.extend(q for q in self.data_paths if q.resolve().parent == p.resolve())
                 else:
-                    out.extend(p / name for name in listed if _extension(Path(name)) in SUPPORTED)
+                    out.extend(p / name for name in listed if extension(Path(name)) in SUPPORTED)
             elif globbing.has_magic(str(arg)) and not p.exists():
                 out.extend(Path(m) for m in globbing.glob(str(arg), recursive=True))
             else:
@@ -646,7 +646,9 @@ def _count_metric(rule: CountRule, data: FrameSummaries, result: Result) -> None
     nz = counts > 0
     result.details.update(categories=int(nz.sum()), nulls=int(nulls), null_policy=rule.nulls)
     order = np.argsort(-counts, kind="stable")[:TOP]
-    result.details["top_categories"] = {str(labels[i]): float(counts[i] / total) for i in order if counts[i] > 0}
+    # labelled as categories are matched (true, 3 for a JSON true and an integer 3.0 with nulls)
+    result.details["top_categories"] = {(labels[i] if isinstance(labels[i], str) else category_key(labels[i])): float(counts[i] / total)
+                                        for i in order if counts[i] > 0}
 
 
 # -- KL divergence -----------------------------------------------------------------------------

@@ -40,6 +40,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-rows", type=int, default=None, metavar="N", help="rows per batch with --engine stream (default 262144)")
     p.add_argument("--skip-bad-shards", action="store_true",
                    help="with --engine stream: leave out shards that cannot be read (named in the report) instead of stopping with exit 3")
+    p.add_argument("--csv-sep", metavar="CHAR", help="field separator of the CSV/TSV data files (default: ',' for .csv,"
+                   " a tab for .tsv/.tab); e.g. ';' for spreadsheet exports")
+    p.add_argument("--encoding", metavar="CODEC", help="text encoding of the CSV/TSV data files (default utf-8; e.g. cp1252, latin-1)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bars on stderr (they show only on a terminal, after 2 s)")
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return p
@@ -158,14 +161,14 @@ def run(argv: list[str] | None = None) -> int:
                     print(f"validate: cannot read {exc.kind} file {exc}", file=sys.stderr)
             for p in sorted(set(files), key=str):
                 try:
-                    reports.append(validate([p], ruleset, name=str(p), engine=args.engine, batch_rows=args.batch_rows, skip_bad_shards=args.skip_bad_shards, scheduler=args.scheduler))
+                    reports.append(validate([p], ruleset, name=str(p), engine=args.engine, batch_rows=args.batch_rows, skip_bad_shards=args.skip_bad_shards, scheduler=args.scheduler, csv_sep=args.csv_sep, encoding=args.encoding))
                 except DataReadError as exc:
                     if exc.kind in ("reference", "embedder"):
                         raise  # the same for every file: stop
                     unreadable.append(exc)  # the other files are still validated and reported
                     print(f"validate: cannot read {exc.kind} file {exc}", file=sys.stderr)
         else:
-            reports = [validate(args.data, ruleset, name=", ".join(args.data), engine=args.engine, batch_rows=args.batch_rows, skip_bad_shards=args.skip_bad_shards, scheduler=args.scheduler)]
+            reports = [validate(args.data, ruleset, name=", ".join(args.data), engine=args.engine, batch_rows=args.batch_rows, skip_bad_shards=args.skip_bad_shards, scheduler=args.scheduler, csv_sep=args.csv_sep, encoding=args.encoding)]
     except DataReadError as exc:
         print(f"validate: cannot read {exc.kind} file {exc}", file=sys.stderr)
         return EXIT_DATA

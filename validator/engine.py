@@ -22,7 +22,7 @@ from .checks import ReferenceStore, _failed_to_measure, evaluate
 from .result import Report, Result
 from .rules.loader import RuleSet, load_rules
 from .summaries.frame import BOOL_TEXT, FrameSummaries, text_as_numbers
-from .summaries.io import DataReadError, expand_paths, expand_urls, is_url, read_dataset
+from .summaries.io import TEXT_FORMATS, UTF8, DataReadError, Dialect, extension, expand_paths, expand_urls, is_url, read_dataset
 
 
 def expand_inputs(paths) -> list:
@@ -246,9 +246,19 @@ def _unstreamable(ruleset: RuleSet) -> list[str]:
     return why
 
 
+def _text_files_only(paths, csv_sep, encoding) -> None:
+    """Refuses --csv-sep / --encoding for data that is not CSV/TSV (Parquet and JSON Lines say
+    their own layout and are UTF-8 by definition)."""
+    for p in expand_inputs(paths):
+        ext = extension(Path(str(p)))
+        if ext not in TEXT_FORMATS:
+            option = " and ".join(o for o, v in (("--csv-sep", csv_sep), ("--encoding", encoding)) if v is not None)
+            raise ValueError(f"{option} applies to CSV/TSV data files only; {p} is {ext[1:] or 'not a table file'}")
+
+
 def _validate_streaming(
     paths, ruleset: RuleSet, name: str, batch_rows: int, skip_bad_shards: bool = False, scheduler: str | None = None,
-    engine: str = "stream",
+    engine: str = "stream", dialect: Dialect = UTF8,
 ) -> Report:
     """Measure files in record batches (or dask partitions), merging summaries
     (validator/summaries/stream.py, dask_engine.py)."""
@@ -273,10 +283,11 @@ def _validate_streaming(
                 client = Client(scheduler, set_as_default=True, timeout="10s")
             except (OSError, TimeoutError, ValueError) as exc:
                 raise ValueError(f"cannot connect to the dask scheduler at {scheduler}: {type(exc).__name__}: {exc}") from None
-        summaries = DaskSummaries(data_paths, name, text_columns(ruleset))
+        summaries = DaskSummaries(data_paths, name, text_columns(ruleset), dialect)
         summaries.category_columns = category_columns(ruleset)
     else:
-        summaries = StreamedSummaries(data_paths, name, text_columns(ruleset), batch_rows, skip_bad_shards=skip_bad_shards)
+        summaries = StreamedSummaries(data_paths, name, text_columns(ruleset), batch_rows, skip_bad_shards=skip_bad_shards,
+                                      dialect=dialect)
         summaries.category_columns = category_columns(ruleset)
     column_state: dict = {}  # the first failure of each declared column, over all batches
     if ruleset.columns:
@@ -341,7 +352,7 @@ def _validate_streaming(
 
 def validate(
     data, rules, *, name: str | None = None, engine: str = "memory", batch_rows: int = 1 << 18, skip_bad_shards: bool = False,
-    scheduler: str | None = None,
+    scheduler: str | None = None, csv_sep: str | None = None, encoding: str | None = None,
 ) -> Report:
     """Validate a dataset against a rule set.
 
@@ -365,6 +376,10 @@ def validate(
         ``stream`` only: leave out unreadable shards (listed in ``Report.skipped_shards``).
     scheduler : str, optional
         ``dask`` only.
+    csv_sep, encoding : str, optional
+        The field separator (one character) and the encoding (a Python codec name) of CSV/TSV
+        data files, when not ``,`` / a tab by extension and UTF-8. Reference files are read
+        by their own extension, as UTF-8.
 
     Returns
     -------
@@ -383,6 +398,7 @@ def validate(
     if isinstance(batch_rows, bool) or not isinstance(batch_rows, (int, np.integer)) or batch_rows < 1:
         raise ValueError(f"batch_rows must be an int >= 1, got {batch_rows!r}")
     ruleset = rules if isinstance(rules, RuleSet) else load_rules(rules)
+    dialect = Dialect(csv_sep, "utf-8" if encoding is None else encoding)  # ValueError naming the option
     data_paths = None
     if isinstance(data, pd.DataFrame):
         df = data
@@ -398,10 +414,12 @@ def validate(
                 f"Got {type(data).__name__} instead."
             )
         name = name or ", ".join(str(p) for p in paths)
+        if not dialect.default:
+            _text_files_only(paths, csv_sep, encoding)
         if engine in ("stream", "dask"):
             why = _unstreamable(ruleset)
             if not why:
-                return _validate_streaming(paths, ruleset, name, batch_rows, skip_bad_shards, scheduler, engine)
+                return _validate_streaming(paths, ruleset, name, batch_rows, skip_bad_shards, scheduler, engine, dialect)
             if skip_bad_shards:
                 raise ValueError(f"--skip-bad-shards needs the streaming engine, but: {'; '.join(why)}")
             warnings.warn(f"measured in memory: {'; '.join(why)}", stacklevel=2)
@@ -412,7 +430,7 @@ def validate(
             reason = "" if engine == "memory" else f" ({'; '.join(_unstreamable(ruleset))})"
             raise DataReadError(urls[0], "fsspec URLs are read by --engine stream or --engine dask, not in memory"
                                 f"{reason}; use one of those engines, or copy the files locally")
-        df = read_dataset(paths, text_columns=text_columns(ruleset), category_columns=category_columns(ruleset))
+        df = read_dataset(paths, text_columns=text_columns(ruleset), category_columns=category_columns(ruleset), dialect=dialect)
         data_paths = expand_paths(paths)
 
     state = _Evaluation(ruleset, ReferenceStore(ruleset, data_paths, None if data_paths is None else paths), name=name)

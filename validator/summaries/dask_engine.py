@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .io import DataReadError
+from .io import UTF8, DataReadError, Dialect
 from .stream import ShardPass, StreamedSummaries, _key_columns, _merge, _merge_dtypes, columns_differ, iter_frames, shard_header
 
 INSTALL_HINT = (
@@ -24,23 +24,21 @@ INSTALL_HINT = (
 )
 
 
-def shard_info(path: str, text_columns=(), batch_rows: int = 1 << 18) -> tuple[int, list | None]:
+def shard_info(path: str, text_columns=(), batch_rows: int = 1 << 18, dialect: Dialect = UTF8) -> tuple[int, list | None]:
     """Rows and columns of one local shard: a Parquet footer's count and schema, else a
     batch-by-batch read (CSV/TSV columns from the header, JSON Lines from the batches)."""
     from pathlib import Path
 
     p = path if "://" in path else Path(path)
-    names, rows = shard_header(p)
+    names, rows = shard_header(p, dialect)
     if rows is not None:  # a Parquet footer; an unreadable file is read below, naming the error
         return rows, names
-    rows, seen = 0, None
-    for df in iter_frames(p, text_columns, batch_rows):
+    rows, seen = 0, {}
+    for df in iter_frames(p, text_columns, batch_rows, dialect=dialect):
         rows += len(df)
-        if names is None and len(df):
-            seen = list(df.columns) if seen is None else seen
-            if set(df.columns) != set(seen):
-                raise columns_differ(p, list(df.columns), "its first rows", seen)
-    return rows, names if names is not None else seen
+        if names is None and len(df):  # JSON Lines: the keys of all its lines, in order of appearance
+            seen.update(dict.fromkeys(df.columns))
+    return rows, names if names is not None else (list(seen) or None)
 
 
 def _or_error(fn):
@@ -63,7 +61,7 @@ def _first_error(outputs) -> None:
 
 
 def summarise_shard(path: str, offset: int, keys, name: str, text_columns, batch_rows: int, project, failures,
-                    all_columns=None):
+                    all_columns=None, dialect: Dialect = UTF8):
     """One dask task: the wanted summaries of one local shard, streamed in record batches.
 
     Returns (summaries, dtypes, failing declared-column results, rows, columns)."""
@@ -76,7 +74,7 @@ def summarise_shard(path: str, offset: int, keys, name: str, text_columns, batch
             found.setdefault(r.rule_id, r)
 
     shard = ShardPass(keys, name, offset, check if failures is not None else None, all_columns=all_columns)
-    for item in iter_frames(path if "://" in path else Path(path), text_columns, batch_rows, project, arrow=True):
+    for item in iter_frames(path if "://" in path else Path(path), text_columns, batch_rows, project, arrow=True, dialect=dialect):
         shard.add(item)
     return shard.values, shard.dtypes, list(found.values()), shard.n_rows, shard.columns
 
@@ -118,8 +116,8 @@ def compute_with_progress(tasks, description: str, unit: str = "shards") -> tupl
 class DaskSummaries(StreamedSummaries):
     """:class:`StreamedSummaries` whose passes run as dask tasks, one per partition."""
 
-    def __init__(self, paths, name: str, text_columns=()):
-        super().__init__(paths, name, text_columns)
+    def __init__(self, paths, name: str, text_columns=(), dialect: Dialect = UTF8):
+        super().__init__(paths, name, text_columns, dialect=dialect)
         self.column_failures = None  # df -> failing declared-column results, set by the engine
         self.column_state: dict = {}
 
@@ -142,7 +140,7 @@ class DaskSummaries(StreamedSummaries):
         info = getattr(self, "_shard_info", None)  # rows and columns do not change between passes
         if info is None:
             info = compute_with_progress(
-                [dask.delayed(_or_error(shard_info))(p, tuple(self.text_columns), self.batch_rows) for p in paths],
+                [dask.delayed(_or_error(shard_info))(p, tuple(self.text_columns), self.batch_rows, self.dialect) for p in paths],
                 "dask: counting rows",
             )
             _first_error(info)
@@ -155,7 +153,7 @@ class DaskSummaries(StreamedSummaries):
         offsets = np.concatenate([[0], np.cumsum([rows for rows, _ in info])]).astype(np.int64)
         tasks = [
             dask.delayed(_or_error(summarise_shard))(p, int(o), wanted, self.name, tuple(self.text_columns), self.batch_rows,
-                                                     project, self.column_failures, names)
+                                                     project, self.column_failures, names, self.dialect)
             for p, o, (_, names) in zip(paths, offsets[:-1], info)
         ]
         outputs = compute_with_progress(tasks, f"dask pass {self.passes + 1}")

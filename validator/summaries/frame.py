@@ -110,6 +110,10 @@ class FeatureSample:
     zero_rows: int = 0  # embedded texts left out because their embedding is the zero vector
 
 
+def _is_bool_value(value) -> bool:
+    return isinstance(value, (bool, np.bool_))
+
+
 def category_key(value) -> str:
     """The text form of a data value used to match it with a reference's category keys.
 
@@ -184,6 +188,10 @@ class FrameSummaries:
             cols = [str(c) for c in self.df.columns]
             close = difflib.get_close_matches(str(name), cols, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
+            if len(cols) == 1 and "," not in cols[0] and (seps := [c for c in ";|" if c in cols[0]]):
+                # a whole header read as one column: the file is separated by something else
+                hint += (f"; the header holds {seps[0]!r} but no ',': if that is the separator, "
+                         f"pass --csv-sep '{seps[0]}' (csv_sep= in the API)")
             shown = ", ".join(cols[:20]) + (", ..." if len(cols) > 20 else "")
             raise MeasurementError(f"column {name!r} not found in {self.name}{hint} (columns: {shown})")
         col = self.df[name]
@@ -258,6 +266,12 @@ class FrameSummaries:
 
         def compute():
             s = self.column(name)
+            if s.dtype == object and (is_bool := s.map(_is_bool_value).to_numpy(dtype=bool)).any() and not is_bool.all():
+                # JSON true/false beside 1/0 in one column: four values, which Python's True == 1
+                # hashing would merge, so booleans are counted apart from the rest
+                b, r = (FrameSummaries(self.df[m], self.name).value_counts(name, weight) for m in (is_bool, ~is_bool))
+                return CategoryCounts([*b.keys, *r.keys], np.concatenate([b.counts, r.counts]), r.nulls,
+                                      b.rows + r.rows, r.null_rows)
             vc = s.value_counts(dropna=False, sort=False)
             if isinstance(s.dtype, pd.CategoricalDtype):
                 vc = vc[vc > 0]  # a categorical lists every category, seen or not (case H20)

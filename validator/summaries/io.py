@@ -10,9 +10,12 @@ Every failure becomes a :class:`DataReadError` naming the file and what is wrong
 
 from __future__ import annotations
 
+import csv
 import glob
 import io
 import os
+import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -34,6 +37,61 @@ class DataReadError(Exception):
 
     def __reduce__(self):  # raised in dask workers and sent back: keep path, message and kind
         return (DataReadError, (self.path, self.message, self.kind))
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """How the CSV/TSV data files are written, when not as their extension says.
+
+    Attributes
+    ----------
+    sep : str or None
+        The one-character field separator (``;`` for many spreadsheet exports); None: by
+        extension (``,`` for ``.csv``, a tab for ``.tsv`` / ``.tab``).
+    encoding : str
+        A Python codec name (``utf-8``, ``cp1252``, ``latin-1``, ...); a UTF-8 byte-order mark
+        is skipped either way.
+
+    Raises
+    ------
+    ValueError
+        A separator that is not one character (or is a quote or a line break), an unknown
+        encoding; the message names the option (``--csv-sep`` / ``--encoding``).
+    """
+
+    sep: str | None = None
+    encoding: str = "utf-8"
+
+    def __post_init__(self):
+        import codecs
+
+        if self.sep is not None and (not isinstance(self.sep, str) or len(self.sep) != 1 or self.sep in '"\r\n'):
+            raise ValueError(f"--csv-sep must be one character other than a quote or a line break, got {self.sep!r}")
+        try:
+            codecs.lookup(self.encoding)
+        except (LookupError, TypeError):
+            raise ValueError(f"--encoding: unknown encoding {self.encoding!r} (a Python codec name such as utf-8, cp1252, latin-1)") from None
+
+    @property
+    def default(self) -> bool:
+        return self.sep is None and self.codec == "utf-8"
+
+    @property
+    def codec(self) -> str:
+        """The codec's canonical name; ``utf-8-sig`` for UTF-8 (a byte-order mark is skipped)."""
+        import codecs
+
+        return codecs.lookup(self.encoding).name
+
+    @property
+    def decoding(self) -> str:
+        return "utf-8-sig" if self.codec == "utf-8" else self.encoding
+
+    def separator(self, ext: str) -> str:
+        return self.sep if self.sep is not None else TEXT_FORMATS[ext]
+
+
+UTF8 = Dialect()
 
 
 def is_url(path) -> bool:
@@ -90,7 +148,7 @@ def expand_paths(paths) -> list[Path]:
         raw = str(raw)
         p = Path(raw)
         if p.is_dir():
-            found = sorted(q for q in p.iterdir() if q.is_file() and _extension(q) in SUPPORTED)
+            found = sorted(q for q in p.iterdir() if q.is_file() and extension(q) in SUPPORTED)
             if not found:
                 raise DataReadError(p, f"directory holds no data files ({', '.join(SUPPORTED)})")
             out.extend(found)
@@ -110,7 +168,7 @@ def expand_paths(paths) -> list[Path]:
     return sorted(by_real.values(), key=lambda q: str(q))
 
 
-def _extension(p: Path) -> str:
+def extension(p: Path) -> str:
     """The format suffix: ``.csv`` for ``data.csv`` and for ``data.csv.gz``."""
     suffixes = [s.lower() for s in p.suffixes]
     if len(suffixes) >= 2 and suffixes[-1] in (".gz", ".zst"):
@@ -118,7 +176,7 @@ def _extension(p: Path) -> str:
     return suffixes[-1] if suffixes else ""
 
 
-def read_table(path, text_columns=()) -> pd.DataFrame:
+def read_table(path, text_columns=(), dialect: Dialect = UTF8) -> pd.DataFrame:
     """Read one table file by its extension.
 
     Parameters
@@ -130,6 +188,8 @@ def read_table(path, text_columns=()) -> pd.DataFrame:
         Columns of a CSV/TSV file to keep as the text written in the file (categorical rules
         count values as written: ``01`` and ``1`` are different categories, and every shard
         reads a column the same way). Other formats keep their own types.
+    dialect : Dialect
+        The separator and encoding of CSV/TSV files (default: by extension, UTF-8).
 
     Returns
     -------
@@ -142,7 +202,7 @@ def read_table(path, text_columns=()) -> pd.DataFrame:
         Missing, empty (0 bytes), not UTF-8, malformed, or of an unknown extension.
     """
     p = Path(path)
-    ext = _extension(p)
+    ext = extension(p)
     if not p.exists():
         raise DataReadError(p, "no such file")
     if p.is_dir():
@@ -153,29 +213,34 @@ def read_table(path, text_columns=()) -> pd.DataFrame:
         raise DataReadError(p, "the file is empty (0 bytes): expected a header row at least")
     try:
         if ext in TEXT_FORMATS:
-            names = _check_header(p, TEXT_FORMATS[ext])
-            options = dict(sep=TEXT_FORMATS[ext], keep_default_na=False, na_values=[""], encoding="utf-8", encoding_errors="strict")
-            if len(names) == 1:
-                options["skip_blank_lines"] = False  # in a one-column file a blank line is an empty field
+            layout = text_layout(p, ext, dialect)
+            options = layout.pandas_options()
             source = _open_text(p) if p.suffix.lower() == ".zst" else p  # pandas reads .gz itself
-            df = pd.read_csv(source, **options)
+            with warnings.catch_warnings():
+                # pandas types a large file in chunks (low_memory): a column whose chunks were typed
+                # differently (text at the start, numbers later) is read again whole, as text, below
+                warnings.simplefilter("ignore", pd.errors.DtypeWarning)
+                df = layout.finish(pd.read_csv(source, **options), p)
             # Categorical columns count values as written. Passing dtype=str up front made the whole
             # read ~1.6x slower (bench/), so only columns the parser turned into numbers or booleans
-            # are read again, alone, as text.
-            retype = [c for c in text_columns if c in df.columns and not pd.api.types.is_string_dtype(df[c].dtype)]
+            # are read again, alone, as text; so is a column typed differently in different chunks
+            # (one type per column for the whole file: 1 in row 500,000 is "1" as in row 10).
+            retype = [c for c in df.columns if c in text_columns and not pd.api.types.is_string_dtype(df[c].dtype)
+                      or c not in text_columns and _chunk_typed(df[c])]
             if retype:
-                text = pd.read_csv(_open_text(p) if p.suffix.lower() == ".zst" else p, usecols=retype, dtype=str, **options)
+                text = pd.read_csv(_open_text(p) if p.suffix.lower() == ".zst" else p, **{**options, "usecols": retype, "dtype": str})
                 for c in retype:
                     df[c] = text[c]
             return df
         if ext in PARQUET:
             return pd.read_parquet(p)
         if ext in JSONL:
-            return pd.read_json(_open_text(p) if p.suffix.lower() == ".zst" else p, lines=True, dtype=False)
+            with _open_text(p) as raw:
+                return pd.read_json(raw, lines=True, dtype=False, encoding="utf-8-sig")
     except DataReadError:
         raise
     except UnicodeDecodeError:
-        raise DataReadError(p, f"not UTF-8 text ({_first_bad_utf8(p)}); re-encode it as UTF-8") from None
+        raise DataReadError(p, not_decodable(p, dialect if ext in TEXT_FORMATS else UTF8)) from None
     except ValueError as exc:
         if ext in JSONL:
             raise DataReadError(p, f"malformed JSON Lines: {_first_bad_json_line(p) or _one_line(exc)}") from None
@@ -191,6 +256,14 @@ def read_table(path, text_columns=()) -> pd.DataFrame:
             raise DataReadError(p, f"malformed JSON Lines: {_first_bad_json_line(p) or _one_line(exc)}") from None
         raise DataReadError(p, f"cannot be read as {ext[1:]}: {_one_line(exc)}") from None
     raise DataReadError(p, f"unknown file type {ext or '(no extension)'!r}; expected one of {', '.join(SUPPORTED)}")
+
+
+def _chunk_typed(s: pd.Series) -> bool:
+    """Whether pandas' chunked type inference left text beside numbers or booleans in a column."""
+    if s.dtype != object:
+        return False
+    kinds = s.map(type, na_action="ignore").dropna().unique()
+    return str in kinds and len(kinds) > 1
 
 
 class _ArrowReader(io.RawIOBase):
@@ -225,19 +298,110 @@ def _open_text(p):
     return open_binary(p)
 
 
-def _check_header(p: Path, sep: str) -> list[str]:
-    """The header's column names; refuses one that names a column twice (pandas would rename
-    it ``x.1`` silently)."""
-    import csv
-    import io
+TRAILING = "\x00trailing separator"  # the name given to the empty field after a trailing separator
 
+
+@dataclass(frozen=True)
+class TextLayout:
+    """How one CSV/TSV file is laid out, from its first records: what pandas is told to read it
+    the same way in every engine (memory, each streamed batch, each dask task).
+
+    Attributes
+    ----------
+    names : list of str
+        The header's column names.
+    sep : str
+        The field separator.
+    quoting : bool
+        Whether ``"`` quotes fields. CSV (RFC 4180) quotes; TSV (IANA text/tab-separated-values)
+        has no quoting, a ``"`` in a TSV field is data.
+    trailing : bool
+        Every record ends with the separator (``a,b,`` under ``a,b``, a common export style):
+        the empty field after it is read as a column of its own (``TRAILING``), checked to be
+        empty and dropped, so that no value moves one column left.
+    """
+
+    names: list
+    sep: str
+    quoting: bool
+    trailing: bool
+    encoding: str = "utf-8"
+
+    def pandas_options(self) -> dict:
+        """Keyword arguments of :func:`pandas.read_csv` for this layout (only the empty field is
+        missing, bytes must be valid in the encoding)."""
+        options = dict(sep=self.sep, keep_default_na=False, na_values=[""], encoding=self.encoding, encoding_errors="strict")
+        if len(self.names) == 1:
+            options["skip_blank_lines"] = False  # in a one-column file a blank line is an empty field
+        if not self.quoting:
+            options["quoting"] = csv.QUOTE_NONE
+        if self.trailing:
+            options.update(names=[*self.names, TRAILING], header=0, dtype={TRAILING: str})
+        return options
+
+    def finish(self, df: pd.DataFrame, p, check_short: bool = True) -> pd.DataFrame:
+        """A frame (or one batch) read with :meth:`pandas_options`, checked: refuses a record
+        with too few fields (pandas would fill its last columns with missing values) and a
+        non-empty field after a trailing separator; drops the trailing column. The check for
+        short records reads the whole file once (pyarrow's parser), so a caller finishing many
+        batches of one file passes ``check_short=False`` once :meth:`may_be_short` was true.
+
+        Raises
+        ------
+        DataReadError
+            Naming the file and the first such line.
+        """
+        if self.trailing:
+            if TRAILING not in df.columns:  # a projected batch
+                pass
+            elif df[TRAILING].notna().any():
+                line = _first_bad_record(p, self, lambda f: len(f) == len(self.names) + 1 and f[-1] != "")
+                raise DataReadError(p, f"line {line} has a value after the last column (every other "
+                                       f"line of this file ends with an empty field after the separator)")
+            else:
+                df = df.drop(columns=[TRAILING])
+        if check_short and self.may_be_short(df) and _has_short_records(p, self):
+            # only a missing value in the last column can come from a record with too few fields
+            line = _first_bad_record(p, self, lambda f: len(f) < len(self.names) and f != [])
+            raise DataReadError(p, f"line {line} has fewer fields than the header's {len(self.names)}; "
+                                   f"an empty value must still have its separator")
+        return df
+
+
+    def may_be_short(self, df: pd.DataFrame) -> bool:
+        """Whether ``df`` has a missing value in the last column (a record with too few fields
+        leaves no other trace)."""
+        last = self.names[-1] if self.names else None
+        return len(self.names) > 1 and last in df.columns and bool(df[last].isna().any())
+
+
+def text_layout(p, ext: str, dialect: Dialect = UTF8) -> TextLayout:
+    """The layout of a CSV/TSV file (``ext``: ``.csv``, ``.tsv`` or ``.tab``) from its header and
+    first record; refuses a header that names a column twice (pandas would rename it ``x.1``
+    silently). CSV quotes fields with ``"`` (RFC 4180); TSV has no quoting.
+
+    Raises
+    ------
+    DataReadError
+        A header naming a column twice.
+    """
+    sep, quoting, encoding = dialect.separator(ext), TEXT_FORMATS[ext] == ",", dialect.decoding
+    head = b""
     with _open_text(p) as raw:
-        first = raw.readline(1 << 20)
+        for _ in range(64):  # the header and the first record (which may span lines)
+            line = raw.readline(1 << 20)
+            head += line
+            if not line or len(_records(head, sep, quoting, encoding)) >= 2:
+                break
     try:
-        line = first.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return []  # reported by the full read, with the position
-    names = next(csv.reader(io.StringIO(line), delimiter=sep), [])
+        text = head.decode(encoding)
+    except UnicodeDecodeError as exc:
+        try:
+            text = head[: exc.start].decode(encoding)  # the rest is reported by the full read
+        except UnicodeDecodeError:
+            text = ""
+    records = _records(text.encode(encoding), sep, quoting, encoding)
+    names = records[0] if records else []
     seen, repeated = set(), []
     for n in names:
         if n in seen and n not in repeated:
@@ -245,22 +409,88 @@ def _check_header(p: Path, sep: str) -> list[str]:
         seen.add(n)
     if repeated:
         raise DataReadError(p, f"the header names a column more than once: {', '.join(map(repr, repeated))}")
-    return names
+    first = records[1] if len(records) > 1 else None
+    trailing = bool(names) and names[-1] != "" and first is not None and len(first) == len(names) + 1 and first[-1] == ""
+    return TextLayout(names, sep, quoting, trailing, "utf-8" if encoding == "utf-8-sig" else encoding)
 
 
-def _first_bad_utf8(p: Path) -> str:
-    """'invalid byte 0xe9 at line 3 (byte offset 17)' for the first byte that is not UTF-8.
+def _records(head: bytes, sep: str, quoting: bool, encoding: str) -> list[list[str]]:
+    """The complete records of the start of a file (a record cut by the end of ``head`` is left out)."""
+    text = head.decode(encoding, errors="replace")
+    complete = text if text.endswith("\n") else text[: text.rfind("\n") + 1] if "\n" in text else text
+    reader = csv.reader(io.StringIO(complete), delimiter=sep, quoting=csv.QUOTE_MINIMAL if quoting else csv.QUOTE_NONE)
+    try:
+        return [r for r in reader]
+    except csv.Error:
+        return []
+
+
+def _has_short_records(p, layout: TextLayout) -> bool:
+    """Whether any record has fewer fields than the header, by pyarrow's CSV parser (which
+    counts every record's fields; pandas fills a short record with missing values silently).
+    Run only when the last column has a missing value, the only trace such a record leaves."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    short = []
+
+    def invalid(row):
+        if row.actual_columns < len(layout.names):
+            short.append(row.actual_columns)
+        return "skip"
+
+    names = [*layout.names, TRAILING] if layout.trailing else list(layout.names)
+    source = pa.input_stream(str(p), compression="detect") if not is_url(p) and Path(str(p)).suffix.lower() != ".zst" else _open_text(p)
+    try:
+        pacsv.read_csv(
+            source,
+            read_options=pacsv.ReadOptions(column_names=[f"f{i}" for i in range(len(names))], skip_rows=1,
+                                           encoding=layout.encoding),
+            parse_options=pacsv.ParseOptions(delimiter=layout.sep, quote_char='"' if layout.quoting else False,
+                                             newlines_in_values=layout.quoting, invalid_row_handler=invalid),
+            convert_options=pacsv.ConvertOptions(include_columns=["f0"], column_types={"f0": pa.binary()}),
+        )
+    except Exception:  # noqa: BLE001 - the full read reports the file's own problem
+        return False
+    return bool(short)
+
+
+def _first_bad_record(p, layout: TextLayout, bad) -> int:
+    """The line number (1-based, the header is line 1) where the first record whose fields
+    satisfy ``bad`` ends, by the csv module (only called on the error path: reads the whole file)."""
+    with _open_text(p) as raw:
+        text = io.TextIOWrapper(raw, encoding="utf-8-sig" if layout.encoding == "utf-8" else layout.encoding,
+                                errors="replace", newline="")
+        reader = csv.reader(text, delimiter=layout.sep, quoting=csv.QUOTE_MINIMAL if layout.quoting else csv.QUOTE_NONE)
+        next(reader, None)
+        for fields in reader:
+            if bad(fields):
+                return reader.line_num
+    return 0
+
+
+def _check_header(p: Path, ext: str, dialect: Dialect = UTF8) -> list[str]:
+    """The header's column names (see :func:`text_layout`)."""
+    return text_layout(p, ext, dialect).names
+
+
+def not_decodable(p, dialect: Dialect) -> str:
+    """'not valid UTF-8 text (invalid byte 0xe9 at line 3, byte offset 17); ...' for the first
+    byte that is not valid in the file's encoding.
 
     Only called on the error path; reads the file once more, whole.
     """
     with _open_text(p) as f:
         data = f.read()
+    where = "invalid byte"
     try:
-        data.decode("utf-8")
+        data.decode(dialect.decoding)
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        return f"invalid byte 0x{data[exc.start]:02x} at line {line}, byte offset {exc.start}"
-    return "invalid byte"
+        where = f"invalid byte 0x{data[exc.start]:02x} at line {line}, byte offset {exc.start}"
+    if dialect.codec == "utf-8":
+        return f"not UTF-8 text ({where}); re-encode it as UTF-8, or name its encoding with --encoding"
+    return f"not valid {dialect.encoding} text ({where})"
 
 
 def _first_bad_json_line(p: Path) -> str | None:
@@ -280,7 +510,7 @@ def _first_bad_json_line(p: Path) -> str | None:
     return None
 
 
-def read_dataset(paths, text_columns=(), category_columns=None) -> pd.DataFrame:
+def read_dataset(paths, text_columns=(), category_columns=None, dialect: Dialect = UTF8) -> pd.DataFrame:
     """Read the shards of one dataset (sorted by path) into one frame with a fresh RangeIndex.
 
     ``category_columns`` (default: ``text_columns``) are the columns counted by value: one typed
@@ -294,7 +524,7 @@ def read_dataset(paths, text_columns=(), category_columns=None) -> pd.DataFrame:
         Any shard unreadable, or shards whose columns differ.
     """
     files = expand_paths(paths)
-    frames = [read_table(p, text_columns) for p in files]
+    frames = [read_table(p, text_columns, dialect) for p in files]
     if len(frames) == 1:
         return frames[0]
     _same_kind_across_shards(frames, text_columns if category_columns is None else category_columns)

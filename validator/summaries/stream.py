@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from .frame import CategoryCounts, FeatureSample, FrameSummaries, MeasurementError
-from .io import JSONL, PARQUET, TEXT_FORMATS, DataReadError, _check_header, _extension, _one_line, is_url, open_binary
+from .io import JSONL, PARQUET, TEXT_FORMATS, UTF8, DataReadError, Dialect, _check_header, extension, _one_line, is_url, not_decodable, open_binary, text_layout
 from .sample import smallest_hash_rows
 from .text import TextRows, merge_exclusions
 
@@ -60,12 +60,14 @@ def _key_columns(key) -> set:
     return set()
 
 
-def iter_frames(path: Path, text_columns=(), batch_rows: int = 1 << 18, columns=None, arrow: bool = False):
+def iter_frames(path: Path, text_columns=(), batch_rows: int = 1 << 18, columns=None, arrow: bool = False,
+                dialect: Dialect = UTF8):
     """Batches of one table file as pandas DataFrames (at most ``batch_rows`` rows each), read
     with the same value semantics as :func:`~validator.summaries.io.read_table`: only an empty
     CSV field is missing; ``text_columns`` stay text. Compressed text files (``.gz``, ``.zst``)
     are decompressed on the fly (pyarrow input streams). With ``arrow``, Parquet batches come
-    as pyarrow RecordBatches (converted by the caller only if it must).
+    as pyarrow RecordBatches (converted by the caller only if it must). ``dialect``: the
+    separator and encoding of CSV/TSV files.
 
     Raises
     ------
@@ -74,7 +76,7 @@ def iter_frames(path: Path, text_columns=(), batch_rows: int = 1 << 18, columns=
     """
     url = is_url(path)  # an fsspec URL: opened by fsspec, read by the same code
     p = path if url else Path(path)
-    ext = _extension(Path(str(path)))
+    ext = extension(Path(str(path)))
     if not url:
         if not p.is_file():
             raise DataReadError(p, "no such file" if not p.exists() else "is not a file")
@@ -91,27 +93,28 @@ def iter_frames(path: Path, text_columns=(), batch_rows: int = 1 << 18, columns=
 
         with _open_text(p) as raw:
             if ext in TEXT_FORMATS:
-                names = _check_header(p, TEXT_FORMATS[ext])
-                options = dict(sep=TEXT_FORMATS[ext], keep_default_na=False, na_values=[""], encoding="utf-8",
-                               encoding_errors="strict", chunksize=batch_rows)
-                if len(names) == 1:
-                    options["skip_blank_lines"] = False
+                layout = text_layout(p, ext, dialect)
                 # no usecols: pandas then ignores extra fields on a line, and a malformed line
                 # must stop the run as it does in memory; unread columns are dropped per chunk
-                keep = None if columns is None else [c for c in names if c in columns]
+                keep = None if columns is None else [c for c in layout.names if c in columns]
                 dtype = {c: str for c in text_columns if columns is None or c in columns}
-                with pd.read_csv(raw, dtype=dtype or None, **options) as reader:
+                options = layout.pandas_options()
+                options["dtype"] = {**options.get("dtype", {}), **dtype} or None
+                check_short = True  # the whole file is checked for short records once
+                with pd.read_csv(raw, chunksize=batch_rows, **options) as reader:
                     for chunk in reader:
+                        chunk = layout.finish(chunk, p, check_short)
+                        check_short = check_short and not layout.may_be_short(chunk)
                         yield chunk if keep is None else chunk[keep]
                 return
             if ext in JSONL:
-                with pd.read_json(raw, lines=True, dtype=False, chunksize=batch_rows) as reader:
+                with pd.read_json(raw, lines=True, dtype=False, chunksize=batch_rows, encoding="utf-8-sig") as reader:
                     yield from reader
                 return
     except DataReadError:
         raise
     except UnicodeDecodeError:
-        raise DataReadError(p, "not UTF-8 text; re-encode it as UTF-8") from None
+        raise DataReadError(p, not_decodable(p, dialect if ext in TEXT_FORMATS else UTF8)) from None
     except pd.errors.EmptyDataError:
         raise DataReadError(p, "no columns to read (the file has no header row)") from None
     except ValueError as exc:  # as the in-memory reader words it (pyarrow's and pandas' parse errors)
@@ -128,7 +131,7 @@ def parquet_file(path):
     return pq.ParquetFile(open_binary(path) if is_url(path) else path)
 
 
-def shard_header(path) -> tuple[list | None, int | None]:
+def shard_header(path, dialect: Dialect = UTF8) -> tuple[list | None, int | None]:
     """A shard's column names as the in-memory reader would give them, and its row count when
     the file says it, from one look at its Parquet footer or its CSV/TSV header (no data read).
 
@@ -144,7 +147,7 @@ def shard_header(path) -> tuple[list | None, int | None]:
     DataReadError
         A header or schema that names a column twice.
     """
-    ext = _extension(Path(str(path)))
+    ext = extension(Path(str(path)))
     rows = None
     try:
         if ext in PARQUET:
@@ -152,7 +155,7 @@ def shard_header(path) -> tuple[list | None, int | None]:
                 names = list(_pandas_frame(pf.schema_arrow).columns)
                 rows = pf.metadata.num_rows
         elif ext in TEXT_FORMATS:
-            names = _check_header(path if is_url(path) else Path(path), TEXT_FORMATS[ext])
+            names = _check_header(path if is_url(path) else Path(path), ext, dialect)
         else:
             return None, None
     except DataReadError:
@@ -236,9 +239,11 @@ def _merge_counts(a: CategoryCounts, b: CategoryCounts) -> CategoryCounts:
     merged: dict = {}
     for keys, counts in ((a.keys, a.counts), (b.keys, b.counts)):
         for k, c in zip(keys, counts.tolist()):
-            merged[k] = merged.get(k, 0) + c
+            # keyed with the type's kind: True and 1 hash alike but are different values
+            tagged = (isinstance(k, (bool, np.bool_)), k)
+            merged[tagged] = merged.get(tagged, 0) + c
     dtype = np.float64 if (a.counts.dtype.kind == "f" or b.counts.dtype.kind == "f") else np.int64
-    return CategoryCounts(list(merged), np.asarray(list(merged.values()), dtype=dtype), a.nulls + b.nulls,
+    return CategoryCounts([k for _, k in merged], np.asarray(list(merged.values()), dtype=dtype), a.nulls + b.nulls,
                           a.rows + b.rows, a.null_rows + b.null_rows)
 
 
@@ -347,10 +352,12 @@ class StreamedSummaries(FrameSummaries):
     """Summaries of the files ``paths`` (shards of one dataset, in this order), merged over
     batches of at most ``batch_rows`` rows. See the module docstring."""
 
-    def __init__(self, paths, name: str, text_columns=(), batch_rows: int = 1 << 18, skip_bad_shards: bool = False):
+    def __init__(self, paths, name: str, text_columns=(), batch_rows: int = 1 << 18, skip_bad_shards: bool = False,
+                 dialect: Dialect = UTF8):
         self.paths = [str(p) if "://" in str(p) else Path(p) for p in paths]  # fsspec URLs stay text
         self.name = name
         self.text_columns = set(text_columns)
+        self.dialect = dialect
         self.batch_rows = batch_rows
         self.skip_bad_shards = skip_bad_shards
         self.skipped: dict = {}  # path -> the read error, for shards left out
@@ -420,6 +427,8 @@ class StreamedSummaries(FrameSummaries):
 
     @property
     def excluded_texts(self) -> dict:
+        if self.view is None:  # as on a frame: only a text-length view excludes texts
+            raise AttributeError("excluded_texts")
         return self._cached(("excluded_texts",), None)
 
     def _cached(self, key, compute):
@@ -447,7 +456,7 @@ class StreamedSummaries(FrameSummaries):
         shard is Parquet and they give it exactly (arrow_batch.footer_range); None otherwise
         (and with --skip-bad-shards, where a shard may yet drop out): a first pass finds it."""
         if self.skip_bad_shards or not self.paths or not all(
-            isinstance(p, Path) and _extension(p) in PARQUET for p in self.paths
+            isinstance(p, Path) and extension(p) in PARQUET for p in self.paths
         ):
             return None
         from .arrow_batch import footer_range
@@ -485,12 +494,12 @@ class StreamedSummaries(FrameSummaries):
                 if path in self.skipped:
                     continue
                 try:
-                    yield path, _Names(*shard_header(path))
+                    yield path, _Names(*shard_header(path, self.dialect))
                 except DataReadError as exc:
                     yield path, exc
                     continue
                 try:
-                    for df in iter_frames(path, self.text_columns, self.batch_rows, project, arrow=True):
+                    for df in iter_frames(path, self.text_columns, self.batch_rows, project, arrow=True, dialect=self.dialect):
                         yield path, df
                 except DataReadError as exc:
                     yield path, exc
@@ -525,6 +534,13 @@ class StreamedSummaries(FrameSummaries):
                         # so a shard that fails half-way (bad gzip, truncated file) leaves nothing
                         self.skipped[path] = item.message
                     else:
+                        if check_columns and shard.n_rows and extension(Path(str(path))) in JSONL:
+                            # JSON Lines have no header: a shard's columns are the keys of all its
+                            # (never projected) lines, compared once the shard is read
+                            if full is None:
+                                full = (path, list(shard.dtypes))
+                            elif (differ := columns_differ(path, list(shard.dtypes), *full)) is not None:
+                                raise differ
                         for key, value in shard.values.items():
                             merged[key] = value if key not in merged else _merge(key, merged[key], value)
                         _merge_dtypes(dtypes, shard.dtypes)
@@ -536,15 +552,8 @@ class StreamedSummaries(FrameSummaries):
                     continue
                 batch = shard.add(item)
                 self._note_kinds(batch.dtypes)
-                if batch.n_rows:
-                    if columns is None:
-                        columns = batch.columns
-                    if check_columns and _extension(Path(str(path))) in JSONL:
-                        # JSON Lines have no header: their (never projected) batches are compared
-                        if full is None:
-                            full = (path, batch.columns)
-                        elif (differ := columns_differ(path, batch.columns, *full)) is not None:
-                            raise differ
+                if batch.n_rows and columns is None:
+                    columns = batch.columns
                 progress(shard.n_rows, total)
         finally:
             if progress is not None:
@@ -566,9 +575,12 @@ class StreamedSummaries(FrameSummaries):
                 # typed as numbers by some shards and as text by others: compared as text, as the
                 # in-memory reader makes such a column (1 and "1" are one category)
                 merged[key] = _counts_as_text(value)
+        seen = set(dtypes) | set(map(str, dtypes))
         for key in wanted:
-            if key not in merged:  # no rows at all: the in-memory code on an empty frame says why
-                merged[key] = _on_batch(FrameSummaries(pd.DataFrame({c: [] for c in columns}), name=self.name), key)
+            if key not in merged or (dtypes and getattr(self, "_header", None) is None and not _key_columns(key) <= seen):
+                # no rows at all, or a column no batch had (JSON Lines batches hold the keys their
+                # lines have): the in-memory code on an empty frame says why
+                merged[key] = _on_batch(FrameSummaries(pd.DataFrame({c: [] for c in (list(dtypes) or columns)}), name=self.name), key)
         self._cache.update(merged)
         self._n_rows = n_rows
         self.dtypes.update(dtypes)
@@ -660,6 +672,11 @@ class _Batch:
         if not _key_columns(key) <= set(map(str, self.columns)) | set(self.columns) and self.all_columns:
             # a column the projection left out does not exist: said as for the whole table
             return _on_batch(FrameSummaries(pd.DataFrame({c: [] for c in self.all_columns}), name=self.name), key)
+        if self.arrow is None and not self.all_columns and not _key_columns(key) <= set(self.columns):
+            # a JSON Lines batch without an optional key that other lines have: nulls here
+            missing = [c for c in _key_columns(key) if c not in self.columns]
+            frame = self.df.assign(**{c: pd.Series(None, index=self.df.index, dtype=object) for c in missing})
+            return _on_batch(FrameSummaries(frame, name=self.name, row_ids=np.arange(self.offset, self.offset + self.n_rows)), key)
         if self.arrow is not None and _key_columns(key) <= set(self.columns):
             from . import arrow_batch
 
@@ -803,7 +820,7 @@ def plan(summaries: StreamedSummaries, evaluate_rule) -> None:
     for path in summaries.paths:
         if summaries.skip_bad_shards:  # an unreadable first shard must not stop the planning
             try:
-                for df in iter_frames(path, summaries.text_columns, min(summaries.batch_rows, 10_000)):
+                for df in iter_frames(path, summaries.text_columns, min(summaries.batch_rows, 10_000), dialect=summaries.dialect):
                     first = df
                     break
             except DataReadError as exc:
@@ -812,7 +829,7 @@ def plan(summaries: StreamedSummaries, evaluate_rule) -> None:
             if first is not None:
                 break
             continue
-        for df in iter_frames(path, summaries.text_columns, min(summaries.batch_rows, 10_000)):
+        for df in iter_frames(path, summaries.text_columns, min(summaries.batch_rows, 10_000), dialect=summaries.dialect):
             first = df
             break
         if first is not None:
