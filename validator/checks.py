@@ -645,10 +645,11 @@ def _count_metric(rule: CountRule, data: FrameSummaries, result: Result) -> None
     result.units = units(rule)
     nz = counts > 0
     result.details.update(categories=int(nz.sum()), nulls=int(nulls), null_policy=rule.nulls)
-    order = np.argsort(-counts, kind="stable")[:TOP]
-    # labelled as categories are matched (true, 3 for a JSON true and an integer 3.0 with nulls)
-    result.details["top_categories"] = {(labels[i] if isinstance(labels[i], str) else category_key(labels[i])): float(counts[i] / total)
-                                        for i in order if counts[i] > 0}
+    # labelled as categories are matched (true, 3 for a JSON true and an integer 3.0 with nulls);
+    # ties in label order, so that every engine (whatever order it met the values in) lists the same
+    shown = [label if isinstance(label, str) else category_key(label) for label in labels]
+    order = np.lexsort((np.asarray(shown, dtype=object).astype(str), -counts))[:TOP] if len(shown) else []
+    result.details["top_categories"] = {shown[i]: float(counts[i] / total) for i in order if counts[i] > 0}
 
 
 # -- KL divergence -----------------------------------------------------------------------------
