@@ -31,7 +31,7 @@ from .metrics.divergence import (
     total_variation,
 )
 from .metrics.diversity import coverage, distinct_count, distinct_ratio, dominance, gini_simpson, hill_number, imbalance_ratio
-from .metrics.distribution import ks_from_histograms, ks_p_value, wasserstein_from_histograms
+from .metrics.distribution import ks_p_value
 from .metrics.entropy import shannon_entropy
 from .metrics.text import clusters_from_labels, duplicate_fraction
 from .metrics.vendi import RBF_MAX_ROWS, vendi_score
@@ -1137,44 +1137,115 @@ def _text_metric(rule, data: FrameSummaries, refs: ReferenceStore, result: Resul
 
 
 def _numeric_distance(rule: NumericReferenceRule, ruleset: RuleSet, data: FrameSummaries, refs: ReferenceStore, result: Result) -> None:
+    from .metrics import distribution as dist
+
     ref = _effective(rule, ruleset.reference_for(rule), refs)
     ref_data = refs.for_reference(ref)
     if rule.text_length is not None:
         ref_data = ref_data.length_view(ref.column, rule.text_length)
     result.params["reference"] = _describe_reference(rule)
-    # counts, not the values: both distances come from histograms on a grid (streamed, the
-    # column's values are never held)
+    # counts, not the values: exact from the counts of the distinct values (mergeable, up to a
+    # cap), else bounded from counts in quantile cells (streamed, the column is never held)
     n_values, nulls = data.numeric_count(rule.column, rule.metric)
     _nonempty(n_values, data, rule.column, nulls)
     n_ref, _ = ref_data.numeric_count(ref.column, rule.metric)
     if n_ref == 0:
         raise MeasurementError(f"reference column {ref.column!r} of {_ref_name(ref)} has no values")
-    ranges = [data.value_range(rule.column), ref_data.value_range(ref.column)]
-    if None in ranges:
-        raise MeasurementError("no finite values to compare")
-    edges = equal_width_edges(min(r[0] for r in ranges), max(r[1] for r in ranges), rule.grid)
-    p = data.histogram(rule.column, edges)[0][1:-1]  # the grid spans both: no tail mass (inf aside)
-    q = ref_data.histogram(ref.column, edges)[0][1:-1]
-    result.n = int(p.sum())
-    result.details.update(grid_bins=rule.grid, grid_range=[float(edges[0]), float(edges[-1])], reference_rows=int(q.sum()))
+    cap = dist.EXACT_DISTINCT_CAP
+    mine, theirs = data.numeric_distinct(rule.column, cap), ref_data.numeric_distinct(ref.column, cap)
+    ks = rule.metric == "ks_test"
+    if mine is not None and theirs is not None:
+        if not (mine[0].size and theirs[0].size):
+            raise MeasurementError("no finite values to compare")
+        (xv, xc), (yv, yc) = mine, theirs
+        n, m = int(xc.sum()), int(yc.sum())
+        kernel = dist.ks_from_counts if ks else dist.wasserstein_from_counts
+        low = high = kernel(xv, xc, yv, yc)
+        result.details.update(method=f"exact, from the counts of the distinct values ({xv.size} in the data, {yv.size} in the reference;"
+                              f" exact up to {cap:,} per side)")
+        shares = xc / n
+        estimate = lambda c: kernel(xv, c, yv, yc) if c.sum() else float("nan")  # noqa: E731
+    else:
+        ranges = [data.value_range(rule.column), ref_data.value_range(ref.column)]
+        if None in ranges:
+            raise MeasurementError("no finite values to compare")
+        samples = [data.row_sample([rule.column], dist.QUANTILE_SAMPLE_ROWS, 0).X[:, 0],
+                   ref_data.row_sample([ref.column], dist.QUANTILE_SAMPLE_ROWS, 0).X[:, 0]]
+        hi = max(r[1] for r in ranges)
+        edges, frequent = _quantile_edges(np.concatenate(samples), min(r[0] for r in ranges), hi, rule.grid)
+        single = edges[1:] == np.nextafter(edges[:-1], np.inf)
+        single[-1] &= edges[-1] > hi  # the last cell is closed: [a, next(a)] may hold two values
+        p = data.histogram(rule.column, edges)[0][1:-1]  # the cells span both: no tail mass (inf aside)
+        q = ref_data.histogram(ref.column, edges)[0][1:-1]
+        n, m = int(p.sum()), int(q.sum())
+        if ks:
+            kernel = lambda c: dist.ks_bounds_from_cells(c, q, single)  # noqa: E731
+        else:
+            kernel = lambda c: dist.wasserstein_bounds_from_cells(c, q, edges, single)  # noqa: E731
+        low, high = kernel(p)
+        more = "the data" if mine is None else "the reference"
+        result.details.update(
+            method=f"quantile cells: {more} has more than {cap:,} distinct values, so both are counted in {edges.size - 1} cells"
+            f" whose edges are quantiles of seeded samples (seed 0, up to {dist.QUANTILE_SAMPLE_ROWS:,} rows each), with a"
+            f" single-value cell for each of the {frequent} values holding at least 1/{rule.grid} of the samples",
+            cells=int(edges.size - 1), cell_range=[float(edges[0]), float(edges[-1])],
+        )
+        shares = p / n
+        estimate = lambda c: sum(kernel(c)) / 2 if c.sum() else float("nan")  # noqa: E731
+    result.n = n
+    result.details["reference_rows"] = m
     if result.n < n_values:
         result.details["infinite_values_left_out"] = int(n_values - result.n)
-    def measure(p):
-        if rule.metric == "wasserstein_distance":
-            return wasserstein_from_histograms(p, q, edges)[0]
-        d = ks_from_histograms(p, q)[0]
-        return d if rule.value == "statistic" else ks_p_value(d, int(p.sum()), int(q.sum()))
-
-    if rule.metric == "wasserstein_distance":
-        value, bound = wasserstein_from_histograms(p, q, edges)
-        result.units = f"units of {rule.column}"
-    else:
-        d, bound = ks_from_histograms(p, q)
-        p_value = ks_p_value(d, int(p.sum()), int(q.sum()))
-        result.details.update(statistic=d, p_value=p_value, p_value_method="two-sample, effective size n m / (n + m), on the histogram statistic")
-        value = d if rule.value == "statistic" else p_value
+    if ks:
+        result.details.update(statistic=(low + high) / 2, statistic_bounds=[low, high], p_value_method="two-sample, effective size n m / (n + m)")
+        if rule.value == "p_value":  # decreasing in D
+            low, high = ks_p_value(high, n, m), ks_p_value(low, n, m)
+            measure = lambda c: ks_p_value(estimate(c), int(c.sum()), m)  # noqa: E731
+        else:
+            measure = estimate
+        result.details["p_value"] = ks_p_value((result.details["statistic_bounds"][0] + result.details["statistic_bounds"][1]) / 2, n, m)
         result.units = "KS statistic (0 to 1)" if rule.value == "statistic" else "p-value"
-    shares_data = p / p.sum()
-    result.resample = lambda rng: measure(rng.multinomial(int(p.sum()), shares_data))
-    result.details["approximation_error_bound"] = bound
-    result.observed = value
+    else:
+        measure = estimate
+        result.units = f"units of {rule.column}"
+    result.details["approximation_error_bound"] = (high - low) / 2
+    if high > low:
+        result.details["value_bounds"] = [low, high]
+    _decidable(rule, low, high)
+    result.resample = lambda rng: measure(rng.multinomial(n, shares))
+    result.observed = (low + high) / 2
+
+
+def _quantile_edges(pooled: np.ndarray, lo: float, hi: float, k: int) -> tuple[np.ndarray, int]:
+    """Cell edges from the quantiles of a pooled sample, spanning [lo, hi]: ``k`` cells of about
+    equal sample share, and a single-value cell [v, next float after v) for each value holding
+    at least 1/k of the sample (a frequent value never shares a cell, and one far-off value
+    cannot squeeze the others into one cell). Returns the edges and the count of such values."""
+    values, counts = np.unique(pooled, return_counts=True)
+    frequent = values[counts * k >= pooled.size]
+    inner = np.quantile(pooled, np.linspace(0.0, 1.0, k + 1)[1:-1], method="inverted_cdf") if pooled.size else np.empty(0)
+    edges = np.unique(np.concatenate([[lo, hi], inner, frequent, np.nextafter(frequent, np.inf)]) + 0.0)
+    if edges.size < 2:  # one value on both sides
+        edges = np.array([lo, np.nextafter(lo, np.inf)])
+    return edges, int(frequent.size)
+
+
+def _decidable(rule, low: float, high: float) -> None:
+    """Raise MeasurementError when the value is only known to lie in [low, high] and the
+    rule's bounds pass some of that interval and fail the rest: no verdict on an
+    approximation whose own error could flip it (issue 11)."""
+    if high <= low:
+        return
+
+    def passes(v):
+        return (rule.min is None or v >= rule.min) and (rule.max is None or v <= rule.max)
+
+    if passes(low) and passes(high):
+        return
+    if (rule.min is not None and high < rule.min) or (rule.max is not None and low > rule.max):
+        return
+    bound = " and ".join(b for b in (rule.min is not None and f">= {rule.min:g}", rule.max is not None and f"<= {rule.max:g}") if b)
+    raise MeasurementError(
+        f"undecided: the value lies between {low:.6g} and {high:.6g} (the approximation's own error bound), and the bound "
+        f"{bound} passes part of that interval and fails the rest; raise 'grid' for finer cells"
+    )

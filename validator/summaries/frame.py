@@ -310,6 +310,13 @@ class FrameSummaries:
 
         return self._cached(("numeric_count", name), compute)
 
+    def numeric_distinct(self, name: str, cap: int):
+        """Sorted distinct finite values of a numeric column and their counts (int64), or None
+        past ``cap`` distinct values (:func:`~validator.summaries.distinct.distinct_counts`; mergeable)."""
+        from .distinct import distinct_counts
+
+        return self._cached(("numeric_distinct", name, cap), lambda: distinct_counts(self.numeric_values(name, "binning")[0], cap))
+
     def histogram(self, name: str, edges, weight: str | None = None) -> tuple[np.ndarray, float]:
         """Cell counts (below-tail, bins, above-tail) on frozen ``edges``, and the null count
         (with ``weight``: the weight sums per cell, and the weight of the null rows)."""
