@@ -950,17 +950,29 @@ NN_STATISTICS = ("mean_nn", "quantile_nn", "duplicate_fraction")
 
 
 def _distance(rule: DistanceSpreadRule, data: FrameSummaries, refs: ReferenceStore, result: Result) -> None:
-    from .metrics.ann import EXACT_NN_CAP
+    from .metrics.ann import EXACT_NN_CAP, NN_EXACT_FALLBACK_CAP
 
     zero_rows = "cosine distance" if rule.distance == "cosine" else None
     X, row_ids = _features(rule, data, refs, result, rule.sample.rows, need=2, zero_rows=zero_rows)
-    nn = neighbour = None
+    nn = neighbour = approximate_details = None
     approximate = rule.statistic in NN_STATISTICS and (
         rule.nn_search == "approximate" or (rule.nn_search == "auto" and X.shape[0] > EXACT_NN_CAP)
     )
     if approximate:
-        value, nn, neighbour = _approximate_nn_statistic(rule, X, result)
-    else:
+        value, nn, neighbour, low, high = _approximate_nn_statistic(rule, X, result)
+        bound = _straddled(rule, low, high)
+        if bound is not None:
+            # an approximation whose own error could flip the verdict: exact search, or no verdict
+            why = (f"the approximate {rule.statistic} {value:.6g} only bounds the true value (in [{low:.6g}, {high:.6g}]),"
+                   f" and the bound {bound} passes part of that interval and fails the rest")
+            if X.shape[0] > NN_EXACT_FALLBACK_CAP:
+                raise MeasurementError(
+                    f"undecided: {why}; exact search is capped at {NN_EXACT_FALLBACK_CAP:,} rows and the sample has "
+                    f"{X.shape[0]:,} (set sample.rows to at most {NN_EXACT_FALLBACK_CAP:,} for an exact value)"
+                )
+            approximate_details = dict(result.details.pop("nn_search"), observed=value)
+            approximate = False
+    if not approximate:
         def statistic(rows):
             return distance_statistic(rows, rule.statistic, metric=rule.distance, q=rule.q, epsilon=rule.epsilon or 0.0)
 
@@ -972,6 +984,8 @@ def _distance(rule: DistanceSpreadRule, data: FrameSummaries, refs: ReferenceSto
         if rule.statistic in NN_STATISTICS:
             nn, neighbour = nearest_neighbours(X, metric=rule.distance)
             result.details["nn_search"] = {"method": "exact" + (" (KD-tree)" if X.shape[1] <= 16 else " (blocked brute force)")}
+            if approximate_details is not None:
+                result.details["nn_search"].update(fallback=why, approximate=approximate_details)
     if nn is not None:
         # the nearest-neighbour distances behind the value, as a histogram for reports
         counts, edges = np.histogram(nn, bins=30)
@@ -1003,20 +1017,32 @@ def _approximate_nn_statistic(rule: DistanceSpreadRule, X: np.ndarray, result: R
     except ValueError as exc:
         raise MeasurementError(str(exc)) from None
     nn = found.distances
+    epsilon = rule.epsilon or 0.0
     if rule.statistic == "mean_nn":
         value = math.fsum(nn) / nn.size
     elif rule.statistic == "quantile_nn":
         value = float(np.quantile(nn, rule.q))
     else:
-        value = int(np.count_nonzero(nn <= (rule.epsilon or 0.0))) / nn.size
+        value = int(np.count_nonzero(nn <= epsilon)) / nn.size
+    # what the true value can be: a missed neighbour only makes a row's distance larger, and a
+    # row with an exact copy (distance 0) is exact
+    if found.duplicated_rows == nn.size:
+        low = high = value
+    elif rule.statistic == "duplicate_fraction":
+        exact = epsilon == 0 and rule.distance == "euclidean"  # exact copies are found without the index
+        low, high = value, (value if exact else 1.0)
+    else:
+        low, high = 0.0, value
     result.details["nn_search"] = {
         "method": "approximate: " + found.method,
         "recall_estimate": found.recall_estimate,
         "recall_queries": found.recall_queries,
+        "distinct_rows": found.distinct_rows,
+        "rows_with_an_exact_copy": found.duplicated_rows,
         "note": "a missed neighbour can only make a distance larger: mean_nn and quantile_nn are upper bounds,"
-        " duplicate_fraction a lower bound",
+        " duplicate_fraction a lower bound (exact for epsilon 0, euclidean: exact copies are found without the index)",
     }
-    return value, nn, found.neighbours
+    return value, nn, found.neighbours, low, high
 
 
 def _vendi(rule: VendiScoreRule, data: FrameSummaries, refs: ReferenceStore, result: Result) -> None:
@@ -1230,22 +1256,26 @@ def _quantile_edges(pooled: np.ndarray, lo: float, hi: float, k: int) -> tuple[n
     return edges, int(frequent.size)
 
 
-def _decidable(rule, low: float, high: float) -> None:
-    """Raise MeasurementError when the value is only known to lie in [low, high] and the
-    rule's bounds pass some of that interval and fail the rest: no verdict on an
-    approximation whose own error could flip it (issue 11)."""
+def _straddled(rule, low: float, high: float) -> str | None:
+    """The rule's bound (as text) when a value known only to lie in [low, high] would pass for
+    part of that interval and fail for the rest; None when every value there gets one verdict."""
     if high <= low:
-        return
+        return None
 
     def passes(v):
         return (rule.min is None or v >= rule.min) and (rule.max is None or v <= rule.max)
 
-    if passes(low) and passes(high):
-        return
-    if (rule.min is not None and high < rule.min) or (rule.max is not None and low > rule.max):
-        return
-    bound = " and ".join(b for b in (rule.min is not None and f">= {rule.min:g}", rule.max is not None and f"<= {rule.max:g}") if b)
-    raise MeasurementError(
-        f"undecided: the value lies between {low:.6g} and {high:.6g} (the approximation's own error bound), and the bound "
-        f"{bound} passes part of that interval and fails the rest; raise 'grid' for finer cells"
-    )
+    if (passes(low) and passes(high)) or (rule.min is not None and high < rule.min) or (rule.max is not None and low > rule.max):
+        return None
+    return " and ".join(b for b in (rule.min is not None and f">= {rule.min:g}", rule.max is not None and f"<= {rule.max:g}") if b)
+
+
+def _decidable(rule, low: float, high: float) -> None:
+    """Raise MeasurementError when the bound straddles [low, high]: no verdict on an
+    approximation whose own error could flip it (issue 11)."""
+    bound = _straddled(rule, low, high)
+    if bound is not None:
+        raise MeasurementError(
+            f"undecided: the value lies between {low:.6g} and {high:.6g} (the approximation's own error bound), and the bound "
+            f"{bound} passes part of that interval and fails the rest; raise 'grid' for finer cells"
+        )
