@@ -1192,28 +1192,33 @@ def _numeric_distance(rule: NumericReferenceRule, ruleset: RuleSet, data: FrameS
         shares = xc / n
         estimate = lambda c: kernel(xv, c, yv, yc) if c.sum() else float("nan")  # noqa: E731
     else:
-        ranges = [data.value_range(rule.column), ref_data.value_range(ref.column)]
+        size = dist.QUANTILE_SAMPLE_ROWS
+        ranges = _together(lambda: data.value_range(rule.column), lambda: ref_data.value_range(ref.column),
+                           lambda: data.row_sample([rule.column], size, 0), lambda: ref_data.row_sample([ref.column], size, 0))[:2]
         if None in ranges:
             raise MeasurementError("no finite values to compare")
-        samples = [data.row_sample([rule.column], dist.QUANTILE_SAMPLE_ROWS, 0).X[:, 0],
-                   ref_data.row_sample([ref.column], dist.QUANTILE_SAMPLE_ROWS, 0).X[:, 0]]
+        samples = [data.row_sample([rule.column], size, 0).X[:, 0], ref_data.row_sample([ref.column], size, 0).X[:, 0]]
         hi = max(r[1] for r in ranges)
         edges, frequent = _quantile_edges(np.concatenate(samples), min(r[0] for r in ranges), hi, rule.grid)
-        single = edges[1:] == np.nextafter(edges[:-1], np.inf)
-        single[-1] &= edges[-1] > hi  # the last cell is closed: [a, next(a)] may hold two values
-        p = data.histogram(rule.column, edges)[0][1:-1]  # the cells span both: no tail mass (inf aside)
-        q = ref_data.histogram(ref.column, edges)[0][1:-1]
+        # per cell: the counts, and the smallest and largest value (a far-off value alone in its
+        # cell is then known exactly); the cells span both sides: no tail mass (inf aside)
+        (p, _), (q, _), (p_min, p_max), (q_min, q_max) = _together(
+            lambda: data.histogram(rule.column, edges), lambda: ref_data.histogram(ref.column, edges),
+            lambda: data.cell_extremes(rule.column, edges), lambda: ref_data.cell_extremes(ref.column, edges))
+        p, q = p[1:-1], q[1:-1]
+        extremes = (p_min[1:-1], p_max[1:-1], q_min[1:-1], q_max[1:-1])
         n, m = int(p.sum()), int(q.sum())
         if ks:
-            kernel = lambda c: dist.ks_bounds_from_cells(c, q, single)  # noqa: E731
+            kernel = lambda c: dist.ks_bounds_from_cells(c, q, edges=edges, extremes=extremes)  # noqa: E731
         else:
-            kernel = lambda c: dist.wasserstein_bounds_from_cells(c, q, edges, single)  # noqa: E731
+            kernel = lambda c: dist.wasserstein_bounds_from_cells(c, q, edges, extremes=extremes)  # noqa: E731
         low, high = kernel(p)
         more = "the data" if mine is None else "the reference"
         result.details.update(
             method=f"quantile cells: {more} has more than {cap:,} distinct values, so both are counted in {edges.size - 1} cells"
-            f" whose edges are quantiles of seeded samples (seed 0, up to {dist.QUANTILE_SAMPLE_ROWS:,} rows each), with a"
-            f" single-value cell for each of the {frequent} values holding at least 1/{rule.grid} of the samples",
+            f" whose edges are quantiles of seeded samples (seed 0, up to {size:,} rows each), with a"
+            f" single-value cell for each of the {frequent} values holding at least 1/{rule.grid} of the samples;"
+            " each cell's count and smallest and largest value bound the statistic",
             cells=int(edges.size - 1), cell_range=[float(edges[0]), float(edges[-1])],
         )
         shares = p / n
@@ -1242,14 +1247,32 @@ def _numeric_distance(rule: NumericReferenceRule, ruleset: RuleSet, data: FrameS
     result.observed = (low + high) / 2
 
 
+def _together(*asks):
+    """The values of several summaries, all asked for before any is used: an engine that
+    computes missing summaries in passes over the data (stream, dask) then records them all
+    for one pass, instead of one pass each."""
+    for ask in asks:
+        try:
+            ask()
+        except Exception:  # noqa: BLE001 - raised again, with its message, by the call below
+            pass
+    return [ask() for ask in asks]
+
+
 def _quantile_edges(pooled: np.ndarray, lo: float, hi: float, k: int) -> tuple[np.ndarray, int]:
-    """Cell edges from the quantiles of a pooled sample, spanning [lo, hi]: ``k`` cells of about
-    equal sample share, and a single-value cell [v, next float after v) for each value holding
-    at least 1/k of the sample (a frequent value never shares a cell, and one far-off value
-    cannot squeeze the others into one cell). Returns the edges and the count of such values."""
+    """Cell edges from the quantiles of a pooled sample, spanning [lo, hi]: a single-value cell
+    [v, next float after v) for each value holding at least 1/k of the sample, and the other
+    cells at equal shares of the rest of the sample (a frequent value never shares a cell, and
+    one far-off value cannot squeeze the others into one cell). Returns the edges and the count
+    of such frequent values."""
     values, counts = np.unique(pooled, return_counts=True)
-    frequent = values[counts * k >= pooled.size]
-    inner = np.quantile(pooled, np.linspace(0.0, 1.0, k + 1)[1:-1], method="inverted_cdf") if pooled.size else np.empty(0)
+    often = counts * k >= pooled.size
+    frequent = values[often]
+    # the other cells spread over the other values (a value that fills 40 % of the sample would
+    # otherwise take 40 % of the quantiles, all equal to it)
+    rest = np.repeat(values[~often], counts[~often])
+    cells = max(k - frequent.size, 1)
+    inner = np.quantile(rest, np.linspace(0.0, 1.0, cells + 1)[1:-1], method="inverted_cdf") if rest.size else np.empty(0)
     edges = np.unique(np.concatenate([[lo, hi], inner, frequent, np.nextafter(frequent, np.inf)]) + 0.0)
     if edges.size < 2:  # one value on both sides
         edges = np.array([lo, np.nextafter(lo, np.inf)])

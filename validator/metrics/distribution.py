@@ -1,15 +1,20 @@
-"""Distances between two numeric distributions: exactly from the counts of their distinct values,
-or bounded from counts in shared cells; and from histograms on one fine, shared grid
-(mergeable summaries), with the approximation error bounded and reported (pure numpy/scipy).
+"""Distances between two numeric distributions on the line (pure numpy/scipy).
 
-Both samples are counted on the same ``k`` equal-width bins spanning the range of both, so
-that the cumulative distributions F (data) and G (reference) are known exactly at every edge;
-inside a bin only the bin's mass is known, which bounds the error of each statistic.
+- Exact, from the distinct values of each sample and their counts (:func:`ks_from_counts`,
+  :func:`wasserstein_from_counts`): the mergeable summary behind ``ks_test`` and
+  ``wasserstein_distance`` up to :data:`EXACT_DISTINCT_CAP` distinct values per side.
+- Bounded, from the counts of both samples in shared cells of any widths, optionally with each
+  cell's smallest and largest value (:func:`ks_bounds_from_cells`,
+  :func:`wasserstein_bounds_from_cells`): a lower and an upper bound of the exact value.
+- From histograms on one equal-width grid (:func:`ks_from_histograms`,
+  :func:`wasserstein_from_histograms`), with an error bound (kept for the metric registry).
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+_EPS = float(np.finfo(np.float64).eps)
 
 
 def _cdfs(p_counts, q_counts) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -19,8 +24,10 @@ def _cdfs(p_counts, q_counts) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
         raise ValueError(f"the two histograms must have the same bins; got shapes {p.shape} and {q.shape}")
     if not (p.sum() > 0 and q.sum() > 0):
         raise ValueError("both histograms need mass")
-    p, q = p / p.sum(), q / q.sum()
-    return p, q, np.cumsum(p), np.cumsum(q)
+    # cumulative counts, then one division: F_i is within half an ulp of its exact value
+    # (cumsum of shares would pile up k rounding errors, x 1e12 for a far-off cell's width)
+    F, G = np.cumsum(p) / p.sum(), np.cumsum(q) / q.sum()
+    return p / p.sum(), q / q.sum(), F, G
 
 
 def wasserstein_from_histograms(p_counts, q_counts, edges) -> tuple[float, float]:
@@ -169,18 +176,45 @@ def wasserstein_from_counts(x_values, x_counts, y_values, y_counts) -> float:
 
 def _cell_cdfs(p_counts, q_counts):
     p, q, F, G = _cdfs(p_counts, q_counts)
-    before = np.concatenate([[0.0], F[:-1] - G[:-1]])  # F - G just below each cell
-    return p, q, F, G, before
+    return p, q, F, G, np.concatenate([[0.0], F[:-1]]), np.concatenate([[0.0], G[:-1]])
 
 
-def ks_bounds_from_cells(p_counts, q_counts, single=None) -> tuple[float, float]:
+def _segments(p_counts, q_counts, edges, single=None, extremes=None):
+    """Pieces of every cell on which F and G are each either constant or unknown between their
+    values at the cell's two ends: widths, and the range of F - G on each piece (shape (k, s))."""
+    p, q, F, G, Fb, Gb = _cell_cdfs(p_counts, q_counts)
+    e = np.asarray(edges, dtype=np.float64)
+    a, b = e[:-1], e[1:]
+    if extremes is None:  # only the masses: values anywhere in a cell, or at a single-value cell's v
+        top = b if single is None else np.where(np.asarray(single, dtype=bool), a, b)
+        extremes = (a, top, a, top)
+    pmin, pmax, qmin, qmax = (np.clip(np.asarray(x, dtype=np.float64), a, b) for x in extremes)
+    pmin, pmax = np.where(p > 0, pmin, b), np.where(p > 0, pmax, a)  # an empty side: constant
+    qmin, qmax = np.where(q > 0, qmin, b), np.where(q > 0, qmax, a)
+    points = np.sort(np.stack([a, pmin, pmax, qmin, qmax, b], axis=1), axis=1)
+    s, t = points[:, :-1], points[:, 1:]
+    col = (slice(None), None)
+
+    def cdf_range(before, after, lo, hi):
+        # below the side's smallest value in the cell its CDF is still 'before'; from its
+        # largest value on it is 'after'; in between anywhere between the two
+        below, above = t <= lo[col], s >= hi[col]
+        return np.where(above, after[col], before[col]), np.where(below, before[col], after[col])
+
+    F_lo, F_hi = cdf_range(Fb, F, pmin, pmax)
+    G_lo, G_hi = cdf_range(Gb, G, qmin, qmax)
+    return t - s, F_lo - G_hi, F_hi - G_lo, np.abs(F - G)
+
+
+def ks_bounds_from_cells(p_counts, q_counts, single=None, *, edges=None, extremes=None) -> tuple[float, float]:
     """Bounds on the KS statistic D from the counts of both samples in the same cells.
 
     At the end of each cell F and G are known exactly, so d_low = max_i |F_i - G_i| is
-    attained. Inside cell i, F rises by at most its share p_i and G by q_i, so there
-    F - G lies in [D_i - q_i, D_i + p_i] with D_i the difference just below the cell:
-    d_high = max_i max(D_i + p_i, q_i - D_i). A cell holding a single value (edges v and the
-    next float after v) has no inside; the bound is then exact there.
+    attained. Inside cell i, F lies between its values at the cell's two ends (and, with the
+    cell's smallest and largest data values known, equals the lower one below the smallest
+    and the upper one from the largest on), and likewise G; d_high is the largest |F - G|
+    those ranges allow anywhere. A cell holding a single value (edges v and the next float
+    after v) has no inside: the bound is exact there.
 
     Parameters
     ----------
@@ -188,28 +222,39 @@ def ks_bounds_from_cells(p_counts, q_counts, single=None) -> tuple[float, float]
         Counts per cell of the data and of the reference (all mass inside the cells).
     single : array_like of bool, shape (k,), optional
         Cells that can hold one value only.
+    edges : array_like, shape (k + 1,), optional
+        The cells' edges; needed with ``extremes``.
+    extremes : tuple of 4 array_like, shape (k,), optional
+        Smallest and largest value per cell of the data, then of the reference.
 
     Returns
     -------
     (d_low, d_high) : tuple of float
         d_low <= exact D <= d_high, both in [0, 1].
     """
-    p, q, F, G, before = _cell_cdfs(p_counts, q_counts)
-    after = np.abs(F - G)
-    low = float(np.max(after))
-    inside = np.maximum(before + p, q - before)
-    if single is not None:
-        inside = np.where(np.asarray(single, dtype=bool), after, inside)
-    high = float(np.max(inside))
-    return min(low, 1.0), min(max(high, low), 1.0)
+    if extremes is None:
+        p, q, F, G, Fb, Gb = _cell_cdfs(p_counts, q_counts)
+        before = Fb - Gb
+        after = np.abs(F - G)
+        inside = np.maximum(before + p, q - before)
+        if single is not None:
+            inside = np.where(np.asarray(single, dtype=bool), after, inside)
+        low, high = float(np.max(after)), float(np.max(inside))
+    else:
+        width, lo, hi, after = _segments(p_counts, q_counts, edges, single, extremes)
+        low = float(np.max(after))
+        high = float(np.max(np.where(width > 0, np.maximum(np.abs(lo), np.abs(hi)), 0.0)))
+    slack = 4 * _EPS  # F and G are each within half an ulp of 1: their difference within 2 eps
+    return max(min(low, 1.0) - slack, 0.0), min(max(high, low) + slack, 1.0)
 
 
-def wasserstein_bounds_from_cells(p_counts, q_counts, edges, single=None) -> tuple[float, float]:
+def wasserstein_bounds_from_cells(p_counts, q_counts, edges, single=None, *, extremes=None) -> tuple[float, float]:
     """Bounds on W1 = integral |F - G| from the counts of both samples in the same cells.
 
-    Inside cell i (width w_i) F - G lies in [D_i - q_i, D_i + p_i] (see
-    :func:`ks_bounds_from_cells`), so the cell adds between w_i times the smallest and
-    w_i times the largest |F - G| that interval allows.
+    Inside each cell F - G is confined to a range on each piece of the cell (see
+    :func:`ks_bounds_from_cells`), so each piece of width w adds between w times the smallest
+    and w times the largest |F - G| that range allows. Knowing each cell's smallest and largest
+    values (``extremes``) makes a cell holding one far-off value exact: F is constant up to it.
 
     Parameters
     ----------
@@ -218,19 +263,19 @@ def wasserstein_bounds_from_cells(p_counts, q_counts, edges, single=None) -> tup
         Increasing cell edges (any widths) holding all the mass of both samples.
     single : array_like of bool, shape (k,), optional
         Cells that can hold one value only (F - G is then known inside them).
+    extremes : tuple of 4 array_like, shape (k,), optional
+        Smallest and largest value per cell of the data, then of the reference.
 
     Returns
     -------
     (w_low, w_high) : tuple of float
         w_low <= exact W1 <= w_high, in the units of the values.
     """
-    p, q, F, G, before = _cell_cdfs(p_counts, q_counts)
-    width = np.diff(np.asarray(edges, dtype=np.float64))
-    lo, hi = before - q, before + p
+    width, lo, hi, _ = _segments(p_counts, q_counts, edges, single, extremes)
     smallest = np.where(lo > 0, lo, np.where(hi < 0, -hi, 0.0))
     largest = np.maximum(np.abs(lo), np.abs(hi))
-    if single is not None:
-        one = np.asarray(single, dtype=bool)
-        smallest = np.where(one, np.abs(F - G), smallest)
-        largest = np.where(one, np.abs(F - G), largest)
-    return float(np.sum(width * smallest)), float(np.sum(width * largest))
+    low, high = float(np.sum(width * smallest)), float(np.sum(width * largest))
+    # rounding: each |F - G| is within 2 eps of its exact value, each product and the sum add
+    # a relative eps per term; widened by that, the bounds hold for the exact real numbers
+    slack = 4 * _EPS * float(np.sum(width)) + 2 * _EPS * width.size * high
+    return max(low - slack, 0.0), high + slack

@@ -30,3 +30,19 @@ def merge_distinct(a, b, cap: int):
     counts = np.zeros(u.size, dtype=np.int64)
     np.add.at(counts, inverse, np.concatenate([a[1], b[1]]))  # int64: exact for any count
     return u, counts
+
+
+def cell_extremes(values: np.ndarray, edges) -> tuple[np.ndarray, np.ndarray]:
+    """The smallest and largest value in each of the k + 2 cells of ``edges`` (below-tail, k
+    bins ``[e_{i-1}, e_i)`` with the last closed, above-tail; as
+    :func:`~validator.summaries.histogram.cell_counts` assigns them), +inf / -inf for an empty
+    cell. Mergeable: two summaries merge by elementwise min and max."""
+    e = np.asarray(edges, dtype=np.float64)
+    v = np.asarray(values, dtype=np.float64)
+    cell = np.searchsorted(e, v, side="right")
+    cell[v == e[-1]] = e.size - 1  # the last bin is closed
+    lo = np.full(e.size + 1, np.inf)
+    hi = np.full(e.size + 1, -np.inf)
+    np.minimum.at(lo, cell, v)
+    np.maximum.at(hi, cell, v)
+    return lo, hi

@@ -35,7 +35,7 @@ from .sample import smallest_hash_rows
 from .text import TextRows, merge_exclusions
 
 LEAVES = ("value_counts", "histogram", "value_range", "row_sample", "text_rows", "text_keys", "text_sample", "text_counts",
-          "numeric_values", "numeric_count", "numeric_distinct", "weights")
+          "numeric_values", "numeric_count", "numeric_distinct", "cell_extremes", "weights")
 
 
 _END = object()  # the end of one shard's batches
@@ -55,7 +55,7 @@ def _key_columns(key) -> set:
     if kind == "row_sample":
         return set(key[1])
     if kind in ("value_range", "text_rows", "text_keys", "text_sample", "text_counts", "numeric_values", "numeric_count", "weights",
-                "column", "numeric_distinct"):
+                "column", "numeric_distinct", "cell_extremes"):
         return {key[1]}
     return set()
 
@@ -334,6 +334,8 @@ def _merge_exact(key, a, b):
         from .distinct import merge_distinct
 
         return merge_distinct(a, b, key[2])
+    if kind == "cell_extremes":
+        return np.minimum(a[0], b[0]), np.maximum(a[1], b[1])
     if kind == "weights":
         return np.concatenate([a, b])
     if kind == "dtype":
@@ -737,6 +739,8 @@ def _on_batch(fs: FrameSummaries, key):
             return fs.numeric_count(key[1])
         if kind == "numeric_distinct":
             return fs.numeric_distinct(key[1], key[2])
+        if kind == "cell_extremes":
+            return fs.cell_extremes(key[1], key[2])
         if kind == "weights":
             return fs.weights(key[1])
         if kind == "dtype":
