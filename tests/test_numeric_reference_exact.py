@@ -219,3 +219,28 @@ def test_a_value_that_occurs_very_often_gets_its_own_cell(tmp_path, small_cap):
     exact = scipy.stats.ks_2samp(x, y).statistic  # 0.8 - 0.5 = 0.3 at the zeros
     assert "single-value cell for each of the 1 values" in ks.details["method"]
     assert low <= exact <= high and high - low <= 2 / 64 + 1e-12
+
+
+def test_cell_extremes_match_brute_force_and_the_histogram_cells():
+    from validator.summaries.distinct import cell_extremes
+    from validator.summaries.histogram import cell_counts
+
+    rng = np.random.default_rng(11)
+    for _ in range(100):
+        v = np.r_[rng.normal(size=rng.integers(0, 300)), rng.integers(-3, 4, rng.integers(0, 50)).astype(float),
+                  [np.inf, -np.inf][: rng.integers(0, 3)]]  # values on edges, and in the tails
+        e = np.unique(rng.integers(-3, 4, rng.integers(2, 8)).astype(float))
+        if e.size < 2:
+            continue
+        lo, hi = cell_extremes(v, e)
+        c = cell_counts(v, e)
+        for i in range(e.size + 1):
+            # cell i by definition: below e_0, [e_{i-1}, e_i) with the last closed, above e_k
+            if i == 0:
+                m = v[v < e[0]]
+            elif i == e.size:
+                m = v[v > e[-1]]
+            else:
+                m = v[(v >= e[i - 1]) & ((v < e[i]) if i < e.size - 1 else (v <= e[i]))]
+            assert m.size == c[i]
+            assert (lo[i], hi[i]) == ((m.min(), m.max()) if m.size else (np.inf, -np.inf))
