@@ -244,3 +244,27 @@ def test_cell_extremes_match_brute_force_and_the_histogram_cells():
                 m = v[(v >= e[i - 1]) & ((v < e[i]) if i < e.size - 1 else (v <= e[i]))]
             assert m.size == c[i]
             assert (lo[i], hi[i]) == ((m.min(), m.max()) if m.size else (np.inf, -np.inf))
+
+
+def test_cli_exit_codes_for_an_outlier_and_an_undecided_bound(tmp_path, capsys, monkeypatch):
+    from validator.cli import run as cli
+
+    x, y = OUTLIER_CASES["high_outlier"]
+    pd.DataFrame({"v": x}).to_csv(tmp_path / "data.csv", index=False)
+    pd.DataFrame({"v": y}).to_csv(tmp_path / "ref.csv", index=False)
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("version: 1\nrules:\n  - {id: ks, metric: ks_test, column: v, reference: {file: ref.csv, column: v}, max: 0.1}\n")
+    for extra in ([], ["--engine", "stream", "--batch-rows", "50"]):
+        assert cli(["--rules", str(rules), str(tmp_path / "data.csv"), "--quiet", *extra]) == 1  # D ~ 0.3 > 0.1: failed
+    rules.write_text("version: 1\nrules:\n  - {id: ks, metric: ks_test, column: v, reference: {file: ref.csv, column: v}, max: 0.9}\n")
+    assert cli(["--rules", str(rules), str(tmp_path / "data.csv"), "--quiet"]) == 0
+    # past the cap, a bound inside the error bound is an error (exit 1), never a pass
+    monkeypatch.setattr(dist, "EXACT_DISTINCT_CAP", 100)
+    d = scipy.stats.ks_2samp(x, y).statistic
+    rules.write_text(f"version: 1\nrules:\n  - {{id: ks, metric: ks_test, column: v, reference: {{file: ref.csv, column: v}}, max: {d:.6f}, grid: 16}}\n")
+    capsys.readouterr()
+    assert cli(["--rules", str(rules), str(tmp_path / "data.csv"), "--quiet", "--format", "json"]) == 1
+    import json
+
+    (result,) = json.loads(capsys.readouterr().out)["results"]
+    assert result["outcome"] == "error" and result["reason"].startswith("undecided")

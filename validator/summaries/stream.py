@@ -7,7 +7,7 @@ it; a summary it does not hold yet raises :class:`NeedsPass` and is recorded. Th
 reads every batch of every file once, computes every recorded summary on each batch (with the
 same :class:`FrameSummaries` code, rows numbered globally) and merges them, and evaluates again.
 Most rule files need one pass; a histogram whose edges come from the data's own range
-(``bins: {count: k}``, the Wasserstein/KS grid) needs a second one (the range, then the
+(``bins: {count: k}``) needs a second one (the range, then the
 counts): a first pass, not a quantile sketch, so the edges are exact.
 
 Merges are exact: counts and histograms add, ranges take min/max, a seeded row sample keeps the
@@ -15,8 +15,10 @@ Merges are exact: counts and histograms add, ranges take min/max, a seeded row s
 for any batch size or shard split), texts and numeric values are concatenated.
 
 Memory: one batch plus the summaries. Value counts grow with the number of distinct values;
-row samples with ``rows``; texts (text rules, embedding samples), numeric values (Wasserstein,
-KS) and weights are kept whole, so rules on them are bounded by those columns, not the table.
+row samples with ``rows``; a column's distinct numbers (Wasserstein, KS) up to their cap; texts
+(text rules, embedding samples) and weights are kept whole, so rules on them are bounded by
+those columns, not the table. Wasserstein/KS past the cap take two more passes (seeded samples
+and the range, then counts and extremes in cells at the samples' quantiles).
 Rules with ``where``, ``group_by`` or a weighted bootstrap need rows together and are
 measured in memory (the engine says so).
 """
