@@ -31,7 +31,7 @@ from .metrics.divergence import (
     total_variation,
 )
 from .metrics.diversity import coverage, distinct_count, distinct_ratio, dominance, gini_simpson, hill_number, imbalance_ratio
-from .metrics.distribution import ks_from_histograms, ks_p_value, wasserstein_from_histograms
+from .metrics.distribution import ks_p_value
 from .metrics.entropy import shannon_entropy
 from .metrics.text import clusters_from_labels, duplicate_fraction
 from .metrics.vendi import RBF_MAX_ROWS, vendi_score
@@ -953,17 +953,29 @@ NN_STATISTICS = ("mean_nn", "quantile_nn", "duplicate_fraction")
 
 
 def _distance(rule: DistanceSpreadRule, data: FrameSummaries, refs: ReferenceStore, result: Result) -> None:
-    from .metrics.ann import EXACT_NN_CAP
+    from .metrics.ann import EXACT_NN_CAP, NN_EXACT_FALLBACK_CAP
 
     zero_rows = "cosine distance" if rule.distance == "cosine" else None
     X, row_ids = _features(rule, data, refs, result, rule.sample.rows, need=2, zero_rows=zero_rows)
-    nn = neighbour = None
+    nn = neighbour = approximate_details = None
     approximate = rule.statistic in NN_STATISTICS and (
         rule.nn_search == "approximate" or (rule.nn_search == "auto" and X.shape[0] > EXACT_NN_CAP)
     )
     if approximate:
-        value, nn, neighbour = _approximate_nn_statistic(rule, X, result)
-    else:
+        value, nn, neighbour, low, high = _approximate_nn_statistic(rule, X, result)
+        bound = _straddled(rule, low, high)
+        if bound is not None:
+            # an approximation whose own error could flip the verdict: exact search, or no verdict
+            why = (f"the approximate {rule.statistic} {value:.6g} only bounds the true value (in [{low:.6g}, {high:.6g}]),"
+                   f" and the bound {bound} passes part of that interval and fails the rest")
+            if X.shape[0] > NN_EXACT_FALLBACK_CAP:
+                raise MeasurementError(
+                    f"undecided: {why}; exact search is capped at {NN_EXACT_FALLBACK_CAP:,} rows and the sample has "
+                    f"{X.shape[0]:,} (set sample.rows to at most {NN_EXACT_FALLBACK_CAP:,} for an exact value)"
+                )
+            approximate_details = dict(result.details.pop("nn_search"), observed=value)
+            approximate = False
+    if not approximate:
         def statistic(rows):
             return distance_statistic(rows, rule.statistic, metric=rule.distance, q=rule.q, epsilon=rule.epsilon or 0.0)
 
@@ -975,6 +987,8 @@ def _distance(rule: DistanceSpreadRule, data: FrameSummaries, refs: ReferenceSto
         if rule.statistic in NN_STATISTICS:
             nn, neighbour = nearest_neighbours(X, metric=rule.distance)
             result.details["nn_search"] = {"method": "exact" + (" (KD-tree)" if X.shape[1] <= 16 else " (blocked brute force)")}
+            if approximate_details is not None:
+                result.details["nn_search"].update(fallback=why, approximate=approximate_details)
     if nn is not None:
         # the nearest-neighbour distances behind the value, as a histogram for reports
         counts, edges = np.histogram(nn, bins=30)
@@ -1006,20 +1020,32 @@ def _approximate_nn_statistic(rule: DistanceSpreadRule, X: np.ndarray, result: R
     except ValueError as exc:
         raise MeasurementError(str(exc)) from None
     nn = found.distances
+    epsilon = rule.epsilon or 0.0
     if rule.statistic == "mean_nn":
         value = math.fsum(nn) / nn.size
     elif rule.statistic == "quantile_nn":
         value = float(np.quantile(nn, rule.q))
     else:
-        value = int(np.count_nonzero(nn <= (rule.epsilon or 0.0))) / nn.size
+        value = int(np.count_nonzero(nn <= epsilon)) / nn.size
+    # what the true value can be: a missed neighbour only makes a row's distance larger, and a
+    # row with an exact copy (distance 0) is exact
+    if found.duplicated_rows == nn.size:
+        low = high = value
+    elif rule.statistic == "duplicate_fraction":
+        exact = epsilon == 0 and rule.distance == "euclidean"  # exact copies are found without the index
+        low, high = value, (value if exact else 1.0)
+    else:
+        low, high = 0.0, value
     result.details["nn_search"] = {
         "method": "approximate: " + found.method,
         "recall_estimate": found.recall_estimate,
         "recall_queries": found.recall_queries,
+        "distinct_rows": found.distinct_rows,
+        "rows_with_an_exact_copy": found.duplicated_rows,
         "note": "a missed neighbour can only make a distance larger: mean_nn and quantile_nn are upper bounds,"
-        " duplicate_fraction a lower bound",
+        " duplicate_fraction a lower bound (exact for epsilon 0, euclidean: exact copies are found without the index)",
     }
-    return value, nn, found.neighbours
+    return value, nn, found.neighbours, low, high
 
 
 def _vendi(rule: VendiScoreRule, data: FrameSummaries, refs: ReferenceStore, result: Result) -> None:
@@ -1140,44 +1166,142 @@ def _text_metric(rule, data: FrameSummaries, refs: ReferenceStore, result: Resul
 
 
 def _numeric_distance(rule: NumericReferenceRule, ruleset: RuleSet, data: FrameSummaries, refs: ReferenceStore, result: Result) -> None:
+    from .metrics import distribution as dist
+
     ref = _effective(rule, ruleset.reference_for(rule), refs)
     ref_data = refs.for_reference(ref)
     if rule.text_length is not None:
         ref_data = ref_data.length_view(ref.column, rule.text_length)
     result.params["reference"] = _describe_reference(rule)
-    # counts, not the values: both distances come from histograms on a grid (streamed, the
-    # column's values are never held)
+    # counts, not the values: exact from the counts of the distinct values (mergeable, up to a
+    # cap), else bounded from counts in quantile cells (streamed, the column is never held)
     n_values, nulls = data.numeric_count(rule.column, rule.metric)
     _nonempty(n_values, data, rule.column, nulls)
     n_ref, _ = ref_data.numeric_count(ref.column, rule.metric)
     if n_ref == 0:
         raise MeasurementError(f"reference column {ref.column!r} of {_ref_name(ref)} has no values")
-    ranges = [data.value_range(rule.column), ref_data.value_range(ref.column)]
-    if None in ranges:
-        raise MeasurementError("no finite values to compare")
-    edges = equal_width_edges(min(r[0] for r in ranges), max(r[1] for r in ranges), rule.grid)
-    p = data.histogram(rule.column, edges)[0][1:-1]  # the grid spans both: no tail mass (inf aside)
-    q = ref_data.histogram(ref.column, edges)[0][1:-1]
-    result.n = int(p.sum())
-    result.details.update(grid_bins=rule.grid, grid_range=[float(edges[0]), float(edges[-1])], reference_rows=int(q.sum()))
+    cap = dist.EXACT_DISTINCT_CAP
+    mine, theirs = data.numeric_distinct(rule.column, cap), ref_data.numeric_distinct(ref.column, cap)
+    ks = rule.metric == "ks_test"
+    if mine is not None and theirs is not None:
+        if not (mine[0].size and theirs[0].size):
+            raise MeasurementError("no finite values to compare")
+        (xv, xc), (yv, yc) = mine, theirs
+        n, m = int(xc.sum()), int(yc.sum())
+        kernel = dist.ks_from_counts if ks else dist.wasserstein_from_counts
+        low = high = kernel(xv, xc, yv, yc)
+        result.details.update(method=f"exact, from the counts of the distinct values ({xv.size} in the data, {yv.size} in the reference;"
+                              f" exact up to {cap:,} per side)")
+        shares = xc / n
+        estimate = lambda c: kernel(xv, c, yv, yc) if c.sum() else float("nan")  # noqa: E731
+    else:
+        size = dist.QUANTILE_SAMPLE_ROWS
+        ranges = _together(lambda: data.value_range(rule.column), lambda: ref_data.value_range(ref.column),
+                           lambda: data.row_sample([rule.column], size, 0), lambda: ref_data.row_sample([ref.column], size, 0))[:2]
+        if None in ranges:
+            raise MeasurementError("no finite values to compare")
+        samples = [data.row_sample([rule.column], size, 0).X[:, 0], ref_data.row_sample([ref.column], size, 0).X[:, 0]]
+        hi = max(r[1] for r in ranges)
+        edges, frequent = _quantile_edges(np.concatenate(samples), min(r[0] for r in ranges), hi, rule.grid)
+        # per cell: the counts, and the smallest and largest value (a far-off value alone in its
+        # cell is then known exactly); the cells span both sides: no tail mass (inf aside)
+        (p, _), (q, _), (p_min, p_max), (q_min, q_max) = _together(
+            lambda: data.histogram(rule.column, edges), lambda: ref_data.histogram(ref.column, edges),
+            lambda: data.cell_extremes(rule.column, edges), lambda: ref_data.cell_extremes(ref.column, edges))
+        p, q = p[1:-1], q[1:-1]
+        extremes = (p_min[1:-1], p_max[1:-1], q_min[1:-1], q_max[1:-1])
+        n, m = int(p.sum()), int(q.sum())
+        if ks:
+            kernel = lambda c: dist.ks_bounds_from_cells(c, q, edges=edges, extremes=extremes)  # noqa: E731
+        else:
+            kernel = lambda c: dist.wasserstein_bounds_from_cells(c, q, edges, extremes=extremes)  # noqa: E731
+        low, high = kernel(p)
+        more = "the data" if mine is None else "the reference"
+        result.details.update(
+            method=f"quantile cells: {more} has more than {cap:,} distinct values, so both are counted in {edges.size - 1} cells"
+            f" whose edges are quantiles of seeded samples (seed 0, up to {size:,} rows each), with a"
+            f" single-value cell for each of the {frequent} values holding at least 1/{rule.grid} of the samples;"
+            " each cell's count and smallest and largest value bound the statistic",
+            cells=int(edges.size - 1), cell_range=[float(edges[0]), float(edges[-1])],
+        )
+        shares = p / n
+        estimate = lambda c: sum(kernel(c)) / 2 if c.sum() else float("nan")  # noqa: E731
+    result.n = n
+    result.details["reference_rows"] = m
     if result.n < n_values:
         result.details["infinite_values_left_out"] = int(n_values - result.n)
-    def measure(p):
-        if rule.metric == "wasserstein_distance":
-            return wasserstein_from_histograms(p, q, edges)[0]
-        d = ks_from_histograms(p, q)[0]
-        return d if rule.value == "statistic" else ks_p_value(d, int(p.sum()), int(q.sum()))
-
-    if rule.metric == "wasserstein_distance":
-        value, bound = wasserstein_from_histograms(p, q, edges)
-        result.units = f"units of {rule.column}"
-    else:
-        d, bound = ks_from_histograms(p, q)
-        p_value = ks_p_value(d, int(p.sum()), int(q.sum()))
-        result.details.update(statistic=d, p_value=p_value, p_value_method="two-sample, effective size n m / (n + m), on the histogram statistic")
-        value = d if rule.value == "statistic" else p_value
+    if ks:
+        result.details.update(statistic=(low + high) / 2, statistic_bounds=[low, high], p_value_method="two-sample, effective size n m / (n + m)")
+        if rule.value == "p_value":  # decreasing in D
+            low, high = ks_p_value(high, n, m), ks_p_value(low, n, m)
+            measure = lambda c: ks_p_value(estimate(c), int(c.sum()), m)  # noqa: E731
+        else:
+            measure = estimate
+        result.details["p_value"] = ks_p_value((result.details["statistic_bounds"][0] + result.details["statistic_bounds"][1]) / 2, n, m)
         result.units = "KS statistic (0 to 1)" if rule.value == "statistic" else "p-value"
-    shares_data = p / p.sum()
-    result.resample = lambda rng: measure(rng.multinomial(int(p.sum()), shares_data))
-    result.details["approximation_error_bound"] = bound
-    result.observed = value
+    else:
+        measure = estimate
+        result.units = f"units of {rule.column}"
+    result.details["approximation_error_bound"] = (high - low) / 2
+    if high > low:
+        result.details["value_bounds"] = [low, high]
+    _decidable(rule, low, high)
+    result.resample = lambda rng: measure(rng.multinomial(n, shares))
+    result.observed = (low + high) / 2
+
+
+def _together(*asks):
+    """The values of several summaries, all asked for before any is used: an engine that
+    computes missing summaries in passes over the data (stream, dask) then records them all
+    for one pass, instead of one pass each."""
+    for ask in asks:
+        try:
+            ask()
+        except Exception:  # noqa: BLE001 - raised again, with its message, by the call below
+            pass
+    return [ask() for ask in asks]
+
+
+def _quantile_edges(pooled: np.ndarray, lo: float, hi: float, k: int) -> tuple[np.ndarray, int]:
+    """Cell edges from the quantiles of a pooled sample, spanning [lo, hi]: a single-value cell
+    [v, next float after v) for each value holding at least 1/k of the sample, and the other
+    cells at equal shares of the rest of the sample (a frequent value never shares a cell, and
+    one far-off value cannot squeeze the others into one cell). Returns the edges and the count
+    of such frequent values."""
+    values, counts = np.unique(pooled, return_counts=True)
+    often = counts * k >= pooled.size
+    frequent = values[often]
+    # the other cells spread over the other values (a value that fills 40 % of the sample would
+    # otherwise take 40 % of the quantiles, all equal to it)
+    rest = np.repeat(values[~often], counts[~often])
+    cells = max(k - frequent.size, 1)
+    inner = np.quantile(rest, np.linspace(0.0, 1.0, cells + 1)[1:-1], method="inverted_cdf") if rest.size else np.empty(0)
+    edges = np.unique(np.concatenate([[lo, hi], inner, frequent, np.nextafter(frequent, np.inf)]) + 0.0)
+    if edges.size < 2:  # one value on both sides
+        edges = np.array([lo, np.nextafter(lo, np.inf)])
+    return edges, int(frequent.size)
+
+
+def _straddled(rule, low: float, high: float) -> str | None:
+    """The rule's bound (as text) when a value known only to lie in [low, high] would pass for
+    part of that interval and fail for the rest; None when every value there gets one verdict."""
+    if high <= low:
+        return None
+
+    def passes(v):
+        return (rule.min is None or v >= rule.min) and (rule.max is None or v <= rule.max)
+
+    if (passes(low) and passes(high)) or (rule.min is not None and high < rule.min) or (rule.max is not None and low > rule.max):
+        return None
+    return " and ".join(b for b in (rule.min is not None and f">= {rule.min:g}", rule.max is not None and f"<= {rule.max:g}") if b)
+
+
+def _decidable(rule, low: float, high: float) -> None:
+    """Raise MeasurementError when the bound straddles [low, high]: no verdict on an
+    approximation whose own error could flip it (issue 11)."""
+    bound = _straddled(rule, low, high)
+    if bound is not None:
+        raise MeasurementError(
+            f"undecided: the value lies between {low:.6g} and {high:.6g} (the approximation's own error bound), and the bound "
+            f"{bound} passes part of that interval and fails the rest; raise 'grid' for finer cells"
+        )

@@ -644,13 +644,14 @@ class LInfinityRule(ReferenceRule):
 
 
 class NumericReferenceRule(_RuleBase):
-    """Base of the rules comparing a numeric column with the raw values of a reference file,
-    through histograms of both on one fine grid (mergeable; the approximation error is reported)."""
+    """Base of the rules comparing a numeric column with the raw values of a reference file:
+    exact from the counts of both sides' distinct values (mergeable) up to a cap, else bounded
+    from counts in quantile cells (the bound is reported; a bound across the threshold is an error)."""
 
     column: ColumnName = Field(..., description="Numeric column measured against the reference.")
     reference: str | Reference = Field(..., description="A reference with 'file' and 'column' (raw values).")
     grid: Annotated[int, Field(ge=16, le=1_000_000)] = Field(
-        4096, description="Equal-width bins spanning both samples; more bins, smaller error."
+        4096, description="Quantile cells used when a side has more distinct values than the exact cap (100,000); more cells, smaller error bound."
     )
     text_length: TextLength | None = Field(
         None, description="Measure the length of each text (code points, or words) in both, instead of the value."

@@ -324,6 +324,21 @@ class FrameSummaries:
 
         return self._cached(("numeric_count", name), compute)
 
+    def numeric_distinct(self, name: str, cap: int):
+        """Sorted distinct finite values of a numeric column and their counts (int64), or None
+        past ``cap`` distinct values (:func:`~validator.summaries.distinct.distinct_counts`; mergeable)."""
+        from .distinct import distinct_counts
+
+        return self._cached(("numeric_distinct", name, cap), lambda: distinct_counts(self.numeric_values(name, "binning")[0], cap))
+
+    def cell_extremes(self, name: str, edges) -> tuple[np.ndarray, np.ndarray]:
+        """Smallest and largest value of a numeric column in each cell of ``edges``
+        (:func:`~validator.summaries.distinct.cell_extremes`; mergeable)."""
+        from .distinct import cell_extremes
+
+        edges = tuple(float(e) for e in edges)
+        return self._cached(("cell_extremes", name, edges), lambda: cell_extremes(self.numeric_values(name, "binning")[0], edges))
+
     def histogram(self, name: str, edges, weight: str | None = None) -> tuple[np.ndarray, float]:
         """Cell counts (below-tail, bins, above-tail) on frozen ``edges``, and the null count
         (with ``weight``: the weight sums per cell, and the weight of the null rows)."""

@@ -7,7 +7,7 @@ it; a summary it does not hold yet raises :class:`NeedsPass` and is recorded. Th
 reads every batch of every file once, computes every recorded summary on each batch (with the
 same :class:`FrameSummaries` code, rows numbered globally) and merges them, and evaluates again.
 Most rule files need one pass; a histogram whose edges come from the data's own range
-(``bins: {count: k}``, the Wasserstein/KS grid) needs a second one (the range, then the
+(``bins: {count: k}``) needs a second one (the range, then the
 counts): a first pass, not a quantile sketch, so the edges are exact.
 
 Merges are exact: counts and histograms add, ranges take min/max, a seeded row sample keeps the
@@ -15,8 +15,10 @@ Merges are exact: counts and histograms add, ranges take min/max, a seeded row s
 for any batch size or shard split), texts and numeric values are concatenated.
 
 Memory: one batch plus the summaries. Value counts grow with the number of distinct values;
-row samples with ``rows``; texts (text rules, embedding samples), numeric values (Wasserstein,
-KS) and weights are kept whole, so rules on them are bounded by those columns, not the table.
+row samples with ``rows``; a column's distinct numbers (Wasserstein, KS) up to their cap; texts
+(text rules, embedding samples) and weights are kept whole, so rules on them are bounded by
+those columns, not the table. Wasserstein/KS past the cap take two more passes (seeded samples
+and the range, then counts and extremes in cells at the samples' quantiles).
 Rules with ``where``, ``group_by`` or a weighted bootstrap need rows together and are
 measured in memory (the engine says so).
 """
@@ -35,7 +37,7 @@ from .sample import smallest_hash_rows
 from .text import TextRows, merge_exclusions
 
 LEAVES = ("value_counts", "histogram", "value_range", "row_sample", "text_rows", "text_keys", "text_sample", "text_counts",
-          "numeric_values", "numeric_count", "weights")
+          "numeric_values", "numeric_count", "numeric_distinct", "cell_extremes", "weights")
 
 
 _END = object()  # the end of one shard's batches
@@ -55,7 +57,7 @@ def _key_columns(key) -> set:
     if kind == "row_sample":
         return set(key[1])
     if kind in ("value_range", "text_rows", "text_keys", "text_sample", "text_counts", "numeric_values", "numeric_count", "weights",
-                "column"):
+                "column", "numeric_distinct", "cell_extremes"):
         return {key[1]}
     return set()
 
@@ -335,6 +337,12 @@ def _merge_exact(key, a, b):
         return np.concatenate([a[0], b[0]]), a[1] + b[1]
     if kind == "numeric_count":
         return a[0] + b[0], a[1] + b[1]
+    if kind == "numeric_distinct":
+        from .distinct import merge_distinct
+
+        return merge_distinct(a, b, key[2])
+    if kind == "cell_extremes":
+        return np.minimum(a[0], b[0]), np.maximum(a[1], b[1])
     if kind == "weights":
         return np.concatenate([a, b])
     if kind == "dtype":
@@ -748,6 +756,10 @@ def _on_batch(fs: FrameSummaries, key):
             return fs.numeric_values(key[1])
         if kind == "numeric_count":
             return fs.numeric_count(key[1])
+        if kind == "numeric_distinct":
+            return fs.numeric_distinct(key[1], key[2])
+        if kind == "cell_extremes":
+            return fs.cell_extremes(key[1], key[2])
         if kind == "weights":
             return fs.weights(key[1])
         if kind == "dtype":
