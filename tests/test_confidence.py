@@ -150,6 +150,8 @@ def test_basic_interval_formula_by_hand():
     # resamples all above the estimate (a plug-in divergence's bias): [0.2 - 0.6, 0.2 - 0.4] =
     # [-0.4, -0.2], clipped to the range [0, inf) and widened to hold the estimate: [0, 0.1]
     assert basic_interval(0.1, np.array([0.3, 0.4, 0.5, 0.6, 0.7]), 0.5, (0.0, math.inf)) == (0.0, 0.1)
+    # an infinite resample (a category dropped from a resample) keeps the percentile ends
+    assert basic_interval(0.5, np.array([0.4, 0.5, math.inf]), 0.5, (0.0, math.inf)) == (0.4, math.inf)
 
 
 def test_chi2_interval_inverts_the_noncentral_chi_square():

@@ -545,15 +545,16 @@ def basic_interval(estimate: float, values: np.ndarray, confidence: float, value
     The bootstrap's own bias (a plug-in divergence's resamples sit above the estimate by about
     the estimate's bias above the truth) is reflected, not copied: the percentile interval
     [t*_(a/2), t*_(1-a/2)] of a KL estimate of 0 lies entirely above 0. The order statistics
-    at the tails are used without interpolation, as for the percentile interval.
+    at the tails are used without interpolation, as for the percentile interval; when the
+    estimate or one of them is infinite, they are the interval's ends (the percentile interval).
     """
     tail = (1.0 - confidence) / 2.0
     low_q = float(np.quantile(values, tail, method="lower"))
     high_q = float(np.quantile(values, 1.0 - tail, method="higher"))
-    with np.errstate(invalid="ignore"):
+    if not (math.isfinite(estimate) and math.isfinite(low_q) and math.isfinite(high_q)):
+        low, high = low_q, high_q  # an infinite estimate or resample: the percentile ends, infinity kept
+    else:
         low, high = 2.0 * estimate - high_q, 2.0 * estimate - low_q
-    if math.isnan(low) or math.isnan(high):  # an infinite estimate: its resamples say as much as they can
-        low, high = low_q, high_q
     low, high = max(low, value_range[0]), min(high, value_range[1])
     return min(low, estimate), max(high, estimate)
 
