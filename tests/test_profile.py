@@ -167,5 +167,9 @@ def test_profile_edges_by_hand_and_against_numpy_quantiles():
     # a single far value makes the logarithms heavy-tailed too: quantile edges
     z = np.array([1.0] + [2.0, 3.0, 4.0] * 10 + [1e9])
     np.testing.assert_array_equal(profile_edges(z, 3)[0], np.unique(np.quantile(z, [0, 1 / 3, 2 / 3, 1])))
+    # a tiny IQR against a wide range: numpy alone would ask for ~1e18 bins (ValueError)
+    w = np.concatenate([np.linspace(0, 1e-9, 1000), [1e9]])
+    edges, rule = profile_edges(w, 50)
+    np.testing.assert_array_equal(edges, np.unique(np.quantile(w, np.linspace(0, 1, 51))))
     # a normal column keeps Freedman-Diaconis and says so
     assert profile_edges(np.random.default_rng(0).normal(size=100), 50)[1] == "Freedman-Diaconis"

@@ -98,11 +98,15 @@ def profile_edges(values: np.ndarray, max_bins: int = 50) -> tuple[np.ndarray, s
     lo, hi = float(values.min()), float(values.max())
     if lo == hi:
         return np.array([lo - 0.5, hi + 0.5]), "constant"
-    edges = np.histogram_bin_edges(values, bins="fd")
-    if len(edges) - 1 < 3:
+    # numpy's Freedman-Diaconis width 2 IQR n^(-1/3), counted before asking numpy for the edges
+    # (a tiny IQR against a wide range would ask it for billions of bins)
+    q25, q75 = np.percentile(values, [25, 75])
+    width = 2.0 * (q75 - q25) * values.size ** (-1.0 / 3.0)
+    fd_cells = int(min(np.ceil((hi - lo) / width), 2**62)) if width > 0 else 1
+    if fd_cells < 3:
         distinct, counts = np.unique(values, return_counts=True)
         if distinct.size <= max_bins:
-            return _distinct_edges(distinct), f"distinct values ({distinct.size} cells, one per value): Freedman-Diaconis gave {len(edges) - 1}"
+            return _distinct_edges(distinct), f"distinct values ({distinct.size} cells, one per value): Freedman-Diaconis gave {fd_cells}"
         mode = distinct[np.argmax(counts)]
         share = counts.max() / values.size
         below, above = distinct[distinct < mode], distinct[distinct > mode]
@@ -115,16 +119,16 @@ def profile_edges(values: np.ndarray, max_bins: int = 50) -> tuple[np.ndarray, s
             mid_hi = upper[0]  # the value's cell reaches the next value: no empty cell between
         edges = np.unique(np.concatenate([inner[inner < mid_lo], [mid_lo, mid_hi], upper]))
         return edges, (f"most common value in its own cell ({mode:g}: {share:.1%} of the values; Freedman-Diaconis gave "
-                       f"{len(np.histogram_bin_edges(values, bins='fd')) - 1}), quantile edges for the other {others.size} values")
+                       f"{fd_cells}), quantile edges for the other {others.size} values")
     if _heavy_tailed(values):
         if lo > 0 and not _heavy_tailed(np.log(values)):
             edges = np.geomspace(lo, hi, max_bins + 1)
             edges[0], edges[-1] = lo, hi
             return edges, f"log-spaced (heavy tail: the 5%-95% quantiles span under {HEAVY_TAIL_SPAN:.0%} of the range)"
         return _quantile_edges(values, max_bins), f"quantile (heavy tail: the 5%-95% quantiles span under {HEAVY_TAIL_SPAN:.0%} of the range)"
-    if len(edges) - 1 > max_bins:
-        return np.linspace(lo, hi, max_bins + 1), f"equal-width ({max_bins} bins: Freedman-Diaconis asked for {len(edges) - 1})"
-    return edges, "Freedman-Diaconis"
+    if fd_cells > max_bins:
+        return np.linspace(lo, hi, max_bins + 1), f"equal-width ({max_bins} bins: Freedman-Diaconis asked for {fd_cells})"
+    return np.histogram_bin_edges(values, bins="fd"), "Freedman-Diaconis"
 
 
 def frozen_edges(values: np.ndarray, max_bins: int = 50) -> np.ndarray:
