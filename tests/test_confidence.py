@@ -195,7 +195,7 @@ def test_estimate_is_inside_the_interval(rule):
         assert r.interval[0] >= 0 and "basic" in r.details["bootstrap"]["method"]
 
 
-def test_interval_is_the_same_in_memory_and_stream_engines(tmp_path):
+def test_interval_is_the_same_in_memory_stream_and_dask_engines(tmp_path):
     path = tmp_path / "d.csv"
     DF[["lang"]].to_csv(path, index=False)
     rules = load_rules({"version": 1, "rules": [
@@ -207,6 +207,11 @@ def test_interval_is_the_same_in_memory_and_stream_engines(tmp_path):
         stream = validate(path, rules, engine="stream", batch_rows=batch)
         for a, b in zip(memory.results, stream.results):
             assert a.interval == b.interval and a.details["bootstrap"] == b.details["bootstrap"], (a.rule_id, batch)
+    pytest.importorskip("dask.dataframe", reason="needs the optional extra: pip install 'pretrain-validator[dask]'")
+    dask_report = validate(path, rules, engine="dask")  # dask's local scheduler
+    assert dask_report.results[-1].details["engine"].startswith("dask:")
+    for a, b in zip(memory.results, dask_report.results):
+        assert a.interval == b.interval and a.details["bootstrap"] == b.details["bootstrap"], a.rule_id
 
 
 @pytest.mark.slow
