@@ -91,3 +91,85 @@ def test_suggested_rules_refer_to_the_profile_relatively(built, tmp_path):
     shutil.copy(built / "ref.yaml", tmp_path / "ref.yaml")
     assert main_suggest([str(tmp_path / "ref.yaml"), "--output", str(tmp_path / "rules" / "s.yaml")]) == 0
     assert "profile: ../ref.yaml" in (tmp_path / "rules" / "s.yaml").read_text()
+
+
+# -- bins that cannot hide drift (issue 11, section 6) ----------------------------------------
+
+from validator.profile import profile_edges  # noqa: E402
+from validator.summaries.histogram import cell_counts  # noqa: E402
+
+
+def _profile_rule(tmp_path, reference: pd.DataFrame, js_max: float):
+    reference.to_csv(tmp_path / "ref.csv", index=False)
+    assert main_profile([str(tmp_path / "ref.csv"), "--output", str(tmp_path / "ref.yaml")]) == 0
+    rule = {"id": "drift", "metric": "js_divergence", "column": "x", "reference": {"profile": str(tmp_path / "ref.yaml"), "column": "x"},
+            "max": js_max}
+    return load_profile(tmp_path / "ref.yaml")["columns"]["x"], load_rules({"version": 1, "rules": [rule]})
+
+
+def _check(rules, tmp_path, df, name):
+    df.to_csv(tmp_path / name, index=False)
+    memory = validate(tmp_path / name, rules)["drift"]
+    stream = validate(tmp_path / name, rules, engine="stream", batch_rows=333)["drift"]
+    assert stream.observed == pytest.approx(memory.observed, rel=1e-12, abs=1e-15)
+    return memory
+
+
+def test_zero_iqr_column_keeps_its_cells_and_drift_in_the_other_5_percent_fails(tmp_path):
+    def sample(seed, high):
+        rng = np.random.default_rng(seed)
+        return pd.DataFrame({"x": np.where(rng.random(10_000) < 0.95, 0.0, rng.uniform(1, high, 10_000))})
+
+    reference = sample(0, 100)
+    # numpy's Freedman-Diaconis rule gives 1 bin here (IQR 0): every drift in the 5% was invisible
+    assert len(np.histogram_bin_edges(reference["x"], bins="fd")) - 1 == 1
+    col, rules = _profile_rule(tmp_path, reference, 0.01)
+    assert col["binning"].startswith("most common value in its own cell (0: 95.0% of the values")
+    assert len(col["counts"]) >= 3 and col["counts"][0] == int((reference["x"] == 0).sum())  # the zeros, alone
+    assert _check(rules, tmp_path, sample(1, 100), "same.csv").outcome == "passed"
+    drifted = _check(rules, tmp_path, sample(2, 20), "drift.csv")  # the non-zero 5% now within [1, 20]
+    assert drifted.outcome == "failed", drifted.observed
+
+
+def test_lognormal_length_column_whose_median_doubles_fails(tmp_path):
+    def lengths(seed, median):
+        rng = np.random.default_rng(seed)
+        return pd.DataFrame({"x": np.clip(np.round(np.exp(rng.normal(np.log(median), 1.2, 10_000))), 4, 18_000)})
+
+    reference = lengths(0, 500)
+    col, rules = _profile_rule(tmp_path, reference, 0.01)
+    assert col["binning"].startswith("log-spaced (heavy tail")
+    assert _check(rules, tmp_path, lengths(1, 500), "same.csv").outcome == "passed"
+    drifted = _check(rules, tmp_path, lengths(2, 1000), "drift.csv")
+    assert drifted.outcome == "failed", drifted.observed
+
+
+def test_profile_edges_by_hand_and_against_numpy_quantiles():
+    # distinct values when Freedman-Diaconis collapses: midpoints, half a gap outside
+    edges, rule = profile_edges(np.array([1.0] * 90 + [2.0] * 5 + [3.0] * 5), 50)
+    assert edges.tolist() == [0.5, 1.5, 2.5, 3.5] and rule.startswith("distinct values (3 cells")
+    # the most common value alone, quantile edges (numpy: 1, 2.5, 4) for the other values
+    edges, rule = profile_edges(np.array([0.0] * 20 + [1.0, 2.0, 3.0, 4.0]), 2)
+    assert edges.tolist() == [-0.5, 1.0, 2.5, 4.0]
+    assert cell_counts(np.array([0.0] * 20 + [1.0, 2.0, 3.0, 4.0]), edges)[1:-1].tolist() == [20, 2, 2]
+    # heavy tail with values <= 0: numpy's quantiles at k / 50
+    x = np.random.default_rng(3).standard_cauchy(5_000)
+    edges, rule = profile_edges(x, 50)
+    np.testing.assert_array_equal(edges, np.unique(np.quantile(x, np.linspace(0, 1, 51))))
+    assert rule.startswith("quantile (heavy tail")
+    # heavy tail > 0 whose logarithms are not heavy-tailed (log-normal): log-spaced,
+    # min x (max / min)^(k / 3) by hand for 3 bins
+    y = np.exp(np.random.default_rng(4).normal(0, 2, 2_000))
+    edges, rule = profile_edges(y, 3)
+    lo, hi = y.min(), y.max()
+    np.testing.assert_allclose(edges, [lo, lo * (hi / lo) ** (1 / 3), lo * (hi / lo) ** (2 / 3), hi], rtol=1e-12)
+    assert edges[0] == lo and edges[-1] == hi and rule.startswith("log-spaced")
+    # a single far value makes the logarithms heavy-tailed too: quantile edges
+    z = np.array([1.0] + [2.0, 3.0, 4.0] * 10 + [1e9])
+    np.testing.assert_array_equal(profile_edges(z, 3)[0], np.unique(np.quantile(z, [0, 1 / 3, 2 / 3, 1])))
+    # a tiny IQR against a wide range: numpy alone would ask for ~1e18 bins (ValueError)
+    w = np.concatenate([np.linspace(0, 1e-9, 1000), [1e9]])
+    edges, rule = profile_edges(w, 50)
+    np.testing.assert_array_equal(edges, np.unique(np.quantile(w, np.linspace(0, 1, 51))))
+    # a normal column keeps Freedman-Diaconis and says so
+    assert profile_edges(np.random.default_rng(0).normal(size=100), 50)[1] == "Freedman-Diaconis"

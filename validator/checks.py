@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .metrics._log import unit
+from .metrics._log import log_base, unit
 from .metrics.distance import distance_statistic, nearest_neighbour_distances, nearest_neighbours, standardize
 from .metrics.divergence import (
     chi_square_gof,
@@ -520,8 +520,74 @@ def _subsampler(X: np.ndarray, statistic):
     return lambda rng: statistic(X[rng.choice(X.shape[0], size=m, replace=False)])
 
 
+#: 2N D_KL and 8N JS (nats) of N rows drawn from a fixed reference of K cells are asymptotically
+#: chi-square(K - 1) when the truth is 0, noncentral with lambda = c N D near it
+CHI2_SCALE = {"kl_divergence": 2.0, "js_divergence": 8.0}
+#: the range of values a metric can take (the bias-corrected interval is clipped to it)
+_UNIT_RANGE = {"gini_simpson", "dominance", "distinct_ratio", "total_variation", "hellinger_distance", "linf_distance",
+               "coverage"}
+
+
+def _value_range(rule) -> tuple[float, float]:
+    if rule.metric in _UNIT_RANGE or (rule.metric == "entropy" and rule.normalize) or getattr(rule, "value", "") == "p_value":
+        return 0.0, 1.0
+    if rule.metric == "js_divergence":
+        return 0.0, math.log(2.0) / log_base(rule.base)
+    if rule.metric in ("hill_number", "imbalance_ratio", "distinct_count"):
+        return 1.0, math.inf
+    return 0.0, math.inf
+
+
+def basic_interval(estimate: float, values: np.ndarray, confidence: float, value_range=(-math.inf, math.inf)) -> tuple[float, float]:
+    """The basic (pivotal) bootstrap interval [2 t - t*_(1-a/2), 2 t - t*_(a/2)] of an estimate t,
+    clipped to the metric's range and widened to contain t.
+
+    The bootstrap's own bias (a plug-in divergence's resamples sit above the estimate by about
+    the estimate's bias above the truth) is reflected, not copied: the percentile interval
+    [t*_(a/2), t*_(1-a/2)] of a KL estimate of 0 lies entirely above 0. The order statistics
+    at the tails are used without interpolation, as for the percentile interval; when the
+    estimate or one of them is infinite, they are the interval's ends (the percentile interval).
+    """
+    tail = (1.0 - confidence) / 2.0
+    low_q = float(np.quantile(values, tail, method="lower"))
+    high_q = float(np.quantile(values, 1.0 - tail, method="higher"))
+    if not (math.isfinite(estimate) and math.isfinite(low_q) and math.isfinite(high_q)):
+        low, high = low_q, high_q  # an infinite estimate or resample: the percentile ends, infinity kept
+    else:
+        low, high = 2.0 * estimate - high_q, 2.0 * estimate - low_q
+    low, high = max(low, value_range[0]), min(high, value_range[1])
+    return min(low, estimate), max(high, estimate)
+
+
+def chi2_interval(estimate: float, scale: float, df: int, confidence: float) -> tuple[float, float]:
+    """Asymptotic interval of a divergence D from T = scale x D ~ noncentral chi-square(df,
+    lambda = scale x D_true) (scale = 2N ln(base) for KL, 8N ln(base) for JS): the lambdas
+    whose central ``confidence`` range holds T, over scale. When T does not reject D = 0 at
+    level 1 - confidence (scipy.stats.chi2), the interval starts at 0 and reaches at least the
+    chi-square's ``confidence`` quantile over scale (the estimate's size when the truth is 0)."""
+    import scipy.optimize
+    import scipy.stats
+
+    tail = (1.0 - confidence) / 2.0
+    t = scale * estimate
+
+    def solve(f):  # the lambda where a decreasing f crosses 0
+        top = max(t, 1.0)
+        while f(top) > 0:
+            top *= 2.0
+        return scipy.optimize.brentq(f, 0.0, top, xtol=1e-12 * max(top, 1.0))
+
+    low = 0.0 if scipy.stats.chi2.sf(t, df) >= tail else solve(lambda lam: tail - scipy.stats.ncx2.sf(t, df, lam))
+    high = 0.0 if scipy.stats.chi2.cdf(t, df) <= tail else solve(lambda lam: scipy.stats.ncx2.cdf(t, df, lam) - tail)
+    if scipy.stats.chi2.sf(t, df) >= 1.0 - confidence:
+        low, high = 0.0, max(high, float(scipy.stats.chi2.ppf(confidence, df)))
+    return low / scale, high / scale
+
+
 def _bootstrap(rule, result: Result) -> None:
-    """A seeded percentile interval of the value at the rule's confidence level."""
+    """A seeded interval of the value at the rule's confidence level: basic (bias-reflecting)
+    for count and categorical-divergence rules, with the asymptotic chi-square interval joined
+    in for KL and JS; percentile (containing the estimate) for the rest."""
     spec = rule.bootstrap
     rows_statistic = rule.metric in ("distance_spread", "vendi_score")
     resamples = (spec.resamples if spec and spec.resamples else None) or (
@@ -532,17 +598,28 @@ def _bootstrap(rule, result: Result) -> None:
     values = np.array([result.resample(rng) for _ in range(resamples)], dtype=np.float64)
     values = values[~np.isnan(values)]
     tail = (1.0 - rule.confidence) / 2.0
-    # the order statistics at the tails (no interpolation: an infinite resample stays infinite)
-    low = float(np.quantile(values, tail, method="lower"))
-    high = float(np.quantile(values, 1.0 - tail, method="higher"))
+    estimate = result.observed
+    kind = "percentile (widened to contain the estimate)"
+    if rule.metric in COUNT_METRICS or isinstance(rule, ReferenceRule):
+        low, high = basic_interval(estimate, values, rule.confidence, _value_range(rule))
+        kind = "basic (2 x estimate - resample quantiles), clipped to the metric's range, containing the estimate"
+    else:
+        # the order statistics at the tails (no interpolation: an infinite resample stays infinite)
+        low = min(float(np.quantile(values, tail, method="lower")), estimate)
+        high = max(float(np.quantile(values, 1.0 - tail, method="higher")), estimate)
+    chi2 = getattr(result.resample, "chi2", None)
+    if chi2 is not None and math.isfinite(estimate):
+        a, b = chi2_interval(estimate, chi2[0], chi2[1], rule.confidence)
+        low, high = min(low, a), max(high, b)
+        kind += f", joined with the asymptotic noncentral chi-square({chi2[1]}) interval"
     result.interval, result.confidence = (low, high), rule.confidence
     if rows_statistic:
         m = min(max(result.n // 2, 2), BOOTSTRAP_SUBSAMPLE_MAX)
-        method = f"percentile; {resamples} subsamples of {m} of the {result.n} sampled rows, without replacement"
+        method = f"{kind}; {resamples} subsamples of {m} of the {result.n} sampled rows, without replacement"
     else:
-        method = f"percentile; {resamples} multinomial resamples of the {result.n} rows over the categories (cells)"
+        method = f"{kind}; {resamples} multinomial resamples of the {result.n} rows over the categories (cells)"
         if getattr(rule, "weight", None) is not None:
-            method = f"percentile; {resamples} resamples of the rows with their weights, with replacement"
+            method = f"{kind}; {resamples} resamples of the rows with their weights, with replacement"
     result.details["bootstrap"] = {"resamples": resamples, "seed": seed, "method": method}
 
 
@@ -691,7 +768,12 @@ def _divergence(rule: ReferenceRule, ruleset: RuleSet, data: FrameSummaries, ref
     p_use, q_use = smoothed(p)
     value = _measure_divergence(rule, p_use, q_use, result.details)
     shares_data = p / p.sum()
-    result.resample = lambda rng: _measure_divergence(rule, *smoothed(rng.multinomial(rows, shares_data).astype(np.float64)), {})
+    resample = lambda rng: _measure_divergence(rule, *smoothed(rng.multinomial(rows, shares_data).astype(np.float64)), {})
+    laplace = rule.smoothing is not None and rule.smoothing.laplace is not None
+    if rule.metric in CHI2_SCALE and not laplace and p.size >= 2:
+        # c N D (nats) is asymptotically noncentral chi-square(K - 1) with the reference fixed
+        resample.chi2 = (CHI2_SCALE[rule.metric] * rows * log_base(rule.base), p.size - 1)
+    result.resample = resample
     result.observed = value
     if rule.metric == "coverage":
         result.units = f"share of reference {rule.of}"

@@ -8,9 +8,13 @@ COLUMN}``. ``validate-suggest reference.yaml --output rules.yaml`` writes a star
 file: per profiled column, an entropy rule with ``min`` set a stated margin below the
 profile's value and a Jensen-Shannon rule against the profile.
 
-Numeric edges: numpy's Freedman-Diaconis rule (``np.histogram_bin_edges(..., bins="fd")``),
-capped at ``--max-bins`` (default 50) equal-width bins; data outside the edges later falls in
-tail cells. Categorical columns keep at most ``--max-categories`` (default 1000) categories,
+Numeric edges (``profile_edges``; each column's ``binning`` names the rule used): numpy's
+Freedman-Diaconis rule (``np.histogram_bin_edges(..., bins="fd")``), capped at ``--max-bins``
+(default 50) equal-width bins; when it would give fewer than 3 cells (most values equal), one
+cell per distinct value (at most ``--max-bins`` of them) or the most common value in a cell of
+its own and quantile edges for the rest; heavy-tailed columns (5%-95% quantiles spanning under
+a fifth of the range) get log-spaced edges (all values > 0) or quantile edges. Data outside the
+edges later falls in tail cells. Categorical columns keep at most ``--max-categories`` (default 1000) categories,
 the rest counted into ``__other__``; a text column whose values are mostly unique (more
 distinct values than half its rows: ids, free text) is not profiled, and the file says so.
 """
@@ -45,8 +49,90 @@ def _sha256(paths: list[Path]) -> str:
     return digest.hexdigest()
 
 
+#: heavy-tailed: the central 90% of the values (5% to 95% quantiles) spans less than this share of
+#: the range, so equal-width cells would leave the bulk of the rows in a few of them
+HEAVY_TAIL_SPAN = 0.2
+
+
+def _heavy_tailed(values: np.ndarray) -> bool:
+    q05, q95 = np.quantile(values, [0.05, 0.95])
+    return bool(q95 - q05 < HEAVY_TAIL_SPAN * (values.max() - values.min()))
+
+
+def _quantile_edges(values: np.ndarray, cells: int) -> np.ndarray:
+    """``np.quantile(values, k / cells)`` for k = 0..cells (linear interpolation), repeats dropped."""
+    return np.unique(np.quantile(values, np.linspace(0.0, 1.0, cells + 1)))
+
+
+def _distinct_edges(distinct: np.ndarray) -> np.ndarray:
+    """One cell per distinct value: edges at the midpoints, the outer ones half a gap outside."""
+    mids = (distinct[:-1] + distinct[1:]) / 2
+    return np.concatenate([[distinct[0] - (distinct[1] - distinct[0]) / 2], mids, [distinct[-1] + (distinct[-1] - distinct[-2]) / 2]])
+
+
+def profile_edges(values: np.ndarray, max_bins: int = 50) -> tuple[np.ndarray, str]:
+    """Bin edges for a numeric column and the rule that made them.
+
+    In order: a constant column gets ``[v - 0.5, v + 0.5]`` (``constant``). When the
+    Freedman-Diaconis rule would give fewer than 3 cells (a zero interquartile range: most
+    values equal), a column with at most ``max_bins`` distinct values gets one cell per value
+    (``distinct values``); otherwise the most common value gets a cell of its own and the other
+    values quantile edges (``most common value in its own cell``). A heavy-tailed column (the
+    5%-95% quantile span under a fifth of the range) gets log-spaced edges when every value is
+    > 0 and the logarithms are not heavy-tailed themselves (``log-spaced``), else quantile
+    edges (``quantile``). The rest: Freedman-Diaconis (``np.histogram_bin_edges(..., "fd")``),
+    or ``max_bins`` equal-width bins when it asks for more (``equal-width``).
+
+    Parameters
+    ----------
+    values : ndarray, shape (n,)
+        Finite values, n >= 1.
+    max_bins : int
+        The cap on the number of cells (the most common value's own cell aside).
+
+    Returns
+    -------
+    (ndarray, str)
+        Strictly increasing edges spanning [min, max], and the rule's name with its reason.
+    """
+    lo, hi = float(values.min()), float(values.max())
+    if lo == hi:
+        return np.array([lo - 0.5, hi + 0.5]), "constant"
+    # numpy's Freedman-Diaconis width 2 IQR n^(-1/3), counted before asking numpy for the edges
+    # (a tiny IQR against a wide range would ask it for billions of bins)
+    q25, q75 = np.percentile(values, [25, 75])
+    width = 2.0 * (q75 - q25) * values.size ** (-1.0 / 3.0)
+    fd_cells = int(min(np.ceil((hi - lo) / width), 2**62)) if width > 0 else 1
+    if fd_cells < 3:
+        distinct, counts = np.unique(values, return_counts=True)
+        if distinct.size <= max_bins:
+            return _distinct_edges(distinct), f"distinct values ({distinct.size} cells, one per value): Freedman-Diaconis gave {fd_cells}"
+        mode = distinct[np.argmax(counts)]
+        share = counts.max() / values.size
+        below, above = distinct[distinct < mode], distinct[distinct > mode]
+        others = values[values != mode]
+        inner = _quantile_edges(others, max(max_bins - 1, 2))
+        mid_lo = (below[-1] + mode) / 2 if below.size else mode - (above[0] - mode) / 2
+        mid_hi = (above[0] + mode) / 2 if above.size else mode + (mode - below[-1]) / 2
+        upper = inner[inner > mid_hi]
+        if above.size and upper.size and upper[0] == above[0]:
+            mid_hi = upper[0]  # the value's cell reaches the next value: no empty cell between
+        edges = np.unique(np.concatenate([inner[inner < mid_lo], [mid_lo, mid_hi], upper]))
+        return edges, (f"most common value in its own cell ({mode:g}: {share:.1%} of the values; Freedman-Diaconis gave "
+                       f"{fd_cells}), quantile edges for the other {others.size} values")
+    if _heavy_tailed(values):
+        if lo > 0 and not _heavy_tailed(np.log(values)):
+            edges = np.geomspace(lo, hi, max_bins + 1)
+            edges[0], edges[-1] = lo, hi
+            return edges, f"log-spaced (heavy tail: the 5%-95% quantiles span under {HEAVY_TAIL_SPAN:.0%} of the range)"
+        return _quantile_edges(values, max_bins), f"quantile (heavy tail: the 5%-95% quantiles span under {HEAVY_TAIL_SPAN:.0%} of the range)"
+    if fd_cells > max_bins:
+        return np.linspace(lo, hi, max_bins + 1), f"equal-width ({max_bins} bins: Freedman-Diaconis asked for {fd_cells})"
+    return np.histogram_bin_edges(values, bins="fd"), "Freedman-Diaconis"
+
+
 def frozen_edges(values: np.ndarray, max_bins: int = 50) -> np.ndarray:
-    """Bin edges for a numeric column: Freedman-Diaconis, at most ``max_bins`` equal-width bins.
+    """Bin edges for a numeric column (``profile_edges`` without the rule's name).
 
     Parameters
     ----------
@@ -60,13 +146,7 @@ def frozen_edges(values: np.ndarray, max_bins: int = 50) -> np.ndarray:
     ndarray, shape (k + 1,)
         Strictly increasing edges spanning [min, max] (a constant column gets [v - 0.5, v + 0.5]).
     """
-    lo, hi = float(values.min()), float(values.max())
-    if lo == hi:
-        return np.array([lo - 0.5, hi + 0.5])
-    edges = np.histogram_bin_edges(values, bins="fd")
-    if len(edges) - 1 > max_bins or len(edges) < 2:
-        edges = np.linspace(lo, hi, max_bins + 1)
-    return edges
+    return profile_edges(values, max_bins)[0]
 
 
 def profile(paths, max_bins: int = 50, max_categories: int = 1000) -> dict:
@@ -100,11 +180,11 @@ def profile(paths, max_bins: int = 50, max_categories: int = 1000) -> dict:
             if finite.size == 0:
                 skipped[str(name)] = "no finite values"
                 continue
-            edges = frozen_edges(finite, max_bins)
+            edges, binning = profile_edges(finite, max_bins)
             counts = cell_counts(finite, edges)[1:-1]
             columns[str(name)] = {
                 "kind": "numeric", "n": int(finite.size), "nulls": nulls, "min": float(finite.min()), "max": float(finite.max()),
-                "edges": [float(e) for e in edges], "counts": [int(c) for c in counts],
+                "binning": binning, "edges": [float(e) for e in edges], "counts": [int(c) for c in counts],
                 "entropy_bits": shannon_entropy(counts) if counts.sum() else 0.0,
             }
             continue
@@ -125,7 +205,7 @@ def profile(paths, max_bins: int = 50, max_categories: int = 1000) -> dict:
         "profile_version": PROFILE_VERSION,
         "tool": f"pretrain-validator {__version__}",
         "source": {"files": [str(p) for p in files], "sha256": _sha256(files), "rows": len(df)},
-        "binning": f"Freedman-Diaconis edges, at most {max_bins} bins; at most {max_categories} categories",
+        "binning": f"numeric: at most {max_bins} bins, each column's 'binning' names its rule; at most {max_categories} categories",
         "columns": columns,
         "skipped": skipped,
     }

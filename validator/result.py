@@ -45,7 +45,7 @@ class Result:
     reason : str or None
         Why the outcome is ``error``, or why it failed when the value alone does not say.
     interval : (float, float) or None
-        Bootstrap percentile interval of the value at ``confidence`` (when the rule asks).
+        Bootstrap interval of the value at ``confidence`` (when the rule asks).
     decided_on : {'estimate', 'lower', 'upper'}
         Which of the value and the interval's ends was compared with the bounds.
     """

@@ -250,7 +250,7 @@ class _RuleBase(StrictModel):
         None, description="Measure the rule within each value of this column: one result per group, all must pass."
     )
     confidence: Annotated[float, Field(gt=0, lt=1, allow_inf_nan=False)] | None = Field(
-        None, description="Report a seeded bootstrap percentile interval at this level (e.g. 0.95)."
+        None, description="Report a seeded bootstrap interval at this level (e.g. 0.95): basic for count and divergence rules."
     )
     bootstrap: BootstrapSpec | None = Field(None, description="Resamples and seed of the bootstrap.")
     decide_on: Literal["estimate", "lower", "upper"] = Field(
