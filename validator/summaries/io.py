@@ -169,7 +169,9 @@ def read_table(path, text_columns=()) -> pd.DataFrame:
                     df[c] = text[c]
             return df
         if ext in PARQUET:
-            return pd.read_parquet(p)
+            from .arrow_batch import read_parquet
+
+            return read_parquet(p)  # int64 / uint64 with nulls stay exact (not float64)
         if ext in JSONL:
             return pd.read_json(_open_text(p) if p.suffix.lower() == ".zst" else p, lines=True, dtype=False)
     except DataReadError:
