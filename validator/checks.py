@@ -956,6 +956,10 @@ def _canonical_key(key: str, kinds: set[str]) -> str:
         return _TRUTH[key]
     if "number" in kinds:
         try:
+            return str(int(key))  # an integer key stays exact: float would make 2**53 + 1 into 2**53
+        except ValueError:
+            pass
+        try:
             value = float(key)
         except ValueError:
             return key

@@ -92,9 +92,9 @@ def text_columns(ruleset: RuleSet) -> set[str]:
 
 
 def _is_text(s: pd.Series) -> bool:
-    if pd.api.types.is_string_dtype(s.dtype):
-        return True
-    return s.dtype == object and bool(s.dropna().map(lambda v: isinstance(v, str)).all())
+    if s.dtype == object:  # pandas' is_string_dtype(object) is True, whatever the values are
+        return bool(s.dropna().map(lambda v: isinstance(v, str)).all())
+    return bool(pd.api.types.is_string_dtype(s.dtype))
 
 
 def _is_real(s: pd.Series) -> bool:
@@ -137,7 +137,9 @@ def _is_datetime(s: pd.Series) -> bool:
     if not _is_text(s):
         return False
     present = s.dropna()
-    parsed = pd.to_datetime(present, errors="coerce", format="ISO8601")
+    # utc=True: one column may hold several UTC offsets (any column that crosses a
+    # daylight-saving change has two), which pandas otherwise refuses as mixed time zones
+    parsed = pd.to_datetime(present, errors="coerce", format="ISO8601", utc=True)
     return bool(parsed.notna().all())
 
 

@@ -9,14 +9,16 @@ it on ``batch.to_pandas()`` (the tests compare the two):
   dictionary-encoded text column (counted by dictionary index, unused entries left out, as
   case H20 wants);
 - ``numeric_count``, ``numeric_values``, ``value_range`` and ``histogram`` of an integer or
-  floating-point column (nulls and NaN are missing values; integers become float64 as pandas
-  makes them);
+  floating-point column (nulls and NaN are missing values; integers are binned as float64, as
+  the pandas summaries bin them);
 - ``row_sample`` of integer or floating-point feature columns. Only rows whose hash key beats
   the ``threshold`` (the largest key of the sample merged so far, which the caller passes) can
   enter the sample, so after the first batches only a handful of rows per batch are gathered.
 
-Anything else (weights, text views, booleans, decimals, lists, text that holds numbers) returns
-:data:`NotImplemented` and the caller falls back to the pandas summaries of the batch.
+Anything else (weights, text views, booleans, decimals, lists, text that holds numbers, value
+counts of integers) returns :data:`NotImplemented` and the caller falls back to the pandas
+summaries of the batch, converted by :func:`to_pandas` as the in-memory reader converts a file
+(64-bit integers with nulls stay exact).
 
 Work is done in blocks of :data:`~validator.summaries.histogram.BLOCK` rows so that the
 temporaries stay in the CPU cache.
@@ -56,6 +58,48 @@ def _column(batch, name: str):
     return batch.column(names.index(name))
 
 
+def to_pandas(data):
+    """A pyarrow Table or RecordBatch as a pandas DataFrame, as ``pandas.read_parquet`` makes it
+    (pandas metadata applied), except that a 64-bit integer column holding nulls becomes
+    pandas' nullable ``Int64`` / ``UInt64`` instead of float64.
+
+    float64 holds every integer only up to 2^53: pandas' default conversion would make 2^53 and
+    2^53 + 1 one category and uint64's maximum 2^64. Narrower integers (int32 and below) are
+    exact in float64 and keep pandas' default; a column without nulls stays numpy ``int64`` /
+    ``uint64``. Every engine converts with this function (the in-memory reader, the streaming
+    and dask batches that fall back to pandas), so the same file gives the same values.
+
+    Parameters
+    ----------
+    data : pyarrow.Table or pyarrow.RecordBatch
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    import pandas as pd
+    import pyarrow as pa
+
+    df = data.to_pandas()
+    names = data.schema.names
+    nullable = {pa.int64(): pd.Int64Dtype(), pa.uint64(): pd.UInt64Dtype()}
+    for i, name in enumerate(names):
+        t = data.schema.field(i).type
+        if t not in nullable or names.count(name) != 1 or name not in df.columns:
+            continue  # (a column that pandas metadata made the index is left as it is)
+        column = data.column(i)
+        if column.null_count and df[name].dtype != nullable[t]:
+            df[name] = column.to_pandas(types_mapper=nullable.get).array
+    return df
+
+
+def read_parquet(path):
+    """A whole Parquet file as pandas (:func:`to_pandas`: 64-bit integers with nulls exact)."""
+    import pyarrow.parquet as pq
+
+    return to_pandas(pq.read_table(path, use_pandas_metadata=True))
+
+
 def numbers(arr) -> np.ndarray:
     """An integer or floating-point Arrow array as float64 with NaN for nulls.
 
@@ -68,13 +112,14 @@ def numbers(arr) -> np.ndarray:
     -------
     ndarray of float64, shape (n,)
         No copy for a float64 array without nulls; integers beyond 2^53 round to the nearest
-        float64, as pandas converts them.
+        float64, as the pandas summaries' ``to_numpy(float64)`` rounds them (for bins and
+        distances; value counts of integers stay exact, see :func:`to_pandas`).
     """
     if arr.null_count:
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        # unsafe: an int64 beyond 2^53 rounds to the nearest float64, as pandas converts it
+        # unsafe: an int64 beyond 2^53 rounds to the nearest float64, as to_numpy(float64) does
         arr = pc.fill_null(pc.cast(arr, pa.float64(), safe=False), float("nan"))
     return np.asarray(arr.to_numpy(zero_copy_only=False), dtype=np.float64)
 
@@ -116,6 +161,12 @@ def value_counts(arr) -> CategoryCounts:
             merged[keys[code]] = merged.get(keys[code], 0) + int(per_code[code])
         counts = np.fromiter(merged.values(), dtype=np.int64, count=len(merged))
         return CategoryCounts(list(merged), counts, null_rows, int(counts.sum()), null_rows)
+    if arr.null_count and types.is_string_view(arr.type):
+        # pyarrow's value_counts (and unique) of a string_view array count its nulls as ''
+        # (pyarrow 26); the same values as large_string count them as nulls
+        import pyarrow as pa
+
+        arr = arr.cast(pa.large_string())
     vc = pc.value_counts(arr)
     keys = vc.field(0)
     counts = vc.field(1).to_numpy(zero_copy_only=False).astype(np.int64)

@@ -233,7 +233,9 @@ def read_table(path, text_columns=(), dialect: Dialect = UTF8) -> pd.DataFrame:
                     df[c] = text[c]
             return df
         if ext in PARQUET:
-            return pd.read_parquet(p)
+            from .arrow_batch import read_parquet
+
+            return read_parquet(p)  # int64 / uint64 with nulls stay exact (not float64)
         if ext in JSONL:
             with _open_text(p) as raw:
                 return pd.read_json(raw, lines=True, dtype=False, encoding="utf-8-sig")

@@ -671,7 +671,9 @@ class _Batch:
     @property
     def df(self) -> pd.DataFrame:
         if self._df is None:
-            self._df = self.arrow.to_pandas()
+            from .arrow_batch import to_pandas
+
+            self._df = to_pandas(self.arrow)  # as the in-memory reader converts it
         return self._df
 
     def summary(self, key, *merged):
