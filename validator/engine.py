@@ -155,13 +155,48 @@ DTYPE_KINDS = {
 }
 
 
+class SkippedRuleWarning(UserWarning):
+    """A rule that did not apply (outcome ``skipped``, e.g. a git reference whose revision lacks
+    the data file, with ``on_missing: skip``): its pandera check passes, as the rule does not
+    fail a report, and this warning says which rule and why."""
+
+
+#: groups of a group_by rule listed in a check's message (the report lists them all)
+MESSAGE_GROUPS = 10
+
+
 def _check_message(result: Result) -> str:
-    if result.outcome == "error":
+    """The text of a rule's pandera check after it ran: the measured value and the bounds, the
+    groups that did not pass for a ``group_by`` rule, the reason for ``error`` / ``skipped``."""
+    if result.outcome == "skipped":
+        return f"{result.rule_id}: skipped: {result.reason}"
+    groups = result.details.get("groups")
+    if result.outcome == "error" and groups is None:
         return f"{result.rule_id}: could not be measured: {result.reason}"
     bounds = " and ".join(
         b for b in (f">= {result.min:g}" if result.min is not None else "", f"<= {result.max:g}" if result.max is not None else "") if b
     )
-    return f"{result.rule_id}: {result.metric} observed {result.observed:.6g} {result.units}, expected {bounds} ({result.outcome})"
+    expected = f", expected {bounds}" if bounds else ""
+    units = f" {result.units}" if result.units else ""
+    if groups is not None:
+        bad = [g for g in groups if g["outcome"] != "passed"]
+        if not bad:
+            return f"{result.rule_id}: {result.metric} by {result.details['group_by']}: all {len(groups)} groups passed{expected} (passed)"
+        shown = ", ".join(
+            f"{g['group']} {g['outcome']} " + (f"(observed {g['observed']:.6g})" if g["observed"] is not None else f"({g['reason']})")
+            for g in bad[:MESSAGE_GROUPS]
+        )
+        more = f", and {len(bad) - MESSAGE_GROUPS} more" if len(bad) > MESSAGE_GROUPS else ""
+        return (f"{result.rule_id}: {result.metric} by {result.details['group_by']}{expected}{units} in every group: "
+                f"{len(bad)} of {len(groups)} groups did not pass: {shown}{more} ({result.outcome})")
+    if result.observed is None:
+        return f"{result.rule_id}: {result.metric}: {result.reason or 'no value'}{expected} ({result.outcome})"
+    interval = ""
+    if result.interval is not None:
+        lo, hi = result.interval
+        level = f"{result.confidence:.0%} " if result.confidence is not None else ""
+        interval = f" ({level}interval [{lo:.6g}, {hi:.6g}], decided on the {result.decided_on})"
+    return f"{result.rule_id}: {result.metric} observed {result.observed:.6g}{units}{interval}{expected} ({result.outcome})"
 
 
 def to_pandera(ruleset: RuleSet, *, rule_checks: bool = True, _state: _Evaluation | None = None):
@@ -182,9 +217,19 @@ def to_pandera(ruleset: RuleSet, *, rule_checks: bool = True, _state: _Evaluatio
 
     Notes
     -----
-    The schema is usable on its own (``schema.validate(df)``, ``@pa.check_input``); a rule that
-    cannot be measured fails its check with the reason in the message. Reference files are
-    read on first use.
+    The schema is usable on its own (``schema.validate(df)``, ``@pa.check_input``). A rule's
+    check passes or fails as the rule blocks a report or not (``Result.blocking``):
+
+    - ``passed``: the check passes; ``failed``: it fails (a ``SchemaError``, or
+      ``SchemaErrors`` with ``lazy=True``) with the observed value and the bounds in its
+      message; for a ``group_by`` rule, the groups that did not pass with their values;
+    - ``error`` (the rule could not be measured: a missing column, too few rows ...): the
+      check fails with ``could not be measured: <reason>``, as the rule fails the report;
+    - ``skipped`` (a git reference absent at its revision, ``on_missing: skip``): the check
+      passes and a :class:`SkippedRuleWarning` names the rule and the reason.
+
+    A warning-severity rule's check raises pandera's ``SchemaWarning`` instead of failing.
+    Reference files are read on first use.
     """
     import pandera.pandas as pa
 
@@ -219,8 +264,12 @@ def _rule_check(rule, state: _Evaluation):
         if last:
             state.summaries = None  # keep no reference to the frame once every rule has run
         # pandera reads `error` after the check ran, so the message carries the measured value.
-        holder["check"].error = _check_message(result)
-        return result.outcome == "passed"
+        holder["check"].error = message = _check_message(result)
+        if result.outcome == "skipped":
+            import warnings
+
+            warnings.warn(message, SkippedRuleWarning, stacklevel=2)
+        return result.outcome in ("passed", "skipped")  # as Result.blocking: skipped does not fail
 
     check = pa.Check(
         measure,
