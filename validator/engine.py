@@ -105,6 +105,9 @@ def _numbers_of(s: pd.Series) -> pd.Series | None:
     """The column as real numbers, or None; number text (``1``, ``2.5``, ``nan``) qualifies."""
     if _is_real(s):
         return s
+    if s.dtype == object and s.notna().any() and s.dropna().map(
+            lambda v: isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))).all():
+        return pd.to_numeric(s)  # numbers beside nulls (JSON Lines shards, one all null): an object column
     if _is_text(s) and s.notna().any():
         values, bad = text_as_numbers(s)
         return None if bad.any() else values
