@@ -354,9 +354,7 @@ class TextLayout:
             Naming the file and the first such line.
         """
         if self.trailing:
-            if TRAILING not in df.columns:  # a projected batch
-                pass
-            elif df[TRAILING].notna().any():
+            if df[TRAILING].notna().any():  # finished before any projection: the column is there
                 line = _first_bad_record(p, self, lambda f: len(f) == len(self.names) + 1 and f[-1] != "")
                 raise DataReadError(p, f"line {line} has a value after the last column (every other "
                                        f"line of this file ends with an empty field after the separator)")
