@@ -229,3 +229,24 @@ def test_one_type_per_column_when_early_rows_look_numeric_and_late_rows_do_not(t
     assert str(df["x"].dtype) == "int64"  # a column typed alike in every chunk keeps its type
     k = build_profile([p])["columns"]["k"]
     assert k["kind"] == "categorical" and k["counts"] == {v: n for v, n in Counter(values).items()}
+
+
+@pytest.mark.parametrize("engine,batch_rows", ENGINES)
+def test_a_short_record_is_found_when_pyarrow_cannot_parse_the_file(tmp_path, engine, batch_rows, capsys):
+    # a quoted value with line breaks longer than pyarrow's 1 MiB parse block makes its CSV
+    # parser give up ("straddling object"); the short record on line 4 must still be found
+    # (by the csv module), never read as a null silently
+    big = "\n".join(["w" * 1000] * 3000)
+    p = tmp_path / "long_field.csv"
+    p.write_text(f'a,b\n"{big}",1\ny\nx,\n')
+    import pyarrow.csv as pacsv
+    with pytest.raises(Exception):  # the premise: pyarrow refuses this file
+        pacsv.read_csv(p, parse_options=pacsv.ParseOptions(newlines_in_values=True),
+                       read_options=pacsv.ReadOptions(block_size=1 << 20))
+    (tmp_path / "r.yaml").write_text(json.dumps(counts_rules("a")))
+    args = ["--rules", str(tmp_path / "r.yaml"), str(p), "--engine", engine]
+    if batch_rows:
+        args += ["--batch-rows", str(batch_rows)]
+    assert run(args) == 3
+    err = capsys.readouterr().err
+    assert f"line {3 + big.count(chr(10))} has fewer fields than the header's 2" in err and "Traceback" not in err

@@ -450,8 +450,8 @@ def _has_short_records(p, layout: TextLayout) -> bool:
                                              newlines_in_values=layout.quoting, invalid_row_handler=invalid),
             convert_options=pacsv.ConvertOptions(include_columns=["f0"], column_types={"f0": pa.binary()}),
         )
-    except Exception:  # noqa: BLE001 - the full read reports the file's own problem
-        return False
+    except Exception:  # noqa: BLE001 - pyarrow could not parse it (e.g. a record longer than its block): count by the csv module
+        return _first_bad_record(p, layout, lambda fields: 0 < len(fields) < len(names)) > 0
     return bool(short)
 
 
@@ -462,10 +462,14 @@ def _first_bad_record(p, layout: TextLayout, bad) -> int:
         text = io.TextIOWrapper(raw, encoding="utf-8-sig" if layout.encoding == "utf-8" else layout.encoding,
                                 errors="replace", newline="")
         reader = csv.reader(text, delimiter=layout.sep, quoting=csv.QUOTE_MINIMAL if layout.quoting else csv.QUOTE_NONE)
-        next(reader, None)
-        for fields in reader:
-            if bad(fields):
-                return reader.line_num
+        limit = csv.field_size_limit(2**31 - 1)  # pandas reads fields of any length; so must the line count
+        try:
+            next(reader, None)
+            for fields in reader:
+                if bad(fields):
+                    return reader.line_num
+        finally:
+            csv.field_size_limit(limit)
     return 0
 
 
