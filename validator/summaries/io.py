@@ -238,7 +238,7 @@ def read_table(path, text_columns=(), dialect: Dialect = UTF8) -> pd.DataFrame:
             return read_parquet(p)  # int64 / uint64 with nulls stay exact (not float64)
         if ext in JSONL:
             with _open_text(p) as raw:
-                return pd.read_json(raw, lines=True, dtype=False, encoding="utf-8-sig")
+                return next(json_lines_frames(raw))
     except DataReadError:
         raise
     except UnicodeDecodeError:
@@ -495,6 +495,53 @@ def not_decodable(p, dialect: Dialect) -> str:
     if dialect.codec == "utf-8":
         return f"not UTF-8 text ({where}); re-encode it as UTF-8, or name its encoding with --encoding"
     return f"not valid {dialect.encoding} text ({where})"
+
+
+def json_lines_frames(raw, batch_rows: int | None = None):
+    """DataFrames of the JSON Lines records in the binary stream ``raw``: one of every record
+    when ``batch_rows`` is None (empty when there are none), else one per ``batch_rows``
+    non-blank lines. Both engines read JSON Lines here, so a value is typed the same in each.
+
+    Each key is a column in first-seen order; a key a record lacks is a null there. A column
+    of integers (JSON numbers without fraction or exponent) beside nulls is a nullable Int64
+    column holding them exactly (pandas.read_json goes through float64, so 2**53 + 1 became
+    2**53), integers past int64 stay Python ints; every other column is as pandas infers it
+    from the decoded values (true/false beside nulls stay booleans and nulls).
+
+    Raises
+    ------
+    ValueError
+        A line that is not JSON or not a JSON object (the caller names the line).
+    """
+    import json
+
+    text = io.TextIOWrapper(raw, encoding="utf-8-sig")
+    lines: list[str] = []
+    for line in text:
+        if line.strip():
+            lines.append(line)
+            if batch_rows and len(lines) == batch_rows:
+                yield _json_frame(lines, json.loads)
+                lines = []
+    if lines or batch_rows is None:
+        yield _json_frame(lines, json.loads)
+
+
+def _json_frame(lines: list[str], loads) -> pd.DataFrame:
+    records = [loads(line) for line in lines]
+    if not all(isinstance(r, dict) for r in records):
+        raise ValueError("expected a JSON object per line")
+    keys = list(dict.fromkeys(k for r in records for k in r))
+    return pd.DataFrame({k: _json_column([r.get(k) for r in records]) for k in keys}, index=pd.RangeIndex(len(records)))
+
+
+def _json_column(values: list):
+    present = [v for v in values if v is not None]
+    if present and len(present) < len(values) and all(type(v) is int for v in present):
+        if -(2**63) <= min(present) and max(present) < 2**63:
+            return pd.array(values, dtype="Int64")  # exact, where float64 would round past 2**53
+        return pd.Series(values, dtype=object)
+    return pd.Series(values)
 
 
 def _first_bad_json_line(p: Path) -> str | None:

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from .frame import CategoryCounts, FeatureSample, FrameSummaries, MeasurementError
-from .io import JSONL, PARQUET, TEXT_FORMATS, UTF8, DataReadError, Dialect, _check_header, extension, _one_line, is_url, not_decodable, open_binary, text_layout
+from .io import JSONL, PARQUET, TEXT_FORMATS, UTF8, DataReadError, Dialect, _check_header, extension, _one_line, is_url, json_lines_frames, not_decodable, open_binary, text_layout
 from .sample import smallest_hash_rows
 from .text import TextRows, merge_exclusions
 
@@ -110,8 +110,7 @@ def iter_frames(path: Path, text_columns=(), batch_rows: int = 1 << 18, columns=
                         yield chunk if keep is None else chunk[keep]
                 return
             if ext in JSONL:
-                with pd.read_json(raw, lines=True, dtype=False, chunksize=batch_rows, encoding="utf-8-sig") as reader:
-                    yield from reader
+                yield from json_lines_frames(raw, batch_rows)
                 return
     except DataReadError:
         raise
