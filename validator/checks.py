@@ -7,6 +7,7 @@ files through :class:`ReferenceStore`.
 
 from __future__ import annotations
 
+import os
 import math
 from pathlib import Path
 
@@ -83,13 +84,14 @@ def _git_ls(folder: Path, rev: str) -> list[str] | None:
 
     folder = Path(folder).resolve()
     try:
-        proc = subprocess.run(["git", "ls-tree", "--name-only", rev, "--", "./"], cwd=folder, capture_output=True)
+        proc = subprocess.run(["git", "ls-tree", "-z", "--name-only", rev, "--", "./"], cwd=folder, capture_output=True)
     except FileNotFoundError:
         raise MeasurementError("a git reference needs git, which is not installed") from None
     if proc.returncode != 0:
         err = proc.stderr.decode("utf-8", "replace").strip()
         raise MeasurementError(f"git ls-tree {rev} (in {folder}) failed: {err.splitlines()[0] if err else proc.returncode}")
-    names = [line for line in proc.stdout.decode("utf-8", "replace").splitlines() if line]
+    # -z: NUL-separated, unquoted names (without it git quotes non-ASCII, quotes, tabs, newlines)
+    names = [os.fsdecode(n) for n in proc.stdout.split(b"\0") if n]
     return names or None
 
 
