@@ -82,7 +82,7 @@ def test_git_reference_errors(repo):
     data = repo / "data.csv"
     write(data, {"en": 3})
     r = validate(data, rules())["drift"]  # no commit at all: HEAD does not exist
-    assert r.outcome == "error" and "git show HEAD:data.csv" in r.reason
+    assert r.outcome == "error" and "HEAD:data.csv" in r.reason
     r = validate(pd.DataFrame({"lang": ["en"]}), rules())["drift"]
     assert r.outcome == "error" and "validate files, not a DataFrame" in r.reason
 

@@ -60,22 +60,41 @@ from .summaries.normalize import merge_normalized, normalize_counts, normalize_t
 TOP = 5  # categories listed in details (largest contributions, unseen categories)
 
 
+LFS_POINTER = b"version https://git-lfs.github.com/spec/v1"  # first line of every git LFS pointer file
+
+
 def _git_show(path: Path, rev: str) -> bytes | None:
-    """The content of ``path`` at ``rev``, or None when the revision does not have the file."""
+    """The content of ``path`` at ``rev``, or None when the revision does not have the file.
+
+    Read through git's own filters (``git cat-file --filters``), so a file tracked with git LFS
+    is its real content, as a checkout would write it, not the pointer text."""
     import subprocess
 
     path = Path(path).resolve()
     try:
-        proc = subprocess.run(["git", "show", f"{rev}:./{path.name}"], cwd=path.parent, capture_output=True)
+        proc = subprocess.run(["git", "cat-file", "--filters", f"{rev}:./{path.name}"], cwd=path.parent, capture_output=True)
     except FileNotFoundError:
         raise MeasurementError("a git reference needs git, which is not installed") from None
-    if proc.returncode == 0:
-        return proc.stdout
     err = proc.stderr.decode("utf-8", "replace").strip()
+    if proc.returncode == 0 and not proc.stdout.startswith(LFS_POINTER):
+        return proc.stdout
+    if proc.returncode == 0 or "git-lfs" in err or "smudge" in err:
+        raise MeasurementError(_lfs_missing(path.name, rev))
     if "does not exist in" in err or "exists on disk, but not in" in err:
         return None
     first = err.splitlines()[0] if err else f"exit code {proc.returncode}"
     raise MeasurementError(f"git show {rev}:{path.name} (in {path.parent}) failed: {first}")
+
+
+def _lfs_missing(name: str, rev: str) -> str:
+    """One line saying why a git LFS file's content at ``rev`` cannot be read, and what to run."""
+    import shutil
+
+    if shutil.which("git-lfs") is None:
+        return (f"{name} at {rev} is a git LFS pointer and git-lfs is not installed: install git-lfs "
+                "(Debian package git-lfs), then run `git lfs install` and `git lfs pull`")
+    return (f"{name} at {rev} is a git LFS pointer whose content is not in this clone: run `git lfs install` "
+            f"(git's LFS filters) and `git lfs fetch origin {rev}`")
 
 
 def _git_ls(folder: Path, rev: str) -> list[str] | None:
