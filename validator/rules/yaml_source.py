@@ -37,6 +37,8 @@ _CORE_TAGS = {
     "tag:yaml.org,2002:null",
 }
 
+MAX_INT_DIGITS = 300  # past float64's range (1.8e308): no count, bound or seed needs more
+
 # YAML 1.2 core schema (https://yaml.org/spec/1.2.2/#1032-tag-resolution).
 _NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
 _BOOL_TRUE = re.compile(r"^(?:true|True|TRUE)$")
@@ -139,6 +141,9 @@ def _scalar(node: ScalarNode) -> Any:
             return False
     if explicit in (None, "tag:yaml.org,2002:int"):
         if _INT10.match(text):
+            if len(text.lstrip("+-")) > MAX_INT_DIGITS:
+                raise YamlSourceError(f"an integer of {len(text.lstrip('+-'))} digits is too large for a rule file "
+                                      f"(at most {MAX_INT_DIGITS})", _mark(node))
             return int(text)
         if _INT8.match(text):
             return int(text[2:], 8)
@@ -207,7 +212,14 @@ def parse_yaml(text: str) -> tuple[Any, Positions]:
         with the position of the fault.
     """
     positions = Positions()
-    loader = _StrictComposer(text)
+    try:
+        loader = _StrictComposer(text)  # PyYAML checks the whole text is printable here
+    except yaml.reader.ReaderError as exc:
+        before = text[: exc.position]
+        where = Mark(before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1)
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)  # PyYAML gives the code point
+        raise YamlSourceError(f"not valid YAML: the non-printable character U+{code:04X} is not allowed in YAML text",
+                              where) from None
     try:
         node = loader.get_single_node()
     except YamlSourceError:
