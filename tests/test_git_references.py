@@ -17,16 +17,25 @@ pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not 
 NAMES = ["é a.csv", "数据.csv", 'q"uote.csv', "t\tab.csv"]
 
 
+def committed(repo, first, *setup):
+    """A repo whose data/ commits `first` (500 en) and b.csv (300 de, 200 fr), then loses `first`
+    in the working tree; `setup` are git commands run after `git init` (e.g. LFS tracking)."""
+    git(repo, "init", "-q")
+    for args in setup:
+        git(repo, *args)
+    data = repo / "data"
+    data.mkdir()
+    write(data / first, {"en": 500})
+    write(data / "b.csv", {"de": 300, "fr": 200})
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "v1")
+    (data / first).unlink()  # deleted in the working tree after the commit: the drift gate must see it
+    return data
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_git_reference_keeps_non_ascii_shard_names(tmp_path, name):
-    git(tmp_path, "init", "-q")
-    data = tmp_path / "data"
-    data.mkdir()
-    write(data / name, {"en": 500})
-    write(data / "b.csv", {"de": 300, "fr": 200})
-    git(tmp_path, "add", "-A")
-    git(tmp_path, "commit", "-qm", "v1")
-    (data / name).unlink()  # deleted in the working tree after the commit: the drift gate must see it
+    data = committed(tmp_path, name)
     doc = {"version": 1, "rules": [{"id": "d", "metric": "js_divergence", "column": "lang", "reference": {"git": "HEAD"}, "max": 0.005}]}
     r = validate([str(data)], load_rules(doc))["d"]
     # independent reference: committed counts en 500, de 300, fr 200 vs current de 300, fr 200 (scipy)
@@ -45,16 +54,9 @@ def measured(data, engine, batch_rows, rev="HEAD"):
 
 @pytest.mark.parametrize("engine,batch_rows", ENGINES)
 def test_git_reference_keeps_quoted_names_in_every_engine_at_an_older_revision(tmp_path, engine, batch_rows):
-    git(tmp_path, "init", "-q")
-    data = tmp_path / "data"
-    data.mkdir()
-    write(data / "数据 é.csv", {"en": 500})
-    write(data / "b.csv", {"de": 300, "fr": 200})
-    git(tmp_path, "add", "-A")
-    git(tmp_path, "commit", "-qm", "v1")
+    data = committed(tmp_path, "数据 é.csv")
     write(data / "b.csv", {"de": 301, "fr": 200})
-    git(tmp_path, "commit", "-qam", "v2")
-    (data / "数据 é.csv").unlink()
+    git(tmp_path, "commit", "-qm", "v2", "--", "data/b.csv")  # HEAD~1 holds b.csv's first version
     r = measured(data, engine, batch_rows, rev="HEAD~1")
     expected = scipy.spatial.distance.jensenshannon([500, 300, 200], [0, 301, 200], base=2) ** 2  # scipy normalises
     assert r.observed == pytest.approx(expected) and r.outcome == "failed"
@@ -64,17 +66,7 @@ LFS = shutil.which("git-lfs") is not None and subprocess.run(["git", "lfs", "ver
 
 
 def lfs_repo(tmp_path):
-    git(tmp_path, "init", "-q")
-    git(tmp_path, "lfs", "install", "--local")
-    git(tmp_path, "lfs", "track", "*.csv")
-    data = tmp_path / "data"
-    data.mkdir()
-    write(data / "a.csv", {"en": 500})
-    write(data / "b.csv", {"de": 300, "fr": 200})
-    git(tmp_path, "add", "-A")
-    git(tmp_path, "commit", "-qm", "v1")
-    (data / "a.csv").unlink()
-    return data
+    return committed(tmp_path, "a.csv", ("lfs", "install", "--local"), ("lfs", "track", "*.csv"))
 
 
 @pytest.mark.skipif(not LFS, reason="git-lfs is not installed (Debian package git-lfs; .ci/run installs it)")
