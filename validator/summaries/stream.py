@@ -380,7 +380,7 @@ class StreamedSummaries(FrameSummaries):
         self.on_batch = None  # called with each batch of the next pass (which then reads every column)
         self.always_columns: set = set()  # columns every pass reads (those whose dtype rules ask)
         self.footer_ranges: list = []  # columns whose range came from Parquet statistics (no pass)
-        self.kinds: dict = {}  # column -> {is text} over the batches read (both: typed differently by shards)
+        self.kinds: dict = {}  # column -> {is text} over the shards read (both: typed differently by shards)
         self._footers: dict = {}  # column -> its range from the footers, or None
         from collections import Counter
 
@@ -551,6 +551,9 @@ class StreamedSummaries(FrameSummaries):
                         for key, value in shard.values.items():
                             merged[key] = value if key not in merged else _merge(key, merged[key], value)
                         _merge_dtypes(dtypes, shard.dtypes)
+                        # a shard's kind, as dask and the in-memory reader see it: batches of one
+                        # JSON Lines file typed differently (true, then "true") are not two shards
+                        self._note_kinds(shard.dtypes)
                         offset += shard.n_rows
                         self.batches += shard.batches
                         columns = columns if columns is not None else shard.columns
@@ -558,7 +561,6 @@ class StreamedSummaries(FrameSummaries):
                     shard = progress = header = None
                     continue
                 batch = shard.add(item)
-                self._note_kinds(batch.dtypes)
                 if batch.n_rows and columns is None:
                     columns = batch.columns
                 progress(shard.n_rows, total)
