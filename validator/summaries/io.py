@@ -513,22 +513,22 @@ def json_lines_frames(raw, batch_rows: int | None = None):
     ValueError
         A line that is not JSON or not a JSON object (the caller names the line).
     """
-    import json
-
     text = io.TextIOWrapper(raw, encoding="utf-8-sig")
     lines: list[str] = []
     for line in text:
         if line.strip():
             lines.append(line)
             if batch_rows and len(lines) == batch_rows:
-                yield _json_frame(lines, json.loads)
+                yield _json_frame(lines)
                 lines = []
     if lines or batch_rows is None:
-        yield _json_frame(lines, json.loads)
+        yield _json_frame(lines)
 
 
-def _json_frame(lines: list[str], loads) -> pd.DataFrame:
-    records = [loads(line) for line in lines]
+def _json_frame(lines: list[str]) -> pd.DataFrame:
+    import json
+
+    records = [json.loads(line) for line in lines]
     if not all(isinstance(r, dict) for r in records):
         raise ValueError("expected a JSON object per line")
     keys = list(dict.fromkeys(k for r in records for k in r))
