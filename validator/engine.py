@@ -484,7 +484,8 @@ def validate(
             reason = "" if engine == "memory" else f" ({'; '.join(_unstreamable(ruleset))})"
             raise DataReadError(urls[0], "fsspec URLs are read by --engine stream or --engine dask, not in memory"
                                 f"{reason}; use one of those engines, or copy the files locally")
-        df = read_dataset(paths, text_columns=text_columns(ruleset), category_columns=category_columns(ruleset), dialect=dialect)
+        df = read_dataset(paths, text_columns=text_columns(ruleset), category_columns=category_columns(ruleset), dialect=dialect,
+                          columns=ruleset.data_columns())  # other columns may stay unread
         data_paths = expand_paths(paths)
 
     state = _Evaluation(ruleset, ReferenceStore(ruleset, data_paths, None if data_paths is None else paths), name=name)

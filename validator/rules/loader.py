@@ -69,6 +69,22 @@ class RuleSet:
     def columns(self):
         return self.model.columns
 
+    def data_columns(self) -> set[str]:
+        """Every data column the rules and the declared columns read: a rule's ``column``,
+        ``weight``, ``group_by``, the columns of its ``where`` conditions, its feature
+        ``columns`` or its ``embed`` column. A reference's own ``column`` (a column of another
+        file) is not one of them. Readers may leave every other column unread."""
+        out = set(self.columns)
+        for rule in self.rules:
+            for name in ("column", "weight", "group_by"):
+                if (value := getattr(rule, name, None)) is not None:
+                    out.add(value)
+            out.update(getattr(rule, "columns", None) or ())
+            out.update(condition.column for condition in getattr(rule, "where", None) or ())
+            if (embed := getattr(rule, "embed", None)) is not None:
+                out.add(embed.column)
+        return out
+
     def reference_for(self, rule: ReferenceRule | NumericReferenceRule) -> Reference:
         """The reference a divergence rule compares against (named or inline)."""
         if isinstance(rule.reference, str):

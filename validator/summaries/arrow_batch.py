@@ -93,11 +93,22 @@ def to_pandas(data):
     return df
 
 
-def read_parquet(path):
-    """A whole Parquet file as pandas (:func:`to_pandas`: 64-bit integers with nulls exact)."""
+def read_parquet(path, columns=None):
+    """A Parquet file as pandas (:func:`to_pandas`: 64-bit integers with nulls exact): all its
+    columns, or those of ``columns`` (a list of its column names)."""
     import pyarrow.parquet as pq
 
-    return to_pandas(pq.read_table(path, use_pandas_metadata=True))
+    return to_pandas(pq.read_table(path, columns=columns, use_pandas_metadata=True))
+
+
+def parquet_columns(path) -> list:
+    """The column names of a Parquet file as pandas reads it (an index stored by pandas is not
+    a column), from its footer."""
+    import pyarrow.parquet as pq
+
+    schema = pq.read_schema(path)
+    index = {c for c in (schema.pandas_metadata or {}).get("index_columns", []) if isinstance(c, str)}
+    return [c for c in schema.names if c not in index]
 
 
 def numbers(arr) -> np.ndarray:

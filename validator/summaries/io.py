@@ -176,7 +176,7 @@ def extension(p: Path) -> str:
     return suffixes[-1] if suffixes else ""
 
 
-def read_table(path, text_columns=(), dialect: Dialect = UTF8) -> pd.DataFrame:
+def read_table(path, text_columns=(), dialect: Dialect = UTF8, columns=None) -> pd.DataFrame:
     """Read one table file by its extension.
 
     Parameters
@@ -190,16 +190,32 @@ def read_table(path, text_columns=(), dialect: Dialect = UTF8) -> pd.DataFrame:
         reads a column the same way). Other formats keep their own types.
     dialect : Dialect
         The separator and encoding of CSV/TSV files (default: by extension, UTF-8).
+    columns : iterable of str, optional
+        The columns to read (default: all). When the file has them all, the others may be left
+        unread (see :func:`read_columns`); when it lacks one, every column is read, so that
+        messages about the missing column can name the file's columns.
 
     Returns
     -------
     pandas.DataFrame
-        All columns; text fields as strings, empty fields as missing.
+        All columns (or those of ``columns``); text fields as strings, empty fields as missing.
 
     Raises
     ------
     DataReadError
         Missing, empty (0 bytes), not UTF-8, malformed, or of an unknown extension.
+    """
+    return read_columns(path, text_columns, dialect, columns)[0]
+
+
+def read_columns(path, text_columns=(), dialect: Dialect = UTF8, columns=None) -> tuple[pd.DataFrame, list]:
+    """:func:`read_table` and the file's column names (all of them, read or not).
+
+    Reading only ``columns`` gives the same values as reading all of them and selecting: a
+    CSV/TSV file is still parsed whole, every record's field count and every byte's encoding
+    checked (pandas cannot check a record it does not convert), and the types inferred as
+    pandas infers them (see :func:`_projected_text_file`). The speed comes from not converting
+    the columns no rule reads (``bench/RESULTS_reader.md``).
     """
     p = Path(path)
     ext = extension(p)
@@ -211,34 +227,31 @@ def read_table(path, text_columns=(), dialect: Dialect = UTF8) -> pd.DataFrame:
         raise DataReadError(p, "permission denied")
     if p.stat().st_size == 0:
         raise DataReadError(p, "the file is empty (0 bytes): expected a header row at least")
+    wanted = None if columns is None else set(columns)
     try:
         if ext in TEXT_FORMATS:
             layout = text_layout(p, ext, dialect)
-            options = layout.pandas_options()
-            source = _open_text(p) if p.suffix.lower() == ".zst" else p  # pandas reads .gz itself
-            with warnings.catch_warnings():
-                # pandas types a large file in chunks (low_memory): a column whose chunks were typed
-                # differently (text at the start, numbers later) is read again whole, as text, below
-                warnings.simplefilter("ignore", pd.errors.DtypeWarning)
-                df = layout.finish(pd.read_csv(source, **options), p)
-            # Categorical columns count values as written. Passing dtype=str up front made the whole
-            # read ~1.6x slower (bench/), so only columns the parser turned into numbers or booleans
-            # are read again, alone, as text; so is a column typed differently in different chunks
-            # (one type per column for the whole file: 1 in row 500,000 is "1" as in row 10).
-            retype = [c for c in df.columns if c in text_columns and not pd.api.types.is_string_dtype(df[c].dtype)
-                      or c not in text_columns and _chunk_typed(df[c])]
-            if retype:
-                text = pd.read_csv(_open_text(p) if p.suffix.lower() == ".zst" else p, **{**options, "usecols": retype, "dtype": str})
-                for c in retype:
-                    df[c] = text[c]
-            return df
-        if ext in PARQUET:
-            from .arrow_batch import read_parquet
+            names = list(layout.names)
+            df = None
+            if wanted is not None and wanted <= set(names) and len(wanted) < len(names):
+                df = _projected_text_file(p, layout, wanted, text_columns)
+            if df is None:
+                df = _text_file(p, layout, text_columns)
+        elif ext in PARQUET:
+            from .arrow_batch import parquet_columns, read_parquet
 
-            return read_parquet(p)  # int64 / uint64 with nulls stay exact (not float64)
-        if ext in JSONL:
+            names = parquet_columns(p)
+            # int64 / uint64 with nulls stay exact (not float64)
+            df = read_parquet(p, [c for c in names if c in wanted] if wanted is not None and wanted <= set(names) else None)
+        elif ext in JSONL:
             with _open_text(p) as raw:
-                return next(json_lines_frames(raw))
+                df = next(json_lines_frames(raw))
+            names = list(df.columns)
+        else:
+            raise DataReadError(p, f"unknown file type {ext or '(no extension)'!r}; expected one of {', '.join(SUPPORTED)}")
+        if wanted is not None and wanted <= set(df.columns) and len(wanted) < len(df.columns):
+            df = df[[c for c in df.columns if c in wanted]]  # the same frame whichever way it was read
+        return df, names
     except DataReadError:
         raise
     except UnicodeDecodeError:
@@ -257,7 +270,133 @@ def read_table(path, text_columns=(), dialect: Dialect = UTF8) -> pd.DataFrame:
         if ext in JSONL:
             raise DataReadError(p, f"malformed JSON Lines: {_first_bad_json_line(p) or _one_line(exc)}") from None
         raise DataReadError(p, f"cannot be read as {ext[1:]}: {_one_line(exc)}") from None
-    raise DataReadError(p, f"unknown file type {ext or '(no extension)'!r}; expected one of {', '.join(SUPPORTED)}")
+
+
+def _text_file(p: Path, layout: "TextLayout", text_columns) -> pd.DataFrame:
+    """A whole CSV/TSV file by pandas, every column converted."""
+    options = layout.pandas_options()
+    source = _open_text(p) if p.suffix.lower() == ".zst" else p  # pandas reads .gz itself
+    with warnings.catch_warnings():
+        # pandas types a large file in chunks (low_memory): a column whose chunks were typed
+        # differently (text at the start, numbers later) is read again whole, as text, below
+        warnings.simplefilter("ignore", pd.errors.DtypeWarning)
+        df = layout.finish(pd.read_csv(source, **options), p)
+    # Categorical columns count values as written. Passing dtype=str up front made the whole
+    # read ~1.6x slower (bench/), so only columns the parser turned into numbers or booleans
+    # are read again, alone, as text; so is a column typed differently in different chunks
+    # (one type per column for the whole file: 1 in row 500,000 is "1" as in row 10).
+    retype = [c for c in df.columns if c in text_columns and not _as_written(df[c])
+              or c not in text_columns and _chunk_typed(df[c])]
+    if retype:
+        text = pd.read_csv(_open_text(p) if p.suffix.lower() == ".zst" else p, **{**options, "usecols": retype, "dtype": str})
+        for c in retype:
+            df[c] = text[c]
+    return df
+
+
+def _projected_text_file(p: Path, layout: "TextLayout", wanted: set, text_columns) -> pd.DataFrame | None:
+    """Only the ``wanted`` columns of a local, uncompressed UTF-8 CSV/TSV file, with the values
+    and types :func:`_text_file` gives them; None when the file is to be read whole by
+    :func:`_text_file` instead (which then reports what is wrong with it).
+
+    pandas checks no record's field count when it converts only some columns (``usecols``), so
+    the work is shared by two parsers on two threads, each converting only its columns:
+    pyarrow's CSV parser reads the text columns as written (strings) and refuses any record
+    whose field count is not the header's; pandas converts the other columns with the type
+    inference of a whole-file read; and the whole file is checked to be UTF-8. Any doubt (a
+    record of the wrong length, bytes that are not UTF-8, a field after a trailing separator,
+    the parsers counting different rows, a field longer than pyarrow's block) gives None.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    if p.suffix.lower() in (".gz", ".zst") or layout.encoding != "utf-8" or any("\n" in n or "\r" in n for n in layout.names):
+        return None
+    keep = [c for c in layout.names if c in wanted]
+    texts = [c for c in keep if c in text_columns]
+    others = [c for c in keep if c not in text_columns]
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        arrow = pool.submit(_arrow_text_columns, p, layout, texts)
+        try:
+            numbers = _pandas_columns(p, layout, others) if others else None
+        except Exception:  # noqa: BLE001 - read whole, the whole-file read says what is wrong
+            numbers = False
+        try:
+            strings = arrow.result()
+        except Exception:  # noqa: BLE001 - as above (pyarrow raises its own types)
+            strings = None
+    if strings is None or numbers is False or numbers is not None and len(numbers) != len(strings):
+        return None
+    return pd.DataFrame({c: strings[c] if c in texts else numbers[c] for c in keep})
+
+
+def _arrow_text_columns(p: Path, layout: "TextLayout", texts: list) -> pd.DataFrame | None:
+    """The ``texts`` columns of a CSV/TSV file as written (strings, the empty field missing) by
+    pyarrow's parser, which raises on any record whose field count is not the header's; None
+    when the file is not UTF-8 or has a field after a trailing separator."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    names = [*layout.names, TRAILING] if layout.trailing else list(layout.names)
+    include = [*texts, TRAILING] if layout.trailing else list(texts)
+    probe = [] if include else [names[0]]  # read (as bytes) only to parse every record
+    table = pacsv.read_csv(
+        str(p),
+        read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, use_threads=False),
+        parse_options=pacsv.ParseOptions(delimiter=layout.sep, quote_char='"' if layout.quoting else False,
+                                         newlines_in_values=layout.quoting, ignore_empty_lines=True),
+        convert_options=pacsv.ConvertOptions(
+            include_columns=include or probe, column_types={c: pa.binary() if probe else pa.string() for c in include or probe},
+            null_values=[""], strings_can_be_null=True, quoted_strings_can_be_null=True),
+    )
+    if not _is_utf8(p):
+        return None
+    if layout.trailing and table.column(TRAILING).null_count != table.num_rows:
+        return None
+    out = table.select(texts).to_pandas()
+    out.index = pd.RangeIndex(table.num_rows)  # a frame with no column still counts its rows
+    return out
+
+
+def _pandas_columns(p: Path, layout: "TextLayout", columns: list) -> pd.DataFrame:
+    """``columns`` of a CSV/TSV file converted by pandas as a whole-file read converts them
+    (type inference included); no field count is checked (see :func:`_projected_text_file`)."""
+    options = {**layout.pandas_options(), "usecols": columns}
+    options.pop("dtype", None)  # the trailing column's, not read here
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", pd.errors.DtypeWarning)
+        df = pd.read_csv(p, **options)
+    retype = [c for c in columns if _chunk_typed(df[c])]  # one type per column, as in _text_file
+    if retype:
+        text = pd.read_csv(p, **{**options, "usecols": retype, "dtype": str})
+        for c in retype:
+            df[c] = text[c]
+    return df
+
+
+def _is_utf8(p: Path, block: int = 8 << 20) -> bool:
+    """Whether a file's bytes are valid UTF-8 (ASCII blocks are not decoded: a fast test)."""
+    import codecs
+
+    decoder = codecs.getincrementaldecoder("utf-8")("strict")
+    try:
+        with open(p, "rb") as f:
+            while data := f.read(block):
+                if not data.isascii() or decoder.getstate()[0]:
+                    decoder.decode(data)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _as_written(s: pd.Series) -> bool:
+    """Whether a column holds the text written in the file: strings only (an object column of
+    booleans beside missing values is not; pandas' is_string_dtype(object) is True for it), and
+    no empty string (an empty field is missing; pandas reads it as "" in a column it first tried
+    as unsigned integers, ``9223372036854775808`` beside an empty field)."""
+    if s.dtype == object:
+        return bool(s.dropna().map(type).eq(str).all()) and not s.eq("").any()
+    return bool(pd.api.types.is_string_dtype(s.dtype)) and not s.eq("").any()
 
 
 def _chunk_typed(s: pd.Series) -> bool:
@@ -561,13 +700,14 @@ def _first_bad_json_line(p: Path) -> str | None:
     return None
 
 
-def read_dataset(paths, text_columns=(), category_columns=None, dialect: Dialect = UTF8) -> pd.DataFrame:
+def read_dataset(paths, text_columns=(), category_columns=None, dialect: Dialect = UTF8, columns=None) -> pd.DataFrame:
     """Read the shards of one dataset (sorted by path) into one frame with a fresh RangeIndex.
 
     ``category_columns`` (default: ``text_columns``) are the columns counted by value: one typed
     as numbers by some shards and as text by others is made text in all of them (1 and "1" are
     one category). Columns only text rules read are left as the shards have them (a number is
-    not a text, whichever shard it is in).
+    not a text, whichever shard it is in). ``columns``: the columns to read (default: all;
+    see :func:`read_table`); every shard must still have the same columns, read or not.
 
     Raises
     ------
@@ -575,18 +715,21 @@ def read_dataset(paths, text_columns=(), category_columns=None, dialect: Dialect
         Any shard unreadable, or shards whose columns differ.
     """
     files = expand_paths(paths)
-    frames = [read_table(p, text_columns, dialect) for p in files]
+    read = [read_columns(p, text_columns, dialect, columns) for p in files]
+    frames = [df for df, _ in read]
     if len(frames) == 1:
         return frames[0]
-    _same_kind_across_shards(frames, text_columns if category_columns is None else category_columns)
-    first = list(frames[0].columns)
-    for p, f in zip(files[1:], frames[1:]):
-        if set(f.columns) != set(first):
-            missing = sorted(set(first) - set(f.columns))
-            extra = sorted(set(f.columns) - set(first))
+    first = read[0][1]
+    for p, (f, names) in zip(files[1:], read[1:]):
+        if set(names) != set(first):
+            missing = sorted(set(first) - set(names))
+            extra = sorted(set(names) - set(first))
             raise DataReadError(
                 p, f"its columns differ from {files[0]}'s (missing: {missing or 'none'}, extra: {extra or 'none'})"
             )
+    if len({frozenset(f.columns) for f in frames}) > 1:  # a shard lacking a wanted column was read whole: all are
+        frames = [read_table(p, text_columns, dialect) for p in files]
+    _same_kind_across_shards(frames, text_columns if category_columns is None else category_columns)
     return pd.concat(frames, ignore_index=True)
 
 

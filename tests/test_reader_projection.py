@@ -1,0 +1,161 @@
+"""Reading only the columns the rules use (issue 11, Speed): the projected read of a CSV/TSV or
+Parquet file gives exactly the frame of a whole-file read with the other columns dropped
+(values, dtypes, nulls, one type per column), and still refuses every file a whole-file read
+refuses, with the same message, whichever column the fault is in. The reference is the
+whole-file read itself (pandas, every column converted), which the other reader tests check
+against hand-written values."""
+
+from __future__ import annotations
+
+import typing
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pydantic import BaseModel
+
+from validator import load_rules, validate
+from validator.rules import model
+from validator.summaries.io import DataReadError, read_columns, read_dataset, read_table
+
+CELLS = st.sampled_from(["", "1", "01", "-2", "3.5", "1e3", "True", "false", "x", "NA", "nan", " 1", "9223372036854775808",
+                         '"a,b"', '"l1\nl2"', '""', "é", "2024-01-01"])
+
+
+def whole_then_selected(path, columns, text_columns=()):
+    df = read_table(path, text_columns)
+    return df[[c for c in df.columns if c in columns]]
+
+
+def outcome(read):
+    try:
+        return "ok", read()
+    except DataReadError as exc:
+        return "error", str(exc)
+
+
+def assert_same(path, columns, text_columns=()):
+    got = outcome(lambda: read_table(path, text_columns, columns=columns))
+    want = outcome(lambda: whole_then_selected(path, columns, text_columns))
+    assert got[0] == want[0], (got, want)
+    if got[0] == "error":
+        assert got[1] == want[1]
+    else:
+        pd.testing.assert_frame_equal(got[1], want[1], check_exact=True)
+    return got
+
+
+@settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.lists(CELLS, min_size=3, max_size=3), min_size=1, max_size=12),
+       odd=st.one_of(st.none(), st.tuples(st.integers(0, 11), st.sampled_from([1, 2, 4]))),
+       keep=st.sets(st.sampled_from(["a", "b", "c"]), min_size=1, max_size=2),
+       text=st.sets(st.sampled_from(["a", "b", "c"])), trailing=st.booleans(), sep=st.sampled_from([",", "\t"]))
+def test_projected_read_is_the_whole_read_with_columns_dropped(tmp_path_factory, rows, odd, keep, text, trailing, sep):
+    # rows of 3 fields under a 3-column header, sometimes one of 1, 2 or 4 fields: either both
+    # reads give the same frame or both refuse the file with the same message
+    path = tmp_path_factory.mktemp("proj") / ("d.csv" if sep == "," else "d.tsv")
+    end = sep if trailing else ""
+    if odd is not None:
+        i, n = odd
+        rows[i % len(rows)] = (rows[i % len(rows)] * 2)[:n]
+    lines = [sep.join(["a", "b", "c"])] + [sep.join(r) + end for r in rows]
+    path.write_bytes(("\n".join(lines) + "\n").encode())
+    assert_same(path, keep, text)
+
+
+@pytest.mark.parametrize("where", ["a", "c"])  # the fault in a column read, and in one not read
+def test_projected_read_still_refuses_bad_records_in_unread_columns(tmp_path, where):
+    long_row = "1,2,3,4" if where == "c" else "1,2,3,4"
+    for body, said in [(f"1,2,3\n{long_row}\n", "line 3"), ("1,2,3\n1,2\n5,6,7\n", "line 3")]:
+        path = tmp_path / "d.csv"
+        path.write_text("a,b,c\n" + body)
+        kind, message = assert_same(path, {"a"})
+        assert kind == "error" and said in message, message
+
+
+def test_projected_read_still_refuses_bytes_not_utf8_in_an_unread_column(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_bytes(b"a,b\n1,ok\n2,caf\xe9\n")
+    kind, message = assert_same(path, {"a"})
+    assert kind == "error" and "UTF-8" in message and "line 3" in message, message
+
+
+def test_projected_read_still_refuses_a_value_after_a_trailing_separator(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("a,b\n1,2,\n3,4,x\n")
+    kind, message = assert_same(path, {"a"})
+    assert kind == "error" and "line 3" in message, message
+
+
+def test_projected_read_types_a_column_as_a_whole_file_read_does(tmp_path):
+    # 300,000 rows: pandas types the file in chunks; only the first row's text makes the column
+    # text, so the numbers of the late chunks must be text too ("1" in row 300,000 as in row 2)
+    n = 300_000
+    path = tmp_path / "big.csv"
+    path.write_text("id,v,w\nid0,x,z\n" + "".join(f"{i},{i % 7},z\n" for i in range(1, n)))
+    _, df = assert_same(path, {"v", "id"})
+    assert df["v"].iloc[-1] == str((n - 1) % 7) and df["v"].iloc[1] == "1"  # text as written, every row
+    assert df["id"].iloc[-1] == str(n - 1)
+
+
+def test_parquet_projection_reads_only_the_columns_named(tmp_path):
+    path = tmp_path / "d.parquet"
+    frame = pd.DataFrame({"a": pd.array([1, None, 2**62], dtype="Int64"), "b": ["x", None, "z"], "c": [0.5, 1.5, 2.5]})
+    frame.to_parquet(path, index=True)
+    df, names = read_columns(path, columns={"a", "c"})
+    assert names == ["a", "b", "c"]
+    pd.testing.assert_frame_equal(df, read_table(path)[["a", "c"]])
+    assert int(df["a"].iloc[2]) == 2**62  # exact beside a null
+
+
+def test_shards_differing_in_an_unread_column_are_still_refused(tmp_path):
+    (tmp_path / "1.csv").write_text("a,b\n1,2\n")
+    (tmp_path / "2.csv").write_text("a,c\n1,2\n")
+    with pytest.raises(DataReadError, match=r"missing: \['b'\], extra: \['c'\]"):
+        read_dataset([tmp_path / "1.csv", tmp_path / "2.csv"], columns={"a"})
+
+
+def test_a_missing_column_is_named_with_every_column_of_the_file(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("language,b,c\nen,2,3\n")
+    result = validate(path, {"version": 1, "rules": [{"id": "e", "metric": "entropy", "column": "langauge", "min": 0}]})["e"]
+    assert result.outcome == "error"
+    assert "did you mean 'language'" in result.reason and "b, c" in result.reason
+
+
+def _mentions(hint, target) -> bool:
+    return hint == target or any(_mentions(a, target) for a in typing.get_args(hint))
+
+
+def _models(hint):
+    if isinstance(hint, type) and issubclass(hint, BaseModel):
+        yield hint
+    for a in typing.get_args(hint):
+        yield from _models(a)
+
+
+def test_data_columns_names_every_column_a_rule_can_name():
+    # the independent list: every field typed ColumnName in the rule model, walked through the
+    # models a rule holds (a reference's own column, of another file, excepted). A new field
+    # naming a data column makes this fail until RuleSet.data_columns reads it too.
+    found, todo, seen = set(), list(model.RULE_TYPES.values()), set()
+    while todo:
+        cls = todo.pop()
+        if cls in seen or cls is model.Reference:
+            continue
+        seen.add(cls)
+        for field, hint in typing.get_type_hints(cls, include_extras=True).items():
+            if _mentions(hint, model.ColumnName):
+                found.add(field if cls in model.RULE_TYPES.values() else f"{cls.__name__}.{field}")
+            todo.extend(_models(hint))
+    assert found == {"column", "weight", "group_by", "columns", "Condition.column", "EmbedSpec.column"}
+    doc = {"version": 1, "columns": {"declared": {"dtype": "int"}}, "rules": [
+        {"id": "e", "metric": "entropy", "column": "lang", "weight": "tokens", "group_by": "src",
+         "where": [{"column": "q", "ge": 0.5}], "min": 0},
+        {"id": "d", "metric": "distance_spread", "columns": ["x", "y"], "min": 0},
+        {"id": "k", "metric": "kl_divergence", "column": "lang2",
+         "reference": {"categories": {"en": 1.0}}, "max": 1},
+        {"id": "v", "metric": "vendi_score", "embed": {"column": "text", "embedder": "minilm"}, "min": 1},
+    ]}
+    assert load_rules(doc).data_columns() == {"declared", "lang", "tokens", "src", "q", "x", "y", "lang2", "text"}
