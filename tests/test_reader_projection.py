@@ -20,7 +20,8 @@ from validator.rules import model
 from validator.summaries.io import DataReadError, read_columns, read_dataset, read_table
 
 CELLS = st.sampled_from(["", "1", "01", "-2", "3.5", "1e3", "True", "false", "x", "NA", "nan", " 1", "9223372036854775808",
-                         '"a,b"', '"l1\nl2"', '""', "é", "2024-01-01"])
+                         '"a,b"', '"l1\nl2"', '""', "é", "2024-01-01", "+1", "0x1F", "-0", "1.", ".5", "1e5",
+                         "inf", "1.2345678901234567", "00000000000000000001", "9007199254740993", "1 "])
 
 
 def whole_then_selected(path, columns, text_columns=()):
@@ -46,7 +47,7 @@ def assert_same(path, columns, text_columns=()):
     return got
 
 
-@settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows=st.lists(st.lists(CELLS, min_size=3, max_size=3), min_size=1, max_size=12),
        odd=st.one_of(st.none(), st.tuples(st.integers(0, 11), st.sampled_from([1, 2, 4]))),
        keep=st.sets(st.sampled_from(["a", "b", "c"]), min_size=1, max_size=2),

@@ -300,61 +300,92 @@ def _projected_text_file(p: Path, layout: "TextLayout", wanted: set, text_column
     :func:`_text_file` instead (which then reports what is wrong with it).
 
     pandas checks no record's field count when it converts only some columns (``usecols``), so
-    the work is shared by two parsers on two threads, each converting only its columns:
-    pyarrow's CSV parser reads the text columns as written (strings) and refuses any record
-    whose field count is not the header's; pandas converts the other columns with the type
-    inference of a whole-file read; and the whole file is checked to be UTF-8. Any doubt (a
-    record of the wrong length, bytes that are not UTF-8, a field after a trailing separator,
-    the parsers counting different rows, a field longer than pyarrow's block) gives None.
+    pyarrow's CSV parser reads the file: it refuses any record whose field count is not the
+    header's, and gives the wanted columns as written (strings). Text columns stay so; another
+    column becomes what pandas' type inference makes of it (:func:`_as_pandas_infers`), or is
+    converted by pandas itself when that is not certain. Any doubt (a record of the wrong length,
+    bytes that are not UTF-8, a field after a trailing separator, a field longer than pyarrow's
+    block) gives None.
     """
-    from concurrent.futures import ThreadPoolExecutor
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
 
     if p.suffix.lower() in (".gz", ".zst") or layout.encoding != "utf-8" or any("\n" in n or "\r" in n for n in layout.names):
         return None
     keep = [c for c in layout.names if c in wanted]
-    texts = [c for c in keep if c in text_columns]
-    others = [c for c in keep if c not in text_columns]
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        arrow = pool.submit(_arrow_text_columns, p, layout, texts)
-        try:
-            numbers = _pandas_columns(p, layout, others) if others else None
-        except Exception:  # noqa: BLE001 - read whole, the whole-file read says what is wrong
-            numbers = False
-        try:
-            strings = arrow.result()
-        except Exception:  # noqa: BLE001 - as above (pyarrow raises its own types)
-            strings = None
-    if strings is None or numbers is False or numbers is not None and len(numbers) != len(strings):
-        return None
-    return pd.DataFrame({c: strings[c] if c in texts else numbers[c] for c in keep})
-
-
-def _arrow_text_columns(p: Path, layout: "TextLayout", texts: list) -> pd.DataFrame | None:
-    """The ``texts`` columns of a CSV/TSV file as written (strings, the empty field missing) by
-    pyarrow's parser, which raises on any record whose field count is not the header's; None
-    when the file is not UTF-8 or has a field after a trailing separator."""
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-
     names = [*layout.names, TRAILING] if layout.trailing else list(layout.names)
-    include = [*texts, TRAILING] if layout.trailing else list(texts)
-    probe = [] if include else [names[0]]  # read (as bytes) only to parse every record
-    table = pacsv.read_csv(
-        str(p),
-        read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, use_threads=False),
-        parse_options=pacsv.ParseOptions(delimiter=layout.sep, quote_char='"' if layout.quoting else False,
-                                         newlines_in_values=layout.quoting, ignore_empty_lines=True),
-        convert_options=pacsv.ConvertOptions(
-            include_columns=include or probe, column_types={c: pa.binary() if probe else pa.string() for c in include or probe},
-            null_values=[""], strings_can_be_null=True, quoted_strings_can_be_null=True),
-    )
-    if not _is_utf8(p):
+    include = [*keep, TRAILING] if layout.trailing else keep
+    try:
+        table = pacsv.read_csv(
+            str(p),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, use_threads=ARROW_THREADS),
+            parse_options=pacsv.ParseOptions(delimiter=layout.sep, quote_char='"' if layout.quoting else False,
+                                             newlines_in_values=layout.quoting, ignore_empty_lines=True),
+            convert_options=pacsv.ConvertOptions(include_columns=include, column_types={c: pa.string() for c in include},
+                                                 null_values=[""], strings_can_be_null=True, quoted_strings_can_be_null=True),
+        )
+    except (pa.ArrowException, OSError):  # a bad record or a field longer than a block: read whole
         return None
-    if layout.trailing and table.column(TRAILING).null_count != table.num_rows:
+    if not table.num_rows or layout.trailing and table.column(TRAILING).null_count != table.num_rows or not _is_utf8(p):
+        return None  # (pandas types the columns of a file without rows as object)
+    out = {c: "text" if c in text_columns else _as_pandas_infers(table.column(c)) for c in keep}
+    if redo := [c for c in keep if out[c] is None]:
+        try:
+            converted = _pandas_columns(p, layout, redo)
+        except Exception:  # noqa: BLE001 - read whole, the whole-file read says what is wrong
+            return None
+        if len(converted) != table.num_rows:
+            return None
+        out.update({c: converted[c] for c in redo})
+    index = pd.RangeIndex(table.num_rows)
+    texts = table.select([c for c in keep if isinstance(out[c], str)]).to_pandas()
+    return pd.DataFrame({c: texts[c] if isinstance(out[c], str) else
+                         out[c].set_axis(index) if isinstance(out[c], pd.Series) else pd.Series(out[c], index=index)
+                         for c in keep}, index=index)
+
+
+def _as_pandas_infers(col) -> "np.ndarray | str | None":
+    """What pandas' type inference makes of a CSV column given as written (a pyarrow string
+    array, nulls for empty fields), where that is certain; None where pandas must decide.
+
+    Integers (pyarrow's integer parser takes ``-digits`` and hexadecimal, which pandas reads as
+    text) are int64, or float64 beside a null when below 2^53 (each then exact); decimals (one
+    value at least with a point) without exponent of at most 15 characters are float64 (at most 15 significant digits: pyarrow's correctly rounded parse and pandas'
+    ``precise_xstrtod`` give the same double, Clinger's fast path, 1990); an all-empty column is
+    float64 NaN. A column with a value neither pandas' number parser nor its booleans can read
+    (a letter other than an exponent, ``inf``, ``nan``, ``True``) is text: ``"text"``, the
+    caller keeps its strings. Other columns (booleans, exponents, ``nan``, spaces,
+    integers beyond int64) return None for pandas to convert.
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n, nulls = len(col), col.null_count
+    if nulls == n:
+        return np.full(n, np.nan)
+    try:
+        ints = pc.cast(col, pa.int64())
+    except pa.ArrowInvalid:
+        ints = None
+    if ints is not None:
+        if any(pc.any(pc.match_substring(col, x)).as_py() for x in "xX"):
+            return "text"  # pyarrow reads 0x1F as 31; pandas reads no hexadecimal
+        if not nulls:
+            return ints.to_numpy()
+        if pc.max(pc.abs(ints)).as_py() < 2**53:
+            return pc.fill_null(pc.cast(ints, pa.float64()), np.nan).to_numpy()
         return None
-    out = table.select(texts).to_pandas()
-    out.index = pd.RangeIndex(table.num_rows)  # a frame with no column still counts its rows
-    return out
+    try:
+        floats = pc.cast(col, pa.float64())
+    except pa.ArrowInvalid:
+        foreign = pc.and_(pc.match_substring_regex(col, r"[^0-9+\-.eE \t]"),
+                          pc.invert(pc.match_substring_regex(col, r"(?i)^\s*[+-]?(inf|infinity|nan|true|false)\s*$")))
+        return "text" if pc.any(foreign).as_py() else None
+    if pc.max(pc.binary_length(col)).as_py() > 15 or not pc.all(pc.is_finite(floats)).as_py() \
+            or any(pc.any(pc.match_substring(col, e)).as_py() for e in "eE") or not pc.any(pc.match_substring(col, ".")).as_py():
+        return None  # more digits, inf / nan, an exponent, or integers pyarrow's integer parser refused (+1)
+    return pc.fill_null(floats, np.nan).to_numpy()
 
 
 def _pandas_columns(p: Path, layout: "TextLayout", columns: list) -> pd.DataFrame:
@@ -439,6 +470,7 @@ def _open_text(p):
     return open_binary(p)
 
 
+ARROW_THREADS = True
 TRAILING = "\x00trailing separator"  # the name given to the empty field after a trailing separator
 
 
