@@ -343,6 +343,7 @@ def _validate_streaming(
         summaries = StreamedSummaries(data_paths, name, text_columns(ruleset), batch_rows, skip_bad_shards=skip_bad_shards,
                                       dialect=dialect)
         summaries.category_columns = category_columns(ruleset)
+    summaries.data_columns = ruleset.data_columns()
     column_state: dict = {}  # the first failure of each declared column, over all batches
     if ruleset.columns:
         schema = to_pandera(ruleset, _state=_Evaluation(ruleset, refs, name=name), rule_checks=False)

@@ -34,7 +34,8 @@ def shard_info(path: str, text_columns=(), batch_rows: int = 1 << 18, dialect: D
     if rows is not None:  # a Parquet footer; an unreadable file is read below, naming the error
         return rows, names
     rows, seen = 0, {}
-    for df in iter_frames(p, text_columns, batch_rows, dialect=dialect):
+    # a CSV/TSV shard's rows counted from one column (every record is still parsed and checked)
+    for df in iter_frames(p, text_columns, batch_rows, columns=names[:1] if names else None, dialect=dialect):
         rows += len(df)
         if names is None and len(df):  # JSON Lines: the keys of all its lines, in order of appearance
             seen.update(dict.fromkeys(df.columns))

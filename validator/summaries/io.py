@@ -388,6 +388,30 @@ def _as_pandas_infers(col) -> "np.ndarray | str | None":
     return pc.fill_null(floats, np.nan).to_numpy()
 
 
+def records_match_header(p: Path, layout: "TextLayout") -> bool:
+    """Whether every record of a local, uncompressed UTF-8 CSV/TSV file has the header's field
+    count (pyarrow's parser, one pass, no column converted) and the file is UTF-8: then pandas
+    may convert only some columns (``usecols``, which checks no field count). False also when
+    pyarrow cannot tell (a compressed or non-UTF-8 file, a field longer than its block)."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    if p.suffix.lower() in (".gz", ".zst") or layout.encoding != "utf-8" or any("\n" in n or "\r" in n for n in layout.names):
+        return False
+    names = [*layout.names, TRAILING] if layout.trailing else list(layout.names)
+    try:
+        pacsv.read_csv(
+            str(p),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, use_threads=ARROW_THREADS),
+            parse_options=pacsv.ParseOptions(delimiter=layout.sep, quote_char='"' if layout.quoting else False,
+                                             newlines_in_values=layout.quoting, ignore_empty_lines=len(names) > 1),
+            convert_options=pacsv.ConvertOptions(include_columns=[names[0]], column_types={names[0]: pa.binary()}),
+        )
+    except (pa.ArrowException, OSError):
+        return False
+    return _is_utf8(p)
+
+
 def _pandas_columns(p: Path, layout: "TextLayout", columns: list) -> pd.DataFrame:
     """``columns`` of a CSV/TSV file converted by pandas as a whole-file read converts them
     (type inference included); no field count is checked (see :func:`_projected_text_file`)."""

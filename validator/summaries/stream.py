@@ -28,11 +28,14 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import collections
+
 import numpy as np
 import pandas as pd
 
 from .frame import CategoryCounts, FeatureSample, FrameSummaries, MeasurementError
-from .io import JSONL, PARQUET, TEXT_FORMATS, UTF8, DataReadError, Dialect, _check_header, extension, _one_line, is_url, json_lines_frames, not_decodable, open_binary, text_layout
+from .io import (JSONL, PARQUET, TEXT_FORMATS, TRAILING, UTF8, DataReadError, Dialect, _check_header, _one_line, extension, is_url,
+                 json_lines_frames, not_decodable, open_binary, records_match_header, text_layout)
 from .sample import smallest_hash_rows
 from .text import TextRows, merge_exclusions
 
@@ -102,6 +105,11 @@ def iter_frames(path: Path, text_columns=(), batch_rows: int = 1 << 18, columns=
                 dtype = {c: str for c in text_columns if columns is None or c in columns}
                 options = layout.pandas_options()
                 options["dtype"] = {**options.get("dtype", {}), **dtype} or None
+                if keep is not None and len(keep) < len(layout.names) and not url and records_match_header(p, layout):
+                    # every record has the header's field count and the file is UTF-8: pandas may
+                    # convert only the columns read (the cost of a batch is theirs, not the
+                    # table's); otherwise every column is converted and pandas names the bad line
+                    options["usecols"] = [*keep, TRAILING] if layout.trailing else keep
                 check_short = True  # the whole file is checked for short records once
                 with pd.read_csv(raw, chunksize=batch_rows, **options) as reader:
                     for chunk in reader:
@@ -163,7 +171,8 @@ def shard_header(path, dialect: Dialect = UTF8) -> tuple[list | None, int | None
         raise
     except Exception:
         return None, None
-    repeated = sorted({str(n) for n in names if names.count(n) > 1})
+    counts = collections.Counter(names)  # (names.count per name was quadratic: 15 s for 20,000 columns)
+    repeated = sorted({str(n) for n, k in counts.items() if k > 1})
     if repeated:
         raise DataReadError(path, f"it names a column more than once: {', '.join(map(repr, repeated))}")
     return names, rows
@@ -375,6 +384,7 @@ class StreamedSummaries(FrameSummaries):
         self._n_rows: int | None = None
         self.dtypes: dict = {}
         self.all_columns: set | None = None  # every column, once a pass has read them all
+        self.data_columns: set | None = None  # the columns the rules name (the engine sets it): the plan reads those
         self.view: tuple | None = None
         self.root = self
         self.on_batch = None  # called with each batch of the next pass (which then reads every column)
@@ -832,21 +842,26 @@ def plan(summaries: StreamedSummaries, evaluate_rule) -> None:
     computes them all (a summary that depends on another's value, such as a histogram on edges
     from the data's range, is then found missing and takes a second pass)."""
     first = None
+
+    def first_batch(path):
+        # only the columns the rules name, when the shard has them all (the batch's cost is
+        # theirs, not the table's); else all, so that a missing column is named with hints
+        wanted = summaries.data_columns
+        names = shard_header(path, summaries.dialect)[0] if wanted is not None else None
+        use = wanted if names is not None and set(wanted) <= set(names) else None
+        for df in iter_frames(path, summaries.text_columns, min(summaries.batch_rows, 10_000), columns=use, dialect=summaries.dialect):
+            return df, set(names) if use is not None else set(df.columns)
+        return None, None
+
     for path in summaries.paths:
         if summaries.skip_bad_shards:  # an unreadable first shard must not stop the planning
             try:
-                for df in iter_frames(path, summaries.text_columns, min(summaries.batch_rows, 10_000), dialect=summaries.dialect):
-                    first = df
-                    break
+                first, columns = first_batch(path)
             except DataReadError as exc:
                 summaries.skipped[path] = exc.message
                 continue
-            if first is not None:
-                break
-            continue
-        for df in iter_frames(path, summaries.text_columns, min(summaries.batch_rows, 10_000), dialect=summaries.dialect):
-            first = df
-            break
+        else:
+            first, columns = first_batch(path)
         if first is not None:
             break
     if first is None:
@@ -854,7 +869,7 @@ def plan(summaries: StreamedSummaries, evaluate_rule) -> None:
     sink: set = set()
     rec = _Recorder(first, summaries.name, sink, ranges=summaries._footer_range)
     evaluate_rule(rec)
-    summaries.all_columns = set(first.columns) if summaries.on_batch is None else None
+    summaries.all_columns = columns if summaries.on_batch is None else None
     for key in sink:
         if key[0] == "column":
             summaries.always_columns.add(key[1])
