@@ -257,7 +257,13 @@ def main_profile(argv: list[str] | None = None) -> int:
     except DataReadError as exc:
         print(f"validate-profile: cannot read data file {exc}", file=sys.stderr)
         return 3
-    Path(args.output).write_text(_dump(prof), encoding="utf-8")
+    from .atomic_write import OutputError, write_output
+
+    try:
+        write_output(args.output, _dump(prof))
+    except OutputError as exc:
+        print(f"validate-profile: cannot write --output {exc}", file=sys.stderr)
+        return 2
     print(f"profiled {prof['source']['rows']:,} rows, {len(prof['columns'])} columns -> {args.output}"
           + (f" (not profiled: {', '.join(prof['skipped'])})" if prof["skipped"] else ""))
     return 0
@@ -296,7 +302,13 @@ def main_suggest(argv: list[str] | None = None) -> int:
     relative = os.path.relpath(Path(args.profile).resolve(), out.resolve().parent)
     doc = suggest(relative, prof, args.margin, args.js_max)
     header = f"# Starter rules from {args.profile} (margin {args.margin:g}, JS max {args.js_max:g} bits): review before use.\n"
-    out.write_text(header + _dump(doc), encoding="utf-8")
+    from .atomic_write import OutputError, write_output
+
+    try:
+        write_output(out, header + _dump(doc))
+    except OutputError as exc:
+        print(f"validate-suggest: cannot write --output {exc}", file=sys.stderr)
+        return 2
     try:
         load_rules(out)
     except RuleFileError as exc:  # pragma: no cover - a bug if it happens

@@ -229,22 +229,18 @@ class HashingEmbedder:
         return cls(idf=idf, components=components, config=config, sha256=_content_hash(idf, components, config), path=path)
 
     def save(self, path: str | Path) -> str:
-        """Write the artefact (one compressed ``.npz``); returns its content hash."""
-        import os
-        import tempfile
+        """Write the artefact (one compressed ``.npz``, whole or not at all); returns its content hash.
 
-        path = Path(path)
+        Raises
+        ------
+        validator.atomic_write.OutputError
+            It cannot be written (the target is then unchanged).
+        """
+        from ..atomic_write import atomic_writer
+
         # written next to the target and renamed: a failed write never leaves a truncated artefact
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                np.savez_compressed(
-                    fh, idf=self.idf, components=self.components, config=np.array(json.dumps(self.config, sort_keys=True))
-                )
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_writer(path) as fh:
+            np.savez_compressed(fh, idf=self.idf, components=self.components, config=np.array(json.dumps(self.config, sort_keys=True)))
         return self.sha256
 
     @classmethod
