@@ -415,6 +415,8 @@ def _profile_problem(doc: dict) -> tuple[str, str] | None:
                 return f"{at}.other", f"expected one of the categories of counts, found {_found(other)}"
         if not all(_number(c) and c >= 0 for c in values):
             return f"{at}.counts", "expected finite counts >= 0"
-        if not sum(values) > 0:  # a sum past float's range is inf, still > 0: the rule's own check says the rest
+        if not sum(values) > 0:
             return f"{at}.counts", "expected at least one count > 0"
+        if not np.isfinite(sum(values)):
+            return f"{at}.counts", "expected counts summing to a finite number (their sum is past float64's largest value)"
     return None

@@ -105,11 +105,19 @@ class HistogramReference(StrictModel):
             _check_sum(self.probabilities)
         elif sum(self.counts) <= 0:
             raise ValueError("counts must not all be 0")
+        elif not math.isfinite(sum(self.counts)):
+            raise ValueError(_COUNTS_OVERFLOW)
         return self
 
 
+_COUNTS_OVERFLOW = "counts must sum to a finite number, their sum is past float64's largest value (1.8e308): scale them down"
+
+
 def _check_sum(values) -> None:
-    total = math.fsum(values)
+    try:
+        total = math.fsum(values)
+    except OverflowError:  # e.g. 1e308 + 1e308: an OverflowError is not a validation error to pydantic
+        raise ValueError("probabilities must sum to 1, their sum is past float64's largest value (1.8e308)") from None
     if abs(total - 1.0) > PROBABILITY_TOLERANCE:
         raise ValueError(
             f"probabilities must sum to 1 (within {PROBABILITY_TOLERANCE:g}), they sum to {total:.10g}; "
@@ -163,6 +171,8 @@ class Reference(StrictModel):
         if self.counts is not None:
             if not self.counts or sum(self.counts.values()) <= 0:
                 raise ValueError("'counts' must have at least one category with a count > 0")
+            if not math.isfinite(sum(self.counts.values())):
+                raise ValueError(_COUNTS_OVERFLOW)
         if self.other is not None:
             keys = self.categories if self.categories is not None else self.counts
             if keys is None:
