@@ -118,7 +118,7 @@ def test_a_rule_file_just_under_the_limit_is_read_within_two_seconds():
 ])
 def test_nesting_past_the_depth_limit_stops_composition_at_line_and_column(nest, line, column):
     t0 = time.perf_counter()
-    with pytest.raises(RuleFileError, match=rf"^r.yaml:{line}:{column}: nested deeper than {MAX_DEPTH} lists or mappings"):
+    with pytest.raises(RuleFileError, match=rf"^r.yaml:{line}:{column}: nested too deeply to be a rule file \(more than {MAX_DEPTH} levels"):
         load_rules(text="version: 1\nrules: " + nest + "\n", source="r.yaml")
     assert time.perf_counter() - t0 < 1.0
 
@@ -127,19 +127,17 @@ def test_block_nesting_past_the_depth_limit_names_the_line():
     # key k{i} stands indented i spaces on line i + 2; the root mapping is level 1 and the mapping
     # holding k{i} level i + 1, so the key k49 itself (line 51, column 50) is the 51st level
     text = "version: 1\nx:\n" + "".join(" " * i + f"k{i}:\n" for i in range(1, 300))
-    with pytest.raises(RuleFileError, match=rf"^r.yaml:51:50: nested deeper than {MAX_DEPTH}"):
+    with pytest.raises(RuleFileError, match=rf"^r.yaml:51:50: nested too deeply to be a rule file \(more than {MAX_DEPTH} levels"):
         load_rules(text=text, source="r.yaml")
 
 
 @pytest.mark.parametrize("reference, where", [
     ("{categories: {a: 1e308, b: 1e308}}", "'rules[0].reference': probabilities must sum to 1, their sum is past float64's largest value"),
     ("{bins: {edges: [0, 1, 2], probabilities: [1e308, 1e308]}}", "'rules[0].reference.bins': probabilities must sum to 1, their sum is past"),
-    ("{counts: {a: 1e308, b: 1e308}}", "'rules[0].reference': counts must sum to a finite number"),
-    ("{bins: {edges: [0, 1, 2], counts: [1e308, 1e308]}}", "'rules[0].reference.bins': counts must sum to a finite number"),
 ])
 def test_shares_summing_past_float64_are_a_rule_file_error_with_position(reference, where):
     # math.fsum([1e308, 1e308]) raises OverflowError (a traceback: pydantic converts only ValueError);
-    # counts summed to inf and every reference probability became 0 / inf = 0
+    # counts that large are fine (shares computed without overflow: test_bad_input.test_extreme_values)
     text = "version: 1\nrules:\n  - {id: s, metric: js_divergence, column: c, max: 0.1, reference: " + reference + "}\n"
     with pytest.raises(RuleFileError, match=r"^r.yaml:3:\d+: rule 's': " + where.replace("[", r"\[").replace("]", r"\]").replace("(", r"\(")):
         load_rules(text=text, source="r.yaml")

@@ -110,7 +110,7 @@ class _StrictComposer(yaml.SafeLoader):
     def compose_node(self, parent, index):  # noqa: D401 - PyYAML hook
         if self._depth >= MAX_DEPTH:
             event = self.peek_event()
-            raise YamlSourceError(f"nested deeper than {MAX_DEPTH} lists or mappings: too deep to be a rule file",
+            raise YamlSourceError(f"nested too deeply to be a rule file (more than {MAX_DEPTH} levels of lists and mappings)",
                                   Mark(event.start_mark.line + 1, event.start_mark.column + 1))
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
