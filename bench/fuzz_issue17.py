@@ -62,10 +62,13 @@ def area_rules(rng, n):
     from validator.rules.loader import RuleFileError, load_rules
 
     found, slow = Counter(), 0
-    shares = ("version: 1\nrules:\n  - {id: s, metric: js_divergence, column: c, max: 0.1,"
-              " reference: {expected: {a: 1e308, b: 1e308}}}\n")
+    shares = ["version: 1\nrules:\n  - {id: s, metric: js_divergence, column: c, max: 0.1, reference: {categories: {a: %s, b: %s}}}\n",
+              "version: 1\nrules:\n  - {id: s, metric: js_divergence, column: c, max: 0.1, reference: {bins: {edges: [0, 1, 2], probabilities: [%s, %s]}}}\n"]
     for k in range(n):
-        text = shares if k % 50 == 0 else mutate_text(rng, rng.choice(RULE_TEXTS))
+        if k % 20 == 0:  # probabilities summing past float64
+            text = rng.choice(shares) % (rng.choice(["1e308", "1.7e308", "0.5"]), rng.choice(["1e308", "1.7e308", "0.5"]))
+        else:
+            text = mutate_text(rng, rng.choice(RULE_TEXTS))
         t0 = time.perf_counter()
         try:
             load_rules(text=text, source="fuzz.yaml")
