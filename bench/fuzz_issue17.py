@@ -98,7 +98,7 @@ def mutate_profile(rng, prof):
             if isinstance(node, dict) and rng.random() < 0.4:
                 del node[key]
             else:
-                node[key] = rng.choice(junk)
+                node[key] = json.loads(json.dumps(rng.choice(junk)))  # a copy: junk itself never mutated
             break
     return prof
 

@@ -57,7 +57,7 @@ def mutated(draw, prof):
             if isinstance(node, dict) and draw(st.booleans()):
                 del node[key]
             else:
-                node[key] = draw(st.sampled_from(JUNK))
+                node[key] = copy.deepcopy(draw(st.sampled_from(JUNK)))  # JUNK itself is never mutated
             break
     return prof
 
