@@ -7,6 +7,7 @@ example build wrote through the same artefact; error cases are real broken files
 from __future__ import annotations
 
 import json
+import struct
 import subprocess
 import sys
 import zipfile
@@ -139,6 +140,28 @@ def _broken_artefacts(tmp_path: Path) -> dict[str, tuple[Path, str]]:
             w.writestr(name, data)
     out["shapes"] = (shapes, "corrupt artefact: expected idf float32 (65536,)")
     out["missing"] = (tmp_path / "nowhere.npz", "embedder artefact not found")
+    # issue 17: a bad zlib stream inside an intact zip (zlib.error was a traceback): the first deflate
+    # block of idf.npy made block type 3, which RFC 1951 section 3.2.3 reserves (an error)
+    raw = bytearray(good)
+    with zipfile.ZipFile(ARTEFACT) as z:
+        info = z.getinfo("idf.npy")
+    name_len, extra_len = struct.unpack("<HH", raw[info.header_offset + 26 : info.header_offset + 30])
+    start = info.header_offset + 30 + name_len + extra_len  # the local file header is 30 bytes (APPNOTE 4.3.7)
+    raw[start : start + 4] = b"\xff\xff\xff\xff"
+    zlib_bad = tmp_path / "zlib.npz"
+    zlib_bad.write_bytes(bytes(raw))
+    out["zlib"] = (zlib_bad, "corrupt or not an embedder artefact (zlib.error: Error -3 while decompressing data: invalid block type)")
+    # a member whose data is cut short inside an intact central directory
+    cut = tmp_path / "cut.npz"
+    with zipfile.ZipFile(ARTEFACT) as z, zipfile.ZipFile(cut, "w") as w:
+        for member in z.namelist():
+            w.writestr(member, z.read(member)[:100] if member == "components.npy" else z.read(member))
+    out["cut member"] = (cut, "corrupt or not an embedder artefact")
+    # a declared uncompressed size far past the 10 MiB limit (a decompression bomb is not read)
+    bomb = tmp_path / "bomb.npz"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as w:
+        w.writestr("idf.npy", bytes(25 * 2**20))
+    out["bomb"] = (bomb, "its arrays take 25 MiB uncompressed, an artefact at most 10 MiB")
     return out
 
 
@@ -159,6 +182,13 @@ def test_validate_with_a_broken_artefact_exits_3_without_traceback(tmp_path):
         )
         code = validate_cli(["--rules", str(rules), str(data)])
         assert code == 3, name
+
+
+def test_validate_embed_info_on_a_corrupt_artefact_is_exit_3_in_one_line_naming_it(tmp_path, capsys):
+    for name, (path, message) in _broken_artefacts(tmp_path).items():
+        assert embed_cli.main(["info", str(path)]) == 3, name
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and err.startswith(f"validate-embed: cannot read embedder file {path}: ") and message in err, name
 
 
 def test_validate_cli_names_the_artefact(tmp_path, capsys):

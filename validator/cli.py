@@ -50,25 +50,14 @@ def _parser() -> argparse.ArgumentParser:
 
 def output_problem(output: str, inputs) -> str | None:
     """Why ``output`` cannot be written, or is one of ``inputs`` (never overwritten); None if fine."""
-    path = Path(output)
-    problem = _unwritable(path)
+    from .atomic_write import output_problem as unwritable
+
+    problem = unwritable(output)
     if problem:
         return problem
-    if any(Path(p).resolve() == path.resolve() for p in inputs):
+    path = Path(output).resolve()
+    if any(Path(p).resolve() == path for p in inputs):
         return "it is one of the input files, which are never overwritten"
-    return None
-
-
-def _unwritable(path: Path) -> str | None:
-    import os
-
-    if path.is_dir():
-        return "is a directory"
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        return f"folder {parent} does not exist"
-    if (path.exists() and not os.access(path, os.W_OK)) or (not path.exists() and not os.access(parent, os.W_OK)):
-        return "permission denied"
     return None
 
 
@@ -142,7 +131,7 @@ def run(argv: list[str] | None = None) -> int:
         print(f"validate: cannot read rule file {args.rules}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_USAGE
 
-    if args.output:
+    if args.output is not None:
         problem = output_problem(args.output, _inputs(args, ruleset))
         if problem:  # said before anything is measured
             print(f"validate: cannot write --output {args.output}: {problem}", file=sys.stderr)
@@ -180,7 +169,7 @@ def run(argv: list[str] | None = None) -> int:
 
     colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
     text = "\n".join(render_text(r, colour=colour) for r in reports)
-    if args.format == "text" and args.output:
+    if args.format == "text" and args.output is not None:
         text = "\n".join(render_text(r) for r in reports)  # a file gets no colour codes
     if args.format == "json":
         body = render_json(reports, each=args.each, unreadable=unreadable)
@@ -194,11 +183,13 @@ def run(argv: list[str] | None = None) -> int:
         body = "\n".join([render_markdown(r) for r in reports] + [render_unreadable_markdown(e) for e in unreadable])
     else:
         body = text
-    if args.output:
+    if args.output is not None:
+        from .atomic_write import OutputError, write_output
+
         try:
-            Path(args.output).write_text(body, encoding="utf-8")
-        except OSError as exc:
-            print(f"validate: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
+            write_output(args.output, body)
+        except OutputError as exc:
+            print(f"validate: cannot write --output {exc}", file=sys.stderr)
             return EXIT_USAGE
         if args.format != "text":
             sys.stdout.write(text)

@@ -180,13 +180,21 @@ def profile(paths, max_bins: int = 50, max_categories: int = 1000) -> dict:
             if finite.size == 0:
                 skipped[str(name)] = "no finite values"
                 continue
-            edges, binning = profile_edges(finite, max_bins)
+            lo, hi = float(finite.min()), float(finite.max())
+            with np.errstate(over="ignore", invalid="ignore"):
+                edges, binning = profile_edges(finite, max_bins) if np.isfinite(hi - lo) else (np.array([np.inf]), "")
+            if not np.isfinite(edges).all():  # the range (or an outer edge) is past float64's largest value
+                skipped[str(name)] = f"values from {lo:g} to {hi:g}: a range past float64's largest value, no finite bin edges"
+                continue
             counts = cell_counts(finite, edges)[1:-1]
             columns[str(name)] = {
                 "kind": "numeric", "n": int(finite.size), "nulls": nulls, "min": float(finite.min()), "max": float(finite.max()),
                 "binning": binning, "edges": [float(e) for e in edges], "counts": [int(c) for c in counts],
                 "entropy_bits": shannon_entropy(counts) if counts.sum() else 0.0,
             }
+            continue
+        if s.dtype == object and s.map(lambda v: isinstance(v, (list, tuple, dict, set, np.ndarray))).any():
+            skipped[str(name)] = "nested values (lists or mappings): a profile holds columns of single values"
             continue
         counts = data.category_counts(name, "drop")
         if len(counts) > n / 2 and n > 20:
@@ -257,7 +265,13 @@ def main_profile(argv: list[str] | None = None) -> int:
     except DataReadError as exc:
         print(f"validate-profile: cannot read data file {exc}", file=sys.stderr)
         return 3
-    Path(args.output).write_text(_dump(prof), encoding="utf-8")
+    from .atomic_write import OutputError, write_output
+
+    try:
+        write_output(args.output, _dump(prof))
+    except OutputError as exc:
+        print(f"validate-profile: cannot write --output {exc}", file=sys.stderr)
+        return 2
     print(f"profiled {prof['source']['rows']:,} rows, {len(prof['columns'])} columns -> {args.output}"
           + (f" (not profiled: {', '.join(prof['skipped'])})" if prof["skipped"] else ""))
     return 0
@@ -292,16 +306,26 @@ def main_suggest(argv: list[str] | None = None) -> int:
     out = Path(args.output)
     import os
 
+    if not prof["columns"]:
+        why = f" (not profiled: {', '.join(map(str, prof['skipped']))})" if prof.get("skipped") else ""
+        print(f"validate-suggest: the profile {args.profile} has no profiled columns{why}: no rules to suggest", file=sys.stderr)
+        return 3
     # relative to the rule file, which is how rule files resolve reference paths: the pair moves together
     relative = os.path.relpath(Path(args.profile).resolve(), out.resolve().parent)
     doc = suggest(relative, prof, args.margin, args.js_max)
-    header = f"# Starter rules from {args.profile} (margin {args.margin:g}, JS max {args.js_max:g} bits): review before use.\n"
-    out.write_text(header + _dump(doc), encoding="utf-8")
+    text = f"# Starter rules from {args.profile} (margin {args.margin:g}, JS max {args.js_max:g} bits): review before use.\n" + _dump(doc)
     try:
-        load_rules(out)
+        load_rules(text=text, source=args.output)  # checked before it is written
     except RuleFileError as exc:  # pragma: no cover - a bug if it happens
         print(f"validate-suggest: the suggested file does not load: {exc}", file=sys.stderr)
         return 1
+    from .atomic_write import OutputError, write_output
+
+    try:
+        write_output(out, text)
+    except OutputError as exc:
+        print(f"validate-suggest: cannot write --output {exc}", file=sys.stderr)
+        return 2
     print(f"{len(doc['rules'])} rules -> {args.output}")
     return 0
 
@@ -334,4 +358,63 @@ def load_profile(path) -> dict:
         raise ValueError(f"{path} is not a profile written by validate-profile ({exc.message})") from None
     if not isinstance(doc, dict) or doc.get("profile_version") != PROFILE_VERSION or not isinstance(doc.get("columns"), dict):
         raise ValueError(f"{path} is not a profile written by validate-profile (profile_version {PROFILE_VERSION})")
+    problem = _profile_problem(doc)
+    if problem:
+        key, what = problem
+        raise ValueError(f"{path} is not a usable profile: key {key}: {what}")
     return doc
+
+
+def _number(v) -> bool:
+    import math
+
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _found(v) -> str:
+    text = repr(v)
+    return f"{type(v).__name__} {text[:40] + '...' if len(text) > 40 else text}"
+
+
+def _profile_problem(doc: dict) -> tuple[str, str] | None:
+    """The first key of a profile that the tools cannot use, and why; None if every one is usable.
+
+    Checked: what validate-suggest and a rule's ``reference: {profile: ...}`` read (each
+    column's kind, counts, edges, entropy_bits and other; skipped), with the constraints a
+    reference in a rule file has (finite counts >= 0 summing to more than 0, strictly increasing
+    finite edges, one count per cell).
+    """
+    skipped = doc.get("skipped")
+    if skipped is not None and not isinstance(skipped, dict):
+        return "skipped", f"expected a mapping of column to reason, found {_found(skipped)}"
+    for name, col in doc["columns"].items():
+        at = f"columns.{name}"
+        if not isinstance(col, dict):
+            return at, f"expected a mapping, found {_found(col)}"
+        kind = col.get("kind")
+        if kind not in ("numeric", "categorical"):
+            return f"{at}.kind", f"expected numeric or categorical, found {_found(kind) if 'kind' in col else 'nothing'}"
+        if not _number(col.get("entropy_bits")) or col["entropy_bits"] < 0:
+            return f"{at}.entropy_bits", f"expected a finite number >= 0, found {_found(col.get('entropy_bits')) if 'entropy_bits' in col else 'nothing'}"
+        counts = col.get("counts")
+        if kind == "numeric":
+            edges = col.get("edges")
+            if not isinstance(edges, list) or len(edges) < 2 or not all(_number(e) for e in edges):
+                return f"{at}.edges", f"expected a list of at least 2 finite numbers, found {_found(edges) if 'edges' in col else 'nothing'}"
+            if any(b <= a for a, b in zip(edges, edges[1:])):
+                return f"{at}.edges", "expected strictly increasing edges"
+            if not isinstance(counts, list) or len(counts) != len(edges) - 1:
+                return f"{at}.counts", f"expected a list of {len(edges) - 1} counts (one per cell), found {_found(counts) if 'counts' in col else 'nothing'}"
+            values = counts
+        else:
+            if not isinstance(counts, dict) or not counts:
+                return f"{at}.counts", f"expected a mapping of category to count, found {_found(counts) if 'counts' in col else 'nothing'}"
+            values = list(counts.values())
+            other = col.get("other")
+            if other is not None and (not isinstance(other, str) or other not in counts):
+                return f"{at}.other", f"expected one of the categories of counts, found {_found(other)}"
+        if not all(_number(c) and c >= 0 for c in values):
+            return f"{at}.counts", "expected finite counts >= 0"
+        if not sum(values) > 0:
+            return f"{at}.counts", "expected at least one count > 0"
+    return None

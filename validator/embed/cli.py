@@ -105,10 +105,12 @@ def _fit(args) -> int:
         skipped = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in rows.excluded.items() if v)
         print(f"validate-embed: {exc}" + (f" (rows left out: {skipped})" if skipped else ""), file=sys.stderr)
         return 2
+    from ..atomic_write import OutputError
+
     try:
         sha = emb.save(out)
-    except OSError as exc:
-        print(f"validate-embed: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
+    except OutputError as exc:
+        print(f"validate-embed: cannot write --output {exc}", file=sys.stderr)
         return 2
     skipped = ", ".join(f"{v} {k}" for k, v in rows.excluded.items() if v)
     print(

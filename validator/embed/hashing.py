@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -229,22 +230,18 @@ class HashingEmbedder:
         return cls(idf=idf, components=components, config=config, sha256=_content_hash(idf, components, config), path=path)
 
     def save(self, path: str | Path) -> str:
-        """Write the artefact (one compressed ``.npz``); returns its content hash."""
-        import os
-        import tempfile
+        """Write the artefact (one compressed ``.npz``, whole or not at all); returns its content hash.
 
-        path = Path(path)
+        Raises
+        ------
+        validator.atomic_write.OutputError
+            It cannot be written (the target is then unchanged).
+        """
+        from ..atomic_write import atomic_writer
+
         # written next to the target and renamed: a failed write never leaves a truncated artefact
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                np.savez_compressed(
-                    fh, idf=self.idf, components=self.components, config=np.array(json.dumps(self.config, sort_keys=True))
-                )
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_writer(path) as fh:
+            np.savez_compressed(fh, idf=self.idf, components=self.components, config=np.array(json.dumps(self.config, sort_keys=True)))
         return self.sha256
 
     @classmethod
@@ -264,6 +261,11 @@ class HashingEmbedder:
         if not zipfile.is_zipfile(path):
             raise EmbedderError(path, "corrupt or not an embedder artefact: not a readable .npz (zip) archive (truncated, or another kind of file)")
         try:
+            with zipfile.ZipFile(path) as archive:  # sizes as the archive declares them: no decompression bomb is read
+                declared = sum(info.file_size for info in archive.infolist())
+            if declared > 2 * MAX_ARTEFACT_BYTES:
+                raise EmbedderError(path, f"corrupt or not an embedder artefact: its arrays take {declared / 2**20:.0f} MiB"
+                                          f" uncompressed, an artefact at most {MAX_ARTEFACT_BYTES / 2**20:.0f} MiB")
             with np.load(path, allow_pickle=False) as z:
                 names = set(z.files)
                 if not {"idf", "components", "config"} <= names:
@@ -273,8 +275,9 @@ class HashingEmbedder:
                 idf, components, config = z["idf"], z["components"], json.loads(str(z["config"]))
         except EmbedderError:
             raise
-        except (OSError, ValueError, zipfile.BadZipFile, KeyError, EOFError, json.JSONDecodeError) as exc:
-            raise EmbedderError(path, f"corrupt or not an embedder artefact ({type(exc).__name__}: {exc})") from None
+        except (OSError, ValueError, zipfile.BadZipFile, zlib.error, KeyError, EOFError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            kind = "zlib.error" if isinstance(exc, zlib.error) else type(exc).__name__  # a bad compressed stream
+            raise EmbedderError(path, f"corrupt or not an embedder artefact ({kind}: {exc})") from None
         if not isinstance(config, dict) or config.get("format") != FORMAT:
             raise EmbedderError(path, f"not a hashing-embedder artefact (format {config.get('format') if isinstance(config, dict) else None!r})")
         version = config.get("format_version")

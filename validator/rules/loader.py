@@ -19,6 +19,16 @@ from pydantic import BaseModel
 from .model import RULE_TYPES, NumericReferenceRule, Reference, ReferenceRule, RuleFile
 from .yaml_source import Mark, Positions, YamlSourceError, parse_yaml
 
+#: the largest rule file read: PyYAML's pure-Python composer (needed for the positions and the
+#: strict checks) reads about 50-100 KiB a second, so this keeps any rule file under ~2 s; the
+#: largest example is 4 KiB, and categories by the thousand belong in a reference file or profile
+MAX_RULE_FILE_BYTES = 64 * 1024
+
+
+def _too_large(size: int) -> Problem:
+    return Problem(f"is {size:,} bytes; a rule file is at most {MAX_RULE_FILE_BYTES // 1024} KiB"
+                   " (put large references in a reference file or a profile)")
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -133,6 +143,8 @@ def load_rules(path: str | Path | dict | None = None, *, text: str | None = None
     if text is not None:
         source = source or "<text>"
         base_dir = Path.cwd()
+        if len(text) > MAX_RULE_FILE_BYTES or len(text.encode("utf-8", "surrogatepass")) > MAX_RULE_FILE_BYTES:
+            raise RuleFileError(source, [_too_large(len(text.encode("utf-8", "surrogatepass")))])
         data = _parse(text, source, positions)
     elif isinstance(path, dict):
         source = source or "<dict>"
@@ -143,9 +155,13 @@ def load_rules(path: str | Path | dict | None = None, *, text: str | None = None
         source = source or str(path)
         base_dir = p.resolve().parent
         try:
-            raw = p.read_bytes()
+            with open(p, "rb") as fh:  # no more than the limit is read (a huge file or a device)
+                raw = fh.read(MAX_RULE_FILE_BYTES + 1)
         except IsADirectoryError:
             raise RuleFileError(source, [Problem("is a directory, not a rule file")]) from None
+        if len(raw) > MAX_RULE_FILE_BYTES:
+            size = p.stat().st_size if p.is_file() else len(raw)
+            raise RuleFileError(source, [_too_large(max(size, len(raw)))])
         try:
             content = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -295,7 +311,7 @@ def _problem(err: dict, data: Any, positions: Positions) -> Problem:
         return Problem(f"missing required key {data_path[-1]!r}", positions.nearest(data_path[:-1]), rule_id)
     if etype == "union_tag_invalid":
         tag = err["ctx"]["tag"]
-        msg = f"unknown metric {tag!r}; expected one of {', '.join(RULE_TYPES)}" + _did_you_mean(str(tag), list(RULE_TYPES))
+        msg = f"unknown metric {_clip(str(tag))!r}; expected one of {', '.join(RULE_TYPES)}" + _did_you_mean(str(tag), list(RULE_TYPES))
         return Problem(msg, positions.nearest(data_path + ("metric",)), rule_id)
     if etype == "union_tag_not_found":
         return Problem(f"missing required key 'metric' (one of {', '.join(RULE_TYPES)})", positions.nearest(data_path), rule_id)
@@ -338,13 +354,21 @@ _EXPECTED = {
 }
 
 
+_CLIP = 80
+
+
+def _clip(text: str) -> str:
+    """``text`` cut to 80 characters (a message stays one readable line)."""
+    return text if len(text) <= _CLIP else text[: _CLIP - 3] + "..."
+
+
 def _show(value: Any) -> str:
     if value is None:
         return "nothing (null)"
     if isinstance(value, bool):
         return f"boolean {str(value).lower()}"
     if isinstance(value, str):
-        return f"text {value!r}"
+        return f"text {_clip(value)!r}" + (f" ({len(value):,} characters)" if len(value) > _CLIP else "")
     if isinstance(value, (int, float)):
         return f"{type(value).__name__} {value!r}"
     if isinstance(value, dict):

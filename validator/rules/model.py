@@ -109,7 +109,10 @@ class HistogramReference(StrictModel):
 
 
 def _check_sum(values) -> None:
-    total = math.fsum(values)
+    try:
+        total = math.fsum(values)
+    except OverflowError:  # e.g. 1e308 + 1e308: an OverflowError is not a validation error to pydantic
+        raise ValueError("probabilities must sum to 1, their sum is past float64's largest value (1.8e308)") from None
     if abs(total - 1.0) > PROBABILITY_TOLERANCE:
         raise ValueError(
             f"probabilities must sum to 1 (within {PROBABILITY_TOLERANCE:g}), they sum to {total:.10g}; "

@@ -38,6 +38,9 @@ _CORE_TAGS = {
 }
 
 MAX_INT_DIGITS = 300  # past float64's range (1.8e308): no count, bound or seed needs more
+#: deepest nesting of lists and mappings composed (a rule file needs about 6: rules, a rule, its
+#: reference, bins, edges); checked as PyYAML composes, so a deep file stops at this depth
+MAX_DEPTH = 50
 
 # YAML 1.2 core schema (https://yaml.org/spec/1.2.2/#1032-tag-resolution).
 _NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
@@ -102,7 +105,13 @@ def _mark(node: Node) -> Mark:
 class _StrictComposer(yaml.SafeLoader):
     """PyYAML's loader with aliases and anchors refused at compose time."""
 
+    _depth = 0
+
     def compose_node(self, parent, index):  # noqa: D401 - PyYAML hook
+        if self._depth >= MAX_DEPTH:
+            event = self.peek_event()
+            raise YamlSourceError(f"nested too deeply to be a rule file (more than {MAX_DEPTH} levels of lists and mappings)",
+                                  Mark(event.start_mark.line + 1, event.start_mark.column + 1))
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
             raise YamlSourceError(
@@ -116,7 +125,11 @@ class _StrictComposer(yaml.SafeLoader):
                 f"anchors (&{anchor}) are not allowed in a rule file; write the value out",
                 Mark(event.start_mark.line + 1, event.start_mark.column + 1),
             )
-        return super().compose_node(parent, index)
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 # No implicit resolvers: every plain scalar composes with the default str tag and we resolve it
