@@ -312,6 +312,9 @@ def _projected_text_file(p: Path, layout: "TextLayout", wanted: set, text_column
 
     if p.suffix.lower() in (".gz", ".zst") or layout.encoding != "utf-8" or any("\n" in n or "\r" in n for n in layout.names):
         return None
+    utf8, quoted = _byte_scan(p)
+    if not utf8:
+        return None
     keep = [c for c in layout.names if c in wanted]
     names = [*layout.names, TRAILING] if layout.trailing else list(layout.names)
     include = [*keep, TRAILING] if layout.trailing else keep
@@ -320,13 +323,13 @@ def _projected_text_file(p: Path, layout: "TextLayout", wanted: set, text_column
             str(p),
             read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, use_threads=ARROW_THREADS),
             parse_options=pacsv.ParseOptions(delimiter=layout.sep, quote_char='"' if layout.quoting else False,
-                                             newlines_in_values=layout.quoting, ignore_empty_lines=True),
+                                             newlines_in_values=layout.quoting and quoted, ignore_empty_lines=True),
             convert_options=pacsv.ConvertOptions(include_columns=include, column_types={c: pa.string() for c in include},
                                                  null_values=[""], strings_can_be_null=True, quoted_strings_can_be_null=True),
         )
     except (pa.ArrowException, OSError):  # a bad record or a field longer than a block: read whole
         return None
-    if not table.num_rows or layout.trailing and table.column(TRAILING).null_count != table.num_rows or not _is_utf8(p):
+    if not table.num_rows or layout.trailing and table.column(TRAILING).null_count != table.num_rows:
         return None  # (pandas types the columns of a file without rows as object)
     out = {c: "text" if c in text_columns else _as_pandas_infers(table.column(c)) for c in keep}
     if redo := [c for c in keep if out[c] is None]:
@@ -398,18 +401,21 @@ def records_match_header(p: Path, layout: "TextLayout") -> bool:
 
     if p.suffix.lower() in (".gz", ".zst") or layout.encoding != "utf-8" or any("\n" in n or "\r" in n for n in layout.names):
         return False
+    utf8, quoted = _byte_scan(p)
+    if not utf8:
+        return False
     names = [*layout.names, TRAILING] if layout.trailing else list(layout.names)
     try:
         pacsv.read_csv(
             str(p),
             read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, use_threads=ARROW_THREADS),
             parse_options=pacsv.ParseOptions(delimiter=layout.sep, quote_char='"' if layout.quoting else False,
-                                             newlines_in_values=layout.quoting, ignore_empty_lines=len(names) > 1),
+                                             newlines_in_values=layout.quoting and quoted, ignore_empty_lines=len(names) > 1),
             convert_options=pacsv.ConvertOptions(include_columns=[names[0]], column_types={names[0]: pa.binary()}),
         )
     except (pa.ArrowException, OSError):
         return False
-    return _is_utf8(p)
+    return True
 
 
 def _pandas_columns(p: Path, layout: "TextLayout", columns: list) -> pd.DataFrame:
@@ -426,6 +432,26 @@ def _pandas_columns(p: Path, layout: "TextLayout", columns: list) -> pd.DataFram
         for c in retype:
             df[c] = text[c]
     return df
+
+
+def _byte_scan(p: Path, block: int = 16 << 20) -> tuple[bool, bool]:
+    """(valid UTF-8, a ``"`` after the first line) for a local file, from one read of its bytes
+    into a reused buffer (``isascii`` and ``find`` run at memory speed; the UTF-8 decoder runs
+    only when a byte is not ASCII). A file without a quote after its header has no quoted
+    field, so no line break inside a field: pyarrow's parser may then split it at any line
+    break (``newlines_in_values=False``)."""
+    ascii_only, quoted, offset, header_end = True, False, 0, None
+    buffer = bytearray(block)  # zeros: the bytes past a short last read are ASCII or were scanned
+    with open(p, "rb", buffering=0) as f:
+        while n := f.readinto(buffer):
+            if header_end is None:
+                header_end = buffer.find(b"\n", 0, n) + 1  # 0: no line break in the block, all scanned
+            ascii_only = ascii_only and buffer.isascii()
+            quoted = quoted or buffer.find(b'"', max(0, header_end - offset), n) >= 0
+            offset += n
+            if quoted and not ascii_only:
+                break
+    return ascii_only or _is_utf8(p), quoted
 
 
 def _is_utf8(p: Path, block: int = 8 << 20) -> bool:
