@@ -14,7 +14,9 @@ import csv
 import glob
 import io
 import os
+import threading
 import warnings
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -243,6 +245,8 @@ def read_table(path, text_columns=(), dialect: Dialect = UTF8) -> pd.DataFrame:
         raise
     except UnicodeDecodeError:
         raise DataReadError(p, not_decodable(p, dialect if ext in TEXT_FORMATS else UTF8)) from None
+    except DECOMPRESSION_ERRORS as exc:
+        raise (compressed_stream_error(p) or DataReadError(p, f"cannot be read: {_one_line(exc)}")) from None
     except ValueError as exc:
         if ext in JSONL:
             raise DataReadError(p, f"malformed JSON Lines: {_first_bad_json_line(p) or _one_line(exc)}") from None
@@ -298,6 +302,50 @@ def _open_text(p):
     if suffix == ".gz":
         return gzip.open(open_binary(p), "rb") if is_url(p) else gzip.open(p, "rb")
     return open_binary(p)
+
+
+def is_compressed(p) -> bool:
+    return Path(str(p)).suffix.lower() in (".gz", ".zst")
+
+
+#: What the decompressors raise on a stream cut short or corrupt: EOFError (gzip ended early),
+#: zlib.error (a bad deflate block), OSError (gzip.BadGzipFile, pyarrow's zstd codec).
+DECOMPRESSION_ERRORS = (EOFError, OSError, zlib.error)
+
+
+def compressed_stream_error(p) -> DataReadError | None:
+    """The error for a ``.gz`` / ``.zst`` file whose compressed data is cut short or corrupt,
+    saying how many lines decompressed before the decompressor failed (a few less than there
+    are: it is read in 8 KB pieces); None when the file decompresses to its end (the problem is
+    elsewhere). Only called on the error path: decompresses the file once more."""
+    if not is_compressed(p):
+        return None
+    lines = 0
+    try:
+        with _open_text(p) as f:
+            while chunk := f.read(8192):
+                lines += chunk.count(b"\n")
+    except DECOMPRESSION_ERRORS as exc:
+        codec = "gzip" if Path(str(p)).suffix.lower() == ".gz" else "zstd"
+        return DataReadError(p, f"the {codec} data is cut short or corrupt: decompressing failed after {lines} "
+                                f"line{'s' * (lines != 1)} ({_one_line(exc) or type(exc).__name__})")
+    return None
+
+
+def _decompressed(p):
+    """``_open_text(p)`` for an error-path reader: a decompression error is the DataReadError
+    of :func:`compressed_stream_error` (not the EOFError/zlib.error of the decompressor)."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def opened():
+        try:
+            with _open_text(p) as f:
+                yield f
+        except DECOMPRESSION_ERRORS as exc:
+            raise (compressed_stream_error(p) or DataReadError(p, f"cannot be read: {_one_line(exc)}")) from None
+
+    return opened()
 
 
 TRAILING = "\x00trailing separator"  # the name given to the empty field after a trailing separator
@@ -442,23 +490,52 @@ def _has_short_records(p, layout: TextLayout) -> bool:
     names = [*layout.names, TRAILING] if layout.trailing else list(layout.names)
     source = pa.input_stream(str(p), compression="detect") if not is_url(p) and Path(str(p)).suffix.lower() != ".zst" else _open_text(p)
     try:
-        pacsv.read_csv(
-            source,
-            read_options=pacsv.ReadOptions(column_names=[f"f{i}" for i in range(len(names))], skip_rows=1,
-                                           encoding=layout.encoding),
-            parse_options=pacsv.ParseOptions(delimiter=layout.sep, quote_char='"' if layout.quoting else False,
-                                             newlines_in_values=layout.quoting, invalid_row_handler=invalid),
-            convert_options=pacsv.ConvertOptions(include_columns=["f0"], column_types={"f0": pa.binary()}),
-        )
+        with _unraisable() as failed:  # the handler's row could not be built: count by the csv module
+            pacsv.read_csv(
+                source,
+                read_options=pacsv.ReadOptions(column_names=[f"f{i}" for i in range(len(names))], skip_rows=1,
+                                               encoding=layout.encoding),
+                parse_options=pacsv.ParseOptions(delimiter=layout.sep, quote_char='"' if layout.quoting else False,
+                                                 newlines_in_values=layout.quoting, invalid_row_handler=invalid),
+                convert_options=pacsv.ConvertOptions(include_columns=["f0"], column_types={"f0": pa.binary()}),
+            )
+        if failed:
+            raise ValueError("the invalid-row handler could not be called")
     except Exception:  # noqa: BLE001 - pyarrow could not parse it (e.g. a record longer than its block): count by the csv module
         return _first_bad_record(p, layout, lambda fields: 0 < len(fields) < len(names)) > 0
     return bool(short)
 
 
+_UNRAISABLE_LOCK = threading.Lock()
+
+
+def _unraisable():
+    """A context whose value is a list that collects the exceptions Python could not raise
+    (``sys.unraisablehook``) while it is open, instead of printing them with a traceback.
+    pyarrow's CSV reader calls ``invalid_row_handler`` with the row's text decoded as UTF-8; a
+    short row with a byte that is not UTF-8 fails there, before the handler, and pyarrow prints
+    "Exception ignored ... Traceback" to stderr. The lock keeps two threads from swapping the
+    hook at once."""
+    import sys
+    from contextlib import contextmanager
+
+    @contextmanager
+    def collecting():
+        seen: list = []
+        with _UNRAISABLE_LOCK:
+            previous, sys.unraisablehook = sys.unraisablehook, lambda u: seen.append(u.exc_value)
+            try:
+                yield seen
+            finally:
+                sys.unraisablehook = previous
+
+    return collecting()
+
+
 def _first_bad_record(p, layout: TextLayout, bad) -> int:
     """The line number (1-based, the header is line 1) where the first record whose fields
     satisfy ``bad`` ends, by the csv module (only called on the error path: reads the whole file)."""
-    with _open_text(p) as raw:
+    with _decompressed(p) as raw:
         text = io.TextIOWrapper(raw, encoding="utf-8-sig" if layout.encoding == "utf-8" else layout.encoding,
                                 errors="replace", newline="")
         reader = csv.reader(text, delimiter=layout.sep, quoting=csv.QUOTE_MINIMAL if layout.quoting else csv.QUOTE_NONE)
@@ -484,7 +561,7 @@ def not_decodable(p, dialect: Dialect) -> str:
 
     Only called on the error path; reads the file once more, whole.
     """
-    with _open_text(p) as f:
+    with _decompressed(p) as f:
         data = f.read()
     where = "invalid byte"
     try:
@@ -547,7 +624,7 @@ def _json_column(values: list):
 def _first_bad_json_line(p: Path) -> str | None:
     import json
 
-    with _open_text(p) as f:
+    with _decompressed(p) as f:
         for number, raw in enumerate(f, start=1):
             text = raw.strip()
             if not text:
