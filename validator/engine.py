@@ -484,8 +484,8 @@ def validate(
             reason = "" if engine == "memory" else f" ({'; '.join(_unstreamable(ruleset))})"
             raise DataReadError(urls[0], "fsspec URLs are read by --engine stream or --engine dask, not in memory"
                                 f"{reason}; use one of those engines, or copy the files locally")
-        df = read_dataset(paths, text_columns=text_columns(ruleset), category_columns=category_columns(ruleset), dialect=dialect)
-        data_paths = expand_paths(paths)
+        data_paths = expand_paths(paths)  # once: a glob that skips a symbolic link loop says so once
+        df = read_dataset(data_paths, text_columns=text_columns(ruleset), category_columns=category_columns(ruleset), dialect=dialect)
 
     state = _Evaluation(ruleset, ReferenceStore(ruleset, data_paths, None if data_paths is None else paths), name=name)
     state.references.preload()  # unreadable reference files and profiles fail fast (exit 3)

@@ -157,7 +157,7 @@ def expand_paths(paths) -> list[Path]:
         elif p.exists():
             out.append(p)
         elif glob.has_magic(raw):
-            found = sorted(Path(m) for m in glob.glob(raw, recursive=True) if Path(m).is_file())
+            found = sorted(Path(m) for m in _glob(raw) if Path(m).is_file())
             if not found:
                 raise DataReadError(raw, "the pattern matches no file")
             out.extend(found)
@@ -168,6 +168,76 @@ def expand_paths(paths) -> list[Path]:
     for q in out:
         by_real.setdefault(q.resolve(), q)
     return sorted(by_real.values(), key=lambda q: str(q))
+
+
+def _glob(pattern: str) -> list[str]:
+    """The paths ``pattern`` matches, as ``glob.glob(pattern, recursive=True)`` gives them, but
+    a ``**`` walk enters each folder once: Python's glob follows a symbolic link back to a
+    folder it is in (``ds/up -> .``) without end (``ds/up/up/up/...``, exponential with two such
+    links). A link to a folder already searched is skipped, with a warning naming it."""
+    if "**" not in pattern:
+        return glob.glob(pattern)  # one folder level per component: finite whatever the links
+    parts = Path(pattern).parts
+    fixed = next(i for i, part in enumerate(parts) if glob.has_magic(part))
+    root = Path(*parts[:fixed]) if fixed else Path(".")
+    rest = parts[fixed:]
+    if not root.is_dir():
+        return []
+    out: list[str] = []
+    skipped: list[str] = []
+    seen: set = set()
+
+    def walk(folder: Path, rel: tuple, ancestors: frozenset) -> None:
+        try:
+            st = folder.stat()
+        except OSError:
+            return
+        key = (st.st_dev, st.st_ino)
+        if key in seen:
+            skipped.append(f"{folder} ({'a loop: it links to a folder it is in' if key in ancestors else 'a folder already searched'})")
+            return
+        seen.add(key)
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError:
+            return
+        folders = []
+        for e in entries:
+            sub = (*rel, e.name)
+            if _glob_match(rest, sub):
+                out.append(str(root / Path(*sub)) if fixed else str(Path(*sub)))
+            try:
+                is_dir = e.is_dir()  # follows a symbolic link, as glob does
+            except OSError:
+                is_dir = False
+            if is_dir and not e.name.startswith("."):
+                folders.append((e.is_symlink(), e.name, Path(e.path), sub))
+        for _, _, path, sub in sorted(folders):  # folders before links to folders: a folder is searched under its own name
+            walk(path, sub, ancestors | {key})
+
+    walk(root, (), frozenset())
+    if skipped:
+        warnings.warn(f"{pattern}: skipped {len(skipped)} symbolic link(s) to folders already searched: "
+                      + "; ".join(skipped[:5]) + ("; ..." if len(skipped) > 5 else ""), stacklevel=2)
+    return out
+
+
+def _glob_match(pattern: tuple, parts: tuple) -> bool:
+    """Whether the path components ``parts`` match the glob components ``pattern`` (``**``:
+    any number of folders, ``*`` and ``?`` never the leading dot of a hidden name, as glob)."""
+    import fnmatch
+
+    if not pattern:
+        return not parts
+    head, tail = pattern[0], pattern[1:]
+    if head == "**":
+        return _glob_match(tail, parts) or (bool(parts) and not parts[0].startswith(".") and _glob_match(pattern, parts[1:]))
+    if not parts:
+        return False
+    name = parts[0]
+    if name.startswith(".") and not head.startswith("."):
+        return False
+    return (fnmatch.fnmatchcase(name, head) if glob.has_magic(head) else name == head) and _glob_match(tail, parts[1:])
 
 
 def extension(p: Path) -> str:
