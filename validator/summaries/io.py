@@ -662,14 +662,36 @@ def json_lines_frames(raw, batch_rows: int | None = None):
     """
     text = io.TextIOWrapper(raw, encoding="utf-8-sig")
     lines: list[str] = []
-    for line in text:
-        if line.strip():
-            lines.append(line)
-            if batch_rows and len(lines) == batch_rows:
-                yield _json_frame(lines)
-                lines = []
+    for line in _nonblank_lines(text):
+        lines.append(line)
+        if batch_rows and len(lines) == batch_rows:
+            yield _json_frame(lines)
+            lines = []
     if lines or batch_rows is None:
         yield _json_frame(lines)
+
+
+def _nonblank_lines(text, piece: int = 1 << 20):
+    """The lines of the text stream ``text`` that hold more than white space, as ``for line in
+    text`` gives them but without their ``\n``, read in pieces of ``piece`` characters: a piece of
+    white space only costs one ``str.strip`` (a small .gz file of 50 million blank lines took
+    16 s in memory, 38 s streamed, when each line was a step of the loop)."""
+    pending = ""  # the start of a line that has not ended yet
+    while chunk := text.read(piece):
+        if not chunk.strip():  # blank lines only; the first may end the pending line
+            end = chunk.find("\n")
+            if end < 0:
+                pending += chunk
+            else:
+                if pending.strip():
+                    yield pending + chunk[:end]
+                pending = chunk[chunk.rfind("\n") + 1:]
+            continue
+        lines = (pending + chunk).split("\n")
+        pending = lines.pop()
+        yield from filter(str.strip, lines)
+    if pending.strip():
+        yield pending
 
 
 def _json_frame(lines: list[str]) -> pd.DataFrame:
