@@ -210,12 +210,15 @@ def _glob(pattern: str) -> list[str]:
                 is_dir = e.is_dir()  # follows a symbolic link, as glob does
             except OSError:
                 is_dir = False
-            if is_dir and not e.name.startswith("."):
+            if is_dir and (dotted or not e.name.startswith(".")):  # glob's ** skips hidden folders
                 folders.append((e.is_symlink(), e.name, Path(e.path), sub))
         for _, _, path, sub in sorted(folders):  # folders before links to folders: a folder is searched under its own name
             walk(path, sub, ancestors | {key})
 
+    dotted = any(part.startswith(".") for part in rest)  # a pattern naming a hidden name (ds/**/.cache/*.csv)
     walk(root, (), frozenset())
+    if pattern.endswith(("/", os.sep)):
+        out = [o for o in out if os.path.isdir(o)]  # a trailing slash matches folders only, as in glob
     if skipped:
         warnings.warn(f"{pattern}: skipped {len(skipped)} symbolic link(s) to folders already searched: "
                       + "; ".join(skipped[:5]) + ("; ..." if len(skipped) > 5 else ""), stacklevel=2)
