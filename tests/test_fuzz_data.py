@@ -79,7 +79,10 @@ KIND_IDS = [f + (f".{c}" if c else "") for f, c in KINDS]
 def mutate(data: bytes, rnd: random.Random, n: int) -> bytes:
     for _ in range(n):
         i = rnd.randrange(len(data) + 1)
-        op = rnd.choice(["flip", "truncate", "insert", "insert", "delete", "repeat"])
+        op = rnd.choice(["flip", "truncate", "insert", "insert", "line-start", "delete", "repeat"])
+        if op == "line-start":  # an insert where a line begins (a NUL there once made json.loads guess UTF-16)
+            starts = [0] + [j + 1 for j, b in enumerate(data) if b == 0x0A]
+            i, op = rnd.choice(starts), "insert"
         if op == "flip" and data:
             j = min(i, len(data) - 1)
             data = data[:j] + bytes([data[j] ^ (1 << rnd.randrange(8))]) + data[j + 1:]
@@ -322,8 +325,12 @@ def test_a_corrupt_gzip_file_is_exit_3_naming_it(tmp_path, engine, damage):
 
 @pytest.mark.parametrize("engine", ENGINE_ARGS, ids=ENGINE_IDS)
 @pytest.mark.parametrize("comp", ["", "gz"])
-def test_a_nul_byte_in_json_lines_is_exit_3_naming_the_line(tmp_path, engine, comp):
-    plain = b'{"k": "a"}\n{"k": "b"}\n{"k":\x00 "c"}\n'
+@pytest.mark.parametrize("where", ["inside", "line-start"])
+def test_a_nul_byte_in_json_lines_is_exit_3_naming_the_line(tmp_path, engine, comp, where):
+    # at a line's start, json.loads of the line's bytes guessed UTF-16 (RFC 4627 section 3) and
+    # raised UnicodeDecodeError, which has no .msg: AttributeError in the first-bad-line search
+    third = b'{"k":\x00 "c"}\n' if where == "inside" else b'\x00{"k": "c"}\n'
+    plain = b'{"k": "a"}\n{"k": "b"}\n' + third
     path = tmp_path / ("d.jsonl" + (".gz" if comp else ""))
     path.write_bytes(compress(plain, comp))
     rules = tmp_path / "r.yaml"

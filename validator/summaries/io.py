@@ -721,13 +721,15 @@ def _first_bad_json_line(p: Path) -> str | None:
 
     with _decompressed(p) as f:
         for number, raw in enumerate(f, start=1):
-            text = raw.strip()
+            # decoded as the reader decodes it: json.loads of bytes guesses UTF-16 for a line that
+            # starts with a NUL byte and raised UnicodeDecodeError, which has no .msg
+            text = raw.decode("utf-8-sig" if number == 1 else "utf-8", errors="replace").strip()
             if not text:
                 continue
             try:
                 value = json.loads(text)
             except ValueError as exc:
-                return f"line {number}: not valid JSON ({exc.msg})"
+                return f"line {number}: not valid JSON ({getattr(exc, 'msg', None) or _one_line(exc)})"
             if not isinstance(value, dict):
                 return f"line {number}: expected a JSON object per line, found {type(value).__name__}"
     return None
