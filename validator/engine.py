@@ -21,7 +21,7 @@ import pandas as pd
 from .checks import ReferenceStore, _failed_to_measure, evaluate
 from .result import Report, Result
 from .rules.loader import RuleSet, load_rules
-from .summaries.frame import BOOL_TEXT, FrameSummaries, text_as_numbers
+from .summaries.frame import BOOL_TEXT, FrameSummaries, as_numbers, text_as_numbers
 from .summaries.io import TEXT_FORMATS, UTF8, DataReadError, Dialect, extension, expand_paths, expand_urls, is_url, read_dataset
 
 
@@ -107,7 +107,7 @@ def _numbers_of(s: pd.Series) -> pd.Series | None:
         return s
     if s.dtype == object and s.notna().any() and s.dropna().map(
             lambda v: isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))).all():
-        return pd.to_numeric(s)  # numbers beside nulls (JSON Lines shards, one all null): an object column
+        return as_numbers(s)  # numbers beside nulls (JSON Lines shards, one all null): an object column
     if _is_text(s) and s.notna().any():
         values, bad = text_as_numbers(s)
         return None if bad.any() else values
@@ -485,9 +485,9 @@ def validate(
             reason = "" if engine == "memory" else f" ({'; '.join(_unstreamable(ruleset))})"
             raise DataReadError(urls[0], "fsspec URLs are read by --engine stream or --engine dask, not in memory"
                                 f"{reason}; use one of those engines, or copy the files locally")
-        df = read_dataset(paths, text_columns=text_columns(ruleset), category_columns=category_columns(ruleset), dialect=dialect,
+        data_paths = expand_paths(paths)  # once: a glob that skips a symbolic link loop says so once
+        df = read_dataset(data_paths, text_columns=text_columns(ruleset), category_columns=category_columns(ruleset), dialect=dialect,
                           columns=ruleset.data_columns())  # other columns may stay unread
-        data_paths = expand_paths(paths)
 
     state = _Evaluation(ruleset, ReferenceStore(ruleset, data_paths, None if data_paths is None else paths), name=name)
     state.references.preload()  # unreadable reference files and profiles fail fast (exit 3)

@@ -10,6 +10,7 @@ reuse the same metric code.
 from __future__ import annotations
 
 import difflib
+import math
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
@@ -39,9 +40,35 @@ def text_as_numbers(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
     truth = s.map(BOOL_TEXT)
     if present.any() and truth.notna().to_numpy()[present].all():
         return truth.astype(np.float64), np.zeros(len(s), dtype=bool)
-    values = pd.to_numeric(s.mask(nan_text), errors="coerce")
+    numbers = s.mask(nan_text)
+    try:
+        values = pd.to_numeric(numbers, errors="coerce")
+    except (OverflowError, TypeError):  # a Python int past float64's range (CSV digits, JSON integers)
+        values = pd.to_numeric(numbers.map(_past_float), errors="coerce")
     bad = values.isna().to_numpy() & present
     return values.astype(np.float64), bad
+
+
+def _past_float(v):
+    """An integer too large for float64 (``float(10**400)`` raises OverflowError) as +-inf, what
+    its digits read as text give (pandas, pyarrow and Python's ``float("9" * 400)``): pandas'
+    CSV parser gives a column of 400-digit integers as Python ints, but the same digits beside
+    ``1.5`` as inf, so only this reading is the same whatever the neighbouring values."""
+    if isinstance(v, int) and not isinstance(v, bool):
+        try:
+            float(v)
+        except OverflowError:
+            return math.inf if v > 0 else -math.inf
+    return v
+
+
+def as_numbers(s: pd.Series) -> pd.Series:
+    """An object column of numbers (ints, floats, nulls) as float64 (or int64), integers past
+    float64's range as +-inf (see :func:`_past_float`)."""
+    try:
+        return pd.to_numeric(s)
+    except (OverflowError, TypeError):
+        return pd.to_numeric(s.map(_past_float))
 
 
 _COUNT_LOCK = threading.Lock()

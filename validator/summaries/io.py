@@ -14,7 +14,9 @@ import csv
 import glob
 import io
 import os
+import threading
 import warnings
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -155,7 +157,7 @@ def expand_paths(paths) -> list[Path]:
         elif p.exists():
             out.append(p)
         elif glob.has_magic(raw):
-            found = sorted(Path(m) for m in glob.glob(raw, recursive=True) if Path(m).is_file())
+            found = sorted(Path(m) for m in _glob(raw) if Path(m).is_file())
             if not found:
                 raise DataReadError(raw, "the pattern matches no file")
             out.extend(found)
@@ -166,6 +168,79 @@ def expand_paths(paths) -> list[Path]:
     for q in out:
         by_real.setdefault(q.resolve(), q)
     return sorted(by_real.values(), key=lambda q: str(q))
+
+
+def _glob(pattern: str) -> list[str]:
+    """The paths ``pattern`` matches, as ``glob.glob(pattern, recursive=True)`` gives them, but
+    a ``**`` walk enters each folder once: Python's glob follows a symbolic link back to a
+    folder it is in (``ds/up -> .``) without end (``ds/up/up/up/...``, exponential with two such
+    links). A link to a folder already searched is skipped, with a warning naming it."""
+    if "**" not in pattern:
+        return glob.glob(pattern)  # one folder level per component: finite whatever the links
+    parts = Path(pattern).parts
+    fixed = next(i for i, part in enumerate(parts) if glob.has_magic(part))
+    root = Path(*parts[:fixed]) if fixed else Path(".")
+    rest = parts[fixed:]
+    if not root.is_dir():
+        return []
+    out: list[str] = []
+    skipped: list[str] = []
+    seen: set = set()
+
+    def walk(folder: Path, rel: tuple, ancestors: frozenset) -> None:
+        try:
+            st = folder.stat()
+        except OSError:
+            return
+        key = (st.st_dev, st.st_ino)
+        if key in seen:
+            skipped.append(f"{folder} ({'a loop: it links to a folder it is in' if key in ancestors else 'a folder already searched'})")
+            return
+        seen.add(key)
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError:
+            return
+        folders = []
+        for e in entries:
+            sub = (*rel, e.name)
+            if _glob_match(rest, sub):
+                out.append(str(root / Path(*sub)) if fixed else str(Path(*sub)))
+            try:
+                is_dir = e.is_dir()  # follows a symbolic link, as glob does
+            except OSError:
+                is_dir = False
+            if is_dir and (dotted or not e.name.startswith(".")):  # glob's ** skips hidden folders
+                folders.append((e.is_symlink(), e.name, Path(e.path), sub))
+        for _, _, path, sub in sorted(folders):  # folders before links to folders: a folder is searched under its own name
+            walk(path, sub, ancestors | {key})
+
+    dotted = any(part.startswith(".") for part in rest)  # a pattern naming a hidden name (ds/**/.cache/*.csv)
+    walk(root, (), frozenset())
+    if pattern.endswith(("/", os.sep)):
+        out = [o for o in out if os.path.isdir(o)]  # a trailing slash matches folders only, as in glob
+    if skipped:
+        warnings.warn(f"{pattern}: skipped {len(skipped)} symbolic link(s) to folders already searched: "
+                      + "; ".join(skipped[:5]) + ("; ..." if len(skipped) > 5 else ""), stacklevel=2)
+    return out
+
+
+def _glob_match(pattern: tuple, parts: tuple) -> bool:
+    """Whether the path components ``parts`` match the glob components ``pattern`` (``**``:
+    any number of folders, ``*`` and ``?`` never the leading dot of a hidden name, as glob)."""
+    import fnmatch
+
+    if not pattern:
+        return not parts
+    head, tail = pattern[0], pattern[1:]
+    if head == "**":
+        return _glob_match(tail, parts) or (bool(parts) and not parts[0].startswith(".") and _glob_match(pattern, parts[1:]))
+    if not parts:
+        return False
+    name = parts[0]
+    if name.startswith(".") and not head.startswith("."):
+        return False
+    return (fnmatch.fnmatchcase(name, head) if glob.has_magic(head) else name == head) and _glob_match(tail, parts[1:])
 
 
 def extension(p: Path) -> str:
@@ -256,6 +331,8 @@ def read_columns(path, text_columns=(), dialect: Dialect = UTF8, columns=None) -
         raise
     except UnicodeDecodeError:
         raise DataReadError(p, not_decodable(p, dialect if ext in TEXT_FORMATS else UTF8)) from None
+    except DECOMPRESSION_ERRORS as exc:
+        raise (compressed_stream_error(p) or DataReadError(p, f"cannot be read: {_one_line(exc)}")) from None
     except ValueError as exc:
         if ext in JSONL:
             raise DataReadError(p, f"malformed JSON Lines: {_first_bad_json_line(p) or _one_line(exc)}") from None
@@ -310,7 +387,7 @@ def _projected_text_file(p: Path, layout: "TextLayout", wanted: set, text_column
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    if p.suffix.lower() in (".gz", ".zst") or layout.encoding != "utf-8" or any("\n" in n or "\r" in n for n in layout.names):
+    if is_compressed(p) or layout.encoding != "utf-8" or any("\n" in n or "\r" in n for n in layout.names):
         return None
     utf8, quoted = _byte_scan(p)
     if not utf8:
@@ -399,7 +476,7 @@ def records_match_header(p: Path, layout: "TextLayout") -> bool:
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    if p.suffix.lower() in (".gz", ".zst") or layout.encoding != "utf-8" or any("\n" in n or "\r" in n for n in layout.names):
+    if is_compressed(p) or layout.encoding != "utf-8" or any("\n" in n or "\r" in n for n in layout.names):
         return False
     utf8, quoted = _byte_scan(p)
     if not utf8:
@@ -520,7 +597,51 @@ def _open_text(p):
     return open_binary(p)
 
 
-ARROW_THREADS = True
+def is_compressed(p) -> bool:
+    return Path(str(p)).suffix.lower() in (".gz", ".zst")
+
+
+#: What the decompressors raise on a stream cut short or corrupt: EOFError (gzip ended early),
+#: zlib.error (a bad deflate block), OSError (gzip.BadGzipFile, pyarrow's zstd codec).
+DECOMPRESSION_ERRORS = (EOFError, OSError, zlib.error)
+
+
+def compressed_stream_error(p) -> DataReadError | None:
+    """The error for a ``.gz`` / ``.zst`` file whose compressed data is cut short or corrupt,
+    saying how many lines decompressed before the decompressor failed (a few less than there
+    are: it is read in 8 KB pieces); None when the file decompresses to its end (the problem is
+    elsewhere). Only called on the error path: decompresses the file once more."""
+    if not is_compressed(p):
+        return None
+    lines = 0
+    try:
+        with _open_text(p) as f:
+            while chunk := f.read(8192):
+                lines += chunk.count(b"\n")
+    except DECOMPRESSION_ERRORS as exc:
+        codec = "gzip" if Path(str(p)).suffix.lower() == ".gz" else "zstd"
+        return DataReadError(p, f"the {codec} data is cut short or corrupt: decompressing failed after {lines} "
+                                f"line{'s' * (lines != 1)} ({_one_line(exc) or type(exc).__name__})")
+    return None
+
+
+def _decompressed(p):
+    """``_open_text(p)`` for an error-path reader: a decompression error is the DataReadError
+    of :func:`compressed_stream_error` (not the EOFError/zlib.error of the decompressor)."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def opened():
+        try:
+            with _open_text(p) as f:
+                yield f
+        except DECOMPRESSION_ERRORS as exc:
+            raise (compressed_stream_error(p) or DataReadError(p, f"cannot be read: {_one_line(exc)}")) from None
+
+    return opened()
+
+
+ARROW_THREADS = True  # pyarrow's CSV parser on its thread pool
 TRAILING = "\x00trailing separator"  # the name given to the empty field after a trailing separator
 
 
@@ -663,23 +784,52 @@ def _has_short_records(p, layout: TextLayout) -> bool:
     names = [*layout.names, TRAILING] if layout.trailing else list(layout.names)
     source = pa.input_stream(str(p), compression="detect") if not is_url(p) and Path(str(p)).suffix.lower() != ".zst" else _open_text(p)
     try:
-        pacsv.read_csv(
-            source,
-            read_options=pacsv.ReadOptions(column_names=[f"f{i}" for i in range(len(names))], skip_rows=1,
-                                           encoding=layout.encoding),
-            parse_options=pacsv.ParseOptions(delimiter=layout.sep, quote_char='"' if layout.quoting else False,
-                                             newlines_in_values=layout.quoting, invalid_row_handler=invalid),
-            convert_options=pacsv.ConvertOptions(include_columns=["f0"], column_types={"f0": pa.binary()}),
-        )
+        with _unraisable() as failed:  # the handler's row could not be built: count by the csv module
+            pacsv.read_csv(
+                source,
+                read_options=pacsv.ReadOptions(column_names=[f"f{i}" for i in range(len(names))], skip_rows=1,
+                                               encoding=layout.encoding),
+                parse_options=pacsv.ParseOptions(delimiter=layout.sep, quote_char='"' if layout.quoting else False,
+                                                 newlines_in_values=layout.quoting, invalid_row_handler=invalid),
+                convert_options=pacsv.ConvertOptions(include_columns=["f0"], column_types={"f0": pa.binary()}),
+            )
+        if failed:
+            raise ValueError("the invalid-row handler could not be called")
     except Exception:  # noqa: BLE001 - pyarrow could not parse it (e.g. a record longer than its block): count by the csv module
         return _first_bad_record(p, layout, lambda fields: 0 < len(fields) < len(names)) > 0
     return bool(short)
 
 
+_UNRAISABLE_LOCK = threading.Lock()
+
+
+def _unraisable():
+    """A context whose value is a list that collects the exceptions Python could not raise
+    (``sys.unraisablehook``) while it is open, instead of printing them with a traceback.
+    pyarrow's CSV reader calls ``invalid_row_handler`` with the row's text decoded as UTF-8; a
+    short row with a byte that is not UTF-8 fails there, before the handler, and pyarrow prints
+    "Exception ignored ... Traceback" to stderr. The lock keeps two threads from swapping the
+    hook at once."""
+    import sys
+    from contextlib import contextmanager
+
+    @contextmanager
+    def collecting():
+        seen: list = []
+        with _UNRAISABLE_LOCK:
+            previous, sys.unraisablehook = sys.unraisablehook, lambda u: seen.append(u.exc_value)
+            try:
+                yield seen
+            finally:
+                sys.unraisablehook = previous
+
+    return collecting()
+
+
 def _first_bad_record(p, layout: TextLayout, bad) -> int:
     """The line number (1-based, the header is line 1) where the first record whose fields
     satisfy ``bad`` ends, by the csv module (only called on the error path: reads the whole file)."""
-    with _open_text(p) as raw:
+    with _decompressed(p) as raw:
         text = io.TextIOWrapper(raw, encoding="utf-8-sig" if layout.encoding == "utf-8" else layout.encoding,
                                 errors="replace", newline="")
         reader = csv.reader(text, delimiter=layout.sep, quoting=csv.QUOTE_MINIMAL if layout.quoting else csv.QUOTE_NONE)
@@ -705,7 +855,7 @@ def not_decodable(p, dialect: Dialect) -> str:
 
     Only called on the error path; reads the file once more, whole.
     """
-    with _open_text(p) as f:
+    with _decompressed(p) as f:
         data = f.read()
     where = "invalid byte"
     try:
@@ -736,14 +886,36 @@ def json_lines_frames(raw, batch_rows: int | None = None):
     """
     text = io.TextIOWrapper(raw, encoding="utf-8-sig")
     lines: list[str] = []
-    for line in text:
-        if line.strip():
-            lines.append(line)
-            if batch_rows and len(lines) == batch_rows:
-                yield _json_frame(lines)
-                lines = []
+    for line in _nonblank_lines(text):
+        lines.append(line)
+        if batch_rows and len(lines) == batch_rows:
+            yield _json_frame(lines)
+            lines = []
     if lines or batch_rows is None:
         yield _json_frame(lines)
+
+
+def _nonblank_lines(text, piece: int = 1 << 20):
+    """The lines of the text stream ``text`` that hold more than white space, as ``for line in
+    text`` gives them but without their ``\n``, read in pieces of ``piece`` characters: a piece of
+    white space only costs one ``str.strip`` (a small .gz file of 50 million blank lines took
+    16 s in memory, 38 s streamed, when each line was a step of the loop)."""
+    pending = ""  # the start of a line that has not ended yet
+    while chunk := text.read(piece):
+        if not chunk.strip():  # blank lines only; the first may end the pending line
+            end = chunk.find("\n")
+            if end < 0:
+                pending += chunk
+            else:
+                if pending.strip():
+                    yield pending + chunk[:end]
+                pending = chunk[chunk.rfind("\n") + 1:]
+            continue
+        lines = (pending + chunk).split("\n")
+        pending = lines.pop()
+        yield from filter(str.strip, lines)
+    if pending.strip():
+        yield pending
 
 
 def _json_frame(lines: list[str]) -> pd.DataFrame:
@@ -768,15 +940,17 @@ def _json_column(values: list):
 def _first_bad_json_line(p: Path) -> str | None:
     import json
 
-    with _open_text(p) as f:
+    with _decompressed(p) as f:
         for number, raw in enumerate(f, start=1):
-            text = raw.strip()
+            # decoded as the reader decodes it: json.loads of bytes guesses UTF-16 for a line that
+            # starts with a NUL byte and raised UnicodeDecodeError, which has no .msg
+            text = raw.decode("utf-8-sig" if number == 1 else "utf-8", errors="replace").strip()
             if not text:
                 continue
             try:
                 value = json.loads(text)
             except ValueError as exc:
-                return f"line {number}: not valid JSON ({exc.msg})"
+                return f"line {number}: not valid JSON ({getattr(exc, 'msg', None) or _one_line(exc)})"
             if not isinstance(value, dict):
                 return f"line {number}: expected a JSON object per line, found {type(value).__name__}"
     return None

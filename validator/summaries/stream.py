@@ -34,8 +34,9 @@ import numpy as np
 import pandas as pd
 
 from .frame import CategoryCounts, FeatureSample, FrameSummaries, MeasurementError
-from .io import (JSONL, PARQUET, TEXT_FORMATS, TRAILING, UTF8, DataReadError, Dialect, _check_header, _one_line, extension, is_url,
-                 json_lines_frames, not_decodable, open_binary, records_match_header, text_layout)
+from .io import (DECOMPRESSION_ERRORS, JSONL, PARQUET, TEXT_FORMATS, TRAILING, UTF8, DataReadError, Dialect, _check_header,
+                 _first_bad_json_line, _one_line, compressed_stream_error, extension, is_url, json_lines_frames, not_decodable,
+                 open_binary, records_match_header, text_layout)
 from .sample import smallest_hash_rows
 from .text import TextRows, merge_exclusions
 
@@ -124,9 +125,13 @@ def iter_frames(path: Path, text_columns=(), batch_rows: int = 1 << 18, columns=
         raise
     except UnicodeDecodeError:
         raise DataReadError(p, not_decodable(p, dialect if ext in TEXT_FORMATS else UTF8)) from None
+    except DECOMPRESSION_ERRORS as exc:  # as the in-memory reader words it
+        raise (compressed_stream_error(p) or DataReadError(p, f"cannot be read: {_one_line(exc)}")) from None
     except pd.errors.EmptyDataError:
         raise DataReadError(p, "no columns to read (the file has no header row)") from None
     except ValueError as exc:  # as the in-memory reader words it (pyarrow's and pandas' parse errors)
+        if ext in JSONL:  # the line in the file, not in the batch
+            raise DataReadError(p, f"malformed JSON Lines: {_first_bad_json_line(p) or _one_line(exc)}") from None
         raise DataReadError(p, f"malformed {ext[1:].upper() or 'table'}: {_one_line(exc)}") from None
     except Exception as exc:  # pandas, pyarrow and the decompressors raise their own types
         raise DataReadError(p, f"cannot be read as {ext[1:] or 'a table'}: {_one_line(exc)}") from None
