@@ -249,8 +249,11 @@ kw = {{}}
 import validator.engine as _engine
 if hasattr(_engine, "text_columns") and "text_columns" in inspect.signature(read_dataset).parameters:
     kw["text_columns"] = sorted(_engine.text_columns(rs))
+if "columns" in inspect.signature(read_dataset).parameters and hasattr(rs, "data_columns"):
+    kw["columns"] = rs.data_columns()  # only the columns the rules name are converted
 df = read_dataset([{data!r}], **kw)
-t = mark("read_dataset as validate calls it" + (" (dtype=str for " + ", ".join(kw["text_columns"]) + ")" if kw.get("text_columns") else ""), t)
+t = mark("read_dataset as validate calls it" + (" (dtype=str for " + ", ".join(kw["text_columns"]) + ")" if kw.get("text_columns") else "")
+         + (" (columns " + ", ".join(sorted(kw["columns"])) + ")" if kw.get("columns") else ""), t)
 from validator.engine import _Evaluation, to_pandera
 from validator.checks import ReferenceStore, evaluate
 from validator.summaries.frame import FrameSummaries

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import typing
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -48,19 +49,19 @@ def assert_same(path, columns, text_columns=()):
 
 
 @settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(rows=st.lists(st.lists(CELLS, min_size=3, max_size=3), min_size=1, max_size=12),
-       odd=st.one_of(st.none(), st.tuples(st.integers(0, 11), st.sampled_from([1, 2, 4]))),
-       keep=st.sets(st.sampled_from(["a", "b", "c"]), min_size=1, max_size=2),
-       text=st.sets(st.sampled_from(["a", "b", "c"])), trailing=st.booleans(), sep=st.sampled_from([",", "\t"]))
+@given(rows=st.lists(st.lists(CELLS, min_size=4, max_size=4), min_size=1, max_size=12),
+       odd=st.one_of(st.none(), st.tuples(st.integers(0, 11), st.sampled_from([1, 3, 5]))),
+       keep=st.sets(st.sampled_from(["a", "b", "c", "d"]), min_size=1, max_size=2),
+       text=st.sets(st.sampled_from(["a", "b", "c", "d"])), trailing=st.booleans(), sep=st.sampled_from([",", "\t"]))
 def test_projected_read_is_the_whole_read_with_columns_dropped(tmp_path_factory, rows, odd, keep, text, trailing, sep):
-    # rows of 3 fields under a 3-column header, sometimes one of 1, 2 or 4 fields: either both
+    # rows of 4 fields under a 4-column header, sometimes one of 1, 3 or 5 fields: either both
     # reads give the same frame or both refuse the file with the same message
     path = tmp_path_factory.mktemp("proj") / ("d.csv" if sep == "," else "d.tsv")
     end = sep if trailing else ""
     if odd is not None:
         i, n = odd
         rows[i % len(rows)] = (rows[i % len(rows)] * 2)[:n]
-    lines = [sep.join(["a", "b", "c"])] + [sep.join(r) + end for r in rows]
+    lines = [sep.join(["a", "b", "c", "d"])] + [sep.join(r) + end for r in rows]
     path.write_bytes(("\n".join(lines) + "\n").encode())
     assert_same(path, keep, text)
 
@@ -177,3 +178,65 @@ def test_quoted_line_breaks_found_whichever_lines_hold_quotes(tmp_path, body, va
 
 def _records(body):
     return ['x,"a\nb"', "y,2"] if '"a' in body else body.splitlines()
+
+
+NUMBER_TEXT = st.one_of(
+    st.floats(allow_nan=False, allow_infinity=False).flatmap(
+        lambda x: st.sampled_from([repr(x), f"{x:.6f}", f"{x:.15g}", f"{x:.17g}", f"{x:e}", f"{x:.3f}"])),
+    st.floats(-1e6, 1e6).map(lambda x: f"{x:.{abs(hash(x)) % 14}f}"),
+    st.integers(-2**70, 2**70).map(str), st.integers(-999, 999).map(str), st.just(""),
+)
+
+
+@settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(values=st.lists(NUMBER_TEXT, min_size=1, max_size=30))
+def test_number_columns_read_projected_are_the_doubles_pandas_reads(tmp_path_factory, values):
+    # float texts as common tools write them (repr, %.6f, %.17g, exponents) and integers past
+    # int64: the projected read's values and dtype are exactly those of pandas' whole-file read
+    path = tmp_path_factory.mktemp("num") / "n.csv"
+    path.write_text("v,a,b,c\n" + "".join(f"{v},x,y,z\n" for v in values))
+    assert_same(path, {"v"})
+
+
+def _wide(tmp_path, rows, compress=False, bad_line=None):
+    import gzip
+
+    names = [f"c{i}" for i in range(200)]
+    lines = [",".join(names)] + [",".join(str((i * r) % 3) for i in range(200)) for r in range(rows)]
+    if bad_line is not None:
+        lines[bad_line - 1] += ",extra"  # one field too many, in a column no rule reads
+    text = ("\n".join(lines) + "\n").encode()
+    path = tmp_path / ("wide.csv.gz" if compress else "wide.csv")
+    path.write_bytes(gzip.compress(text) if compress else text)
+    return path
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_a_wide_file_streamed_converts_only_the_columns_read(tmp_path, monkeypatch, compress):
+    # 200 columns, one read: the batches convert that column only (pandas usecols), and every
+    # engine gives the hand-computed entropy: c1 holds r % 3 for r = 0..8, three values, 3 each
+    path = _wide(tmp_path, 9, compress)
+    rules = {"version": 1, "rules": [{"id": "e", "metric": "entropy", "column": "c1", "min": 0}]}
+    seen = []
+    original = pd.read_csv
+
+    def recording(*args, **kwargs):
+        seen.append(kwargs.get("usecols"))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(pd, "read_csv", recording)
+    for engine, batch in [("stream", 1), ("stream", 4)]:
+        assert validate(path, rules, engine=engine, batch_rows=batch)["e"].observed == pytest.approx(np.log2(3), abs=1e-12)
+    assert seen and all(u == ["c1"] for u in seen), seen  # never the 200 columns
+    monkeypatch.setattr(pd, "read_csv", original)
+    assert validate(path, rules, engine="dask")["e"].observed == pytest.approx(np.log2(3), abs=1e-12)
+    assert validate(path, rules)["e"].observed == pytest.approx(np.log2(3), abs=1e-12)
+
+
+@pytest.mark.parametrize("compress", [False, True])
+@pytest.mark.parametrize("engine", ["memory", "stream", "dask"])
+def test_a_wide_file_with_a_bad_record_in_an_unread_column_is_refused(tmp_path, compress, engine):
+    path = _wide(tmp_path, 9, compress, bad_line=6)
+    rules = {"version": 1, "rules": [{"id": "e", "metric": "entropy", "column": "c1", "min": 0}]}
+    with pytest.raises(DataReadError, match="line 6"):
+        validate(path, rules, engine=engine, **({"batch_rows": 2} if engine == "stream" else {}))

@@ -308,7 +308,10 @@ def read_columns(path, text_columns=(), dialect: Dialect = UTF8, columns=None) -
             layout = text_layout(p, ext, dialect)
             names = list(layout.names)
             df = None
-            if wanted is not None and wanted <= set(names) and len(wanted) < len(names):
+            if wanted is not None and wanted <= set(names) and 2 * len(wanted) <= len(names):
+                # at most half the columns: pyarrow parses every record and converts only these
+                # (its per-column casts after the parse cost more than pandas' fused conversion
+                # when most columns are wanted: bench/RESULTS_reader.md)
                 df = _projected_text_file(p, layout, wanted, text_columns)
             if df is None:
                 df = _text_file(p, layout, text_columns)
@@ -428,14 +431,21 @@ def _as_pandas_infers(col) -> "np.ndarray | str | None":
     """What pandas' type inference makes of a CSV column given as written (a pyarrow string
     array, nulls for empty fields), where that is certain; None where pandas must decide.
 
-    Integers (pyarrow's integer parser takes ``-digits`` and hexadecimal, which pandas reads as
-    text) are int64, or float64 beside a null when below 2^53 (each then exact); decimals (one
-    value at least with a point) without exponent of at most 15 characters are float64 (at most 15 significant digits: pyarrow's correctly rounded parse and pandas'
-    ``precise_xstrtod`` give the same double, Clinger's fast path, 1990); an all-empty column is
-    float64 NaN. A column with a value neither pandas' number parser nor its booleans can read
-    (a letter other than an exponent, ``inf``, ``nan``, ``True``) is text: ``"text"``, the
-    caller keeps its strings. Other columns (booleans, exponents, ``nan``, spaces,
-    integers beyond int64) return None for pandas to convert.
+    - Integers: int64, or float64 beside a null when below 2^53 (each then exact). pyarrow's
+      integer parser also reads hexadecimal (``0x1F``), which pandas reads as text: a column
+      whose texts are longer than their values' decimal digits is searched for an ``x``.
+    - Decimals: float64 when every text has at most 15 characters, every non-zero value lies in
+      [1e-8, 1e23) and one value at least is not whole. Then each text is M x 10^q with an
+      integer M < 10^15 < 2^53 and |q| <= 22, where pyarrow's correctly rounded parse and
+      pandas' ``precise_xstrtod`` (M divided or multiplied by an exact power of ten) give the
+      same double (Clinger, "How to read floating point numbers accurately", PLDI 1990), and
+      pandas makes the column float (not int: a whole ``+1`` column is left to pandas).
+    - An all-empty column is float64 NaN.
+    - A column with a value neither pandas' number parser nor its booleans can read (a letter
+      other than an exponent, ``inf``, ``nan``, ``True``) is text: ``"text"``, the caller keeps
+      its strings.
+    - Anything else (booleans, ``nan``, spaces, integers beyond int64, long decimals) returns
+      None: pandas converts it.
     """
     import numpy as np
     import pyarrow as pa
@@ -449,11 +459,15 @@ def _as_pandas_infers(col) -> "np.ndarray | str | None":
     except pa.ArrowInvalid:
         ints = None
     if ints is not None:
-        if any(pc.any(pc.match_substring(col, x)).as_py() for x in "xX"):
-            return "text"  # pyarrow reads 0x1F as 31; pandas reads no hexadecimal
+        values = ints.to_numpy(zero_copy_only=False) if not nulls else pc.drop_null(ints).to_numpy(zero_copy_only=False)
+        magnitude = np.abs(values.astype(np.float64))
+        digits = np.where(magnitude == 0, 1, np.floor(np.log10(np.maximum(magnitude, 1))) + 1) + (values < 0)
+        if pc.sum(pc.binary_length(col)).as_py() != int(digits.sum()) \
+                and any(pc.any(pc.match_substring(col, x)).as_py() for x in "xX"):
+            return "text"  # (longer texts than digits: leading zeros, or hexadecimal, which pandas reads as text)
         if not nulls:
             return ints.to_numpy()
-        if pc.max(pc.abs(ints)).as_py() < 2**53:
+        if magnitude.max() < 2**53:
             return pc.fill_null(pc.cast(ints, pa.float64()), np.nan).to_numpy()
         return None
     try:
@@ -462,29 +476,43 @@ def _as_pandas_infers(col) -> "np.ndarray | str | None":
         foreign = pc.and_(pc.match_substring_regex(col, r"[^0-9+\-.eE \t]"),
                           pc.invert(pc.match_substring_regex(col, r"(?i)^\s*[+-]?(inf|infinity|nan|true|false)\s*$")))
         return "text" if pc.any(foreign).as_py() else None
-    if pc.max(pc.binary_length(col)).as_py() > 15 or not pc.all(pc.is_finite(floats)).as_py() \
-            or any(pc.any(pc.match_substring(col, e)).as_py() for e in "eE") or not pc.any(pc.match_substring(col, ".")).as_py():
-        return None  # more digits, inf / nan, an exponent, or integers pyarrow's integer parser refused (+1)
-    return pc.fill_null(floats, np.nan).to_numpy()
+    values = pc.fill_null(floats, np.nan).to_numpy()
+    present = values[~np.isnan(values)] if nulls else values
+    magnitude = np.abs(present)
+    nonzero = magnitude[magnitude != 0]
+    if pc.max(pc.binary_length(col)).as_py() > 15 or not np.isfinite(present).all() \
+            or nonzero.size and (nonzero.min() < 1e-8 or nonzero.max() >= 1e23) or (present == np.floor(present)).all():
+        return None  # long texts, inf / nan, values past the exact scaling, or whole numbers (1.0 or +1?)
+    return values
+
+
+#: A compressed file is checked record by record (two more decompressions) only from this many
+#: columns on: below it, converting every column costs less than decompressing twice more.
+WIDE_COMPRESSED = 64
 
 
 def records_match_header(p: Path, layout: "TextLayout") -> bool:
-    """Whether every record of a local, uncompressed UTF-8 CSV/TSV file has the header's field
-    count (pyarrow's parser, one pass, no column converted) and the file is UTF-8: then pandas
-    may convert only some columns (``usecols``, which checks no field count). False also when
-    pyarrow cannot tell (a compressed or non-UTF-8 file, a field longer than its block)."""
+    """Whether every record of a local UTF-8 CSV/TSV file has the header's field count
+    (pyarrow's parser, one pass, no column converted) and the file is UTF-8: then pandas may
+    convert only some columns (``usecols``, which checks no field count). False also when
+    pyarrow cannot tell (a non-UTF-8 file, a field longer than its block), and for a compressed
+    file of fewer than ``WIDE_COMPRESSED`` columns."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    if is_compressed(p) or layout.encoding != "utf-8" or any("\n" in n or "\r" in n for n in layout.names):
+    if is_compressed(p) and len(layout.names) < WIDE_COMPRESSED or layout.encoding != "utf-8" \
+            or any("\n" in n or "\r" in n for n in layout.names):
         return False
-    utf8, quoted = _byte_scan(p)
+    try:
+        utf8, quoted = _byte_scan(p)
+    except DECOMPRESSION_ERRORS:
+        return False  # converted whole, which names the file and the lines read
     if not utf8:
         return False
     names = [*layout.names, TRAILING] if layout.trailing else list(layout.names)
     try:
         pacsv.read_csv(
-            str(p),
+            pa.input_stream(str(p), compression="detect"),
             read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, use_threads=ARROW_THREADS),
             parse_options=pacsv.ParseOptions(delimiter=layout.sep, quote_char='"' if layout.quoting else False,
                                              newlines_in_values=layout.quoting and quoted, ignore_empty_lines=len(names) > 1),
@@ -519,7 +547,7 @@ def _byte_scan(p: Path, block: int = 16 << 20) -> tuple[bool, bool]:
     break (``newlines_in_values=False``)."""
     ascii_only, quoted, offset, header_end = True, False, 0, None
     buffer = bytearray(block)  # zeros: the bytes past a short last read are ASCII or were scanned
-    with open(p, "rb", buffering=0) as f:
+    with (_open_text(p) if is_compressed(p) else open(p, "rb", buffering=0)) as f:
         while n := f.readinto(buffer):
             if header_end is None:
                 header_end = buffer.find(b"\n", 0, n) + 1  # 0: no line break in the block, all scanned
@@ -537,7 +565,7 @@ def _is_utf8(p: Path, block: int = 8 << 20) -> bool:
 
     decoder = codecs.getincrementaldecoder("utf-8")("strict")
     try:
-        with open(p, "rb") as f:
+        with _open_text(p) as f:
             while data := f.read(block):
                 if not data.isascii() or decoder.getstate()[0]:
                     decoder.decode(data)
