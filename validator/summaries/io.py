@@ -387,28 +387,19 @@ def _projected_text_file(p: Path, layout: "TextLayout", wanted: set, text_column
     bytes that are not UTF-8, a field after a trailing separator, a field longer than pyarrow's
     block) gives None.
     """
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
+    from concurrent.futures import ThreadPoolExecutor
 
     if is_compressed(p) or layout.encoding != "utf-8" or any("\n" in n or "\r" in n for n in layout.names):
         return None
-    utf8, quoted = _byte_scan(p)
-    if not utf8:
+    pool = ThreadPoolExecutor(max_workers=1)
+    utf8 = pool.submit(_is_utf8, p)  # beside the parse (both release the GIL while they read)
+    try:
+        table = _arrow_strings(p, layout, wanted, _quote_after_header(p))
+    finally:
+        pool.shutdown(wait=True)
+    if table is None or not utf8.result():
         return None
     keep = [c for c in layout.names if c in wanted]
-    names = [*layout.names, TRAILING] if layout.trailing else list(layout.names)
-    include = [*keep, TRAILING] if layout.trailing else keep
-    try:
-        table = pacsv.read_csv(
-            str(p),
-            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, use_threads=ARROW_THREADS),
-            parse_options=pacsv.ParseOptions(delimiter=layout.sep, quote_char='"' if layout.quoting else False,
-                                             newlines_in_values=layout.quoting and quoted, ignore_empty_lines=True),
-            convert_options=pacsv.ConvertOptions(include_columns=include, column_types={c: pa.string() for c in include},
-                                                 null_values=[""], strings_can_be_null=True, quoted_strings_can_be_null=True),
-        )
-    except (pa.ArrowException, OSError):  # a bad record or a field longer than a block: read whole
-        return None
     if not table.num_rows or layout.trailing and table.column(TRAILING).null_count != table.num_rows:
         return None  # (pandas types the columns of a file without rows as object)
     out = {c: "text" if c in text_columns else _as_pandas_infers(table.column(c)) for c in keep}
@@ -425,6 +416,39 @@ def _projected_text_file(p: Path, layout: "TextLayout", wanted: set, text_column
     return pd.DataFrame({c: texts[c] if isinstance(out[c], str) else
                          out[c].set_axis(index) if isinstance(out[c], pd.Series) else pd.Series(out[c], index=index)
                          for c in keep}, index=index)
+
+
+def _arrow_strings(p: Path, layout: "TextLayout", wanted: set, quoted: bool):
+    """The ``wanted`` columns of a CSV/TSV file as written (pyarrow strings, the empty field
+    null) by pyarrow's parser, which refuses any record whose field count is not the header's;
+    None when it refuses the file or cannot read it (a field longer than its block)."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    keep = [c for c in layout.names if c in wanted]
+    names = [*layout.names, TRAILING] if layout.trailing else list(layout.names)
+    include = [*keep, TRAILING] if layout.trailing else keep
+    try:
+        return pacsv.read_csv(
+            str(p),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, use_threads=ARROW_THREADS),
+            parse_options=pacsv.ParseOptions(delimiter=layout.sep, quote_char='"' if layout.quoting else False,
+                                             newlines_in_values=layout.quoting and quoted, ignore_empty_lines=True),
+            convert_options=pacsv.ConvertOptions(include_columns=include, column_types={c: pa.string() for c in include},
+                                                 null_values=[""], strings_can_be_null=True, quoted_strings_can_be_null=True),
+        )
+    except (pa.ArrowException, OSError):
+        return None
+
+
+def _quote_after_header(p: Path) -> bool:
+    """Whether a ``"`` follows a local file's first line (a memory-mapped search at memchr
+    speed, no copy): without one the file has no quoted field, so no line break inside a field,
+    and pyarrow's parser may split it at any line break (``newlines_in_values=False``)."""
+    import mmap
+
+    with open(p, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        return mm.find(b'"', mm.find(b"\n") + 1) >= 0
 
 
 def _as_pandas_infers(col) -> "np.ndarray | str | None":
