@@ -137,6 +137,10 @@ class FeatureSample:
     zero_rows: int = 0  # embedded texts left out because their embedding is the zero vector
 
 
+def _is_container(v) -> bool:
+    return isinstance(v, (list, tuple, dict, set, np.ndarray))
+
+
 def _is_bool_value(value) -> bool:
     return isinstance(value, (bool, np.bool_))
 
@@ -293,6 +297,11 @@ class FrameSummaries:
 
         def compute():
             s = self.column(name)
+            if s.dtype == object and s.map(_is_container, na_action="ignore").fillna(False).astype(bool).any():
+                # numpy arrays hash by identity: each list would be a category of its own
+                raise MeasurementError(f"column {name!r} holds lists (or arrays or mappings), not values a rule can count "
+                                       f"as categories; count a column of scalar values (or use the lists as feature "
+                                       f"'columns' of a distance rule)")
             if s.dtype == object and (is_bool := s.map(_is_bool_value).to_numpy(dtype=bool)).any() and not is_bool.all():
                 # JSON true/false beside 1/0 in one column: four values, which Python's True == 1
                 # hashing would merge, so booleans are counted apart from the rest
