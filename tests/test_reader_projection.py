@@ -240,3 +240,30 @@ def test_a_wide_file_with_a_bad_record_in_an_unread_column_is_refused(tmp_path, 
     rules = {"version": 1, "rules": [{"id": "e", "metric": "entropy", "column": "c1", "min": 0}]}
     with pytest.raises(DataReadError, match="line 6"):
         validate(path, rules, engine=engine, **({"batch_rows": 2} if engine == "stream" else {}))
+
+
+def test_hexadecimal_beside_integers_of_fifteen_nines_stays_text(tmp_path):
+    # pyarrow reads 0xA as 10; the texts' lengths and the values' digits (999999999999999 has
+    # 15) must not cancel out: the whole read's text, in memory as in the stream (tester case)
+    path = tmp_path / "h.csv"
+    path.write_text("x,a,b,c\n0xA,1,1,1\n999999999999999,2,2,2\n0x1F,3,3,3\n9999999999999999,4,4,4\n")
+    _, df = assert_same(path, {"x"})
+    assert list(df["x"]) == ["0xA", "999999999999999", "0x1F", "9999999999999999"]
+    rules = {"version": 1, "rules": [{"id": "e", "metric": "entropy", "column": "x", "bins": {"count": 10}, "min": 0}]}
+    outcomes = {e: validate(path, rules, engine=e)["e"].outcome for e in ("memory", "stream", "dask")}
+    assert set(outcomes.values()) == {"error"}, outcomes
+
+
+@pytest.mark.parametrize("case", ["long first field", "cr line endings"])
+@pytest.mark.parametrize("engine", ["memory", "stream", "dask"])
+def test_headers_read_after_a_long_first_field_and_with_cr_line_endings(tmp_path, case, engine):
+    # a first record with a 131,073-character text (the csv module's default field limit) and an
+    # old-Mac file whose lines end with \r alone: the header's names are found, in every engine
+    path = tmp_path / "d.csv"
+    if case == "long first field":
+        path.write_text("id,src,text,n\n" + "".join(f"{i},s{i % 3},{'w' * (131_073 if i == 0 else 5)},{i}\n" for i in range(21)))
+    else:
+        path.write_bytes(("id,src,text,n\r" + "".join(f"{i},s{i % 3},t,{i}\r" for i in range(21))).encode())
+    rules = {"version": 1, "rules": [{"id": "d", "metric": "distinct_count", "column": "src", "min": 0}]}
+    result = validate(path, rules, engine=engine, **({"batch_rows": 4} if engine == "stream" else {}))["d"]
+    assert result.outcome == "passed" and result.observed == 3  # s0, s1, s2 (hand count)

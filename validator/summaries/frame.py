@@ -297,7 +297,7 @@ class FrameSummaries:
 
         def compute():
             s = self.column(name)
-            if s.dtype == object and s.map(_is_container, na_action="ignore").fillna(False).astype(bool).any():
+            if s.dtype == object and s.map(_is_container).to_numpy(dtype=bool).any():
                 # numpy arrays hash by identity: each list would be a category of its own
                 raise MeasurementError(f"column {name!r} holds lists (or arrays or mappings), not values a rule can count "
                                        f"as categories; count a column of scalar values (or use the lists as feature "

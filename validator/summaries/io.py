@@ -20,6 +20,7 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 TEXT_FORMATS = {".csv": ",", ".tsv": "\t", ".tab": "\t"}
@@ -451,6 +452,9 @@ def _quote_after_header(p: Path) -> bool:
         return mm.find(b'"', mm.find(b"\n") + 1) >= 0
 
 
+_POWERS_OF_TEN = np.array([10**k for k in range(20)], dtype=np.uint64)  # exact: 10^19 < 2^64
+
+
 def _as_pandas_infers(col) -> "np.ndarray | str | None":
     """What pandas' type inference makes of a CSV column given as written (a pyarrow string
     array, nulls for empty fields), where that is certain; None where pandas must decide.
@@ -484,8 +488,9 @@ def _as_pandas_infers(col) -> "np.ndarray | str | None":
         ints = None
     if ints is not None:
         values = ints.to_numpy(zero_copy_only=False) if not nulls else pc.drop_null(ints).to_numpy(zero_copy_only=False)
-        magnitude = np.abs(values.astype(np.float64))
-        digits = np.where(magnitude == 0, 1, np.floor(np.log10(np.maximum(magnitude, 1))) + 1) + (values < 0)
+        # |v| exactly, as uint64 (-2^63 included), and its decimal digits by comparison with exact powers of ten
+        magnitude = np.where(values < 0, (-(values + 1)).astype(np.uint64) + np.uint64(1), values.astype(np.uint64))
+        digits = np.maximum(np.searchsorted(_POWERS_OF_TEN, magnitude, side="right"), 1) + (values < 0)
         if pc.sum(pc.binary_length(col)).as_py() != int(digits.sum()) \
                 and any(pc.any(pc.match_substring(col, x)).as_py() for x in "xX"):
             return "text"  # (longer texts than digits: leading zeros, or hexadecimal, which pandas reads as text)
@@ -524,7 +529,7 @@ def records_match_header(p: Path, layout: "TextLayout") -> bool:
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    if is_compressed(p) and len(layout.names) < WIDE_COMPRESSED or layout.encoding != "utf-8" \
+    if not layout.names or is_compressed(p) and len(layout.names) < WIDE_COMPRESSED or layout.encoding != "utf-8" \
             or any("\n" in n or "\r" in n for n in layout.names):
         return False
     try:
@@ -811,8 +816,10 @@ def text_layout(p, ext: str, dialect: Dialect = UTF8) -> TextLayout:
 def _records(head: bytes, sep: str, quoting: bool, encoding: str) -> list[list[str]]:
     """The complete records of the start of a file (a record cut by the end of ``head`` is left out)."""
     text = head.decode(encoding, errors="replace")
-    complete = text if text.endswith("\n") else text[: text.rfind("\n") + 1] if "\n" in text else text
-    reader = csv.reader(io.StringIO(complete), delimiter=sep, quoting=csv.QUOTE_MINIMAL if quoting else csv.QUOTE_NONE)
+    end = max(text.rfind("\n"), text.rfind("\r"))  # a line ends with \n, \r\n or (old Mac exports) \r alone
+    complete = text[: end + 1] if end >= 0 else text
+    _no_field_size_limit()  # a long text in the first record (a pretraining document) is one field
+    reader = csv.reader(io.StringIO(complete, newline=""), delimiter=sep, quoting=csv.QUOTE_MINIMAL if quoting else csv.QUOTE_NONE)
     try:
         return [r for r in reader]
     except csv.Error:
@@ -885,15 +892,21 @@ def _first_bad_record(p, layout: TextLayout, bad) -> int:
         text = io.TextIOWrapper(raw, encoding="utf-8-sig" if layout.encoding == "utf-8" else layout.encoding,
                                 errors="replace", newline="")
         reader = csv.reader(text, delimiter=layout.sep, quoting=csv.QUOTE_MINIMAL if layout.quoting else csv.QUOTE_NONE)
-        limit = csv.field_size_limit(2**31 - 1)  # pandas reads fields of any length; so must the line count
-        try:
-            next(reader, None)
-            for fields in reader:
-                if bad(fields):
-                    return reader.line_num
-        finally:
-            csv.field_size_limit(limit)
+        _no_field_size_limit()
+        next(reader, None)
+        for fields in reader:
+            if bad(fields):
+                return reader.line_num
     return 0
+
+
+def _no_field_size_limit() -> None:
+    """Let the csv module read fields of any length, as pandas and pyarrow do (its default of
+    131,072 characters would make a long text in a file's first record unreadable). Raised for
+    the process and never lowered again: threads reading files at once must not restore each
+    other's limit."""
+    if csv.field_size_limit() < 2**31 - 1:
+        csv.field_size_limit(2**31 - 1)
 
 
 def _check_header(p: Path, ext: str, dialect: Dialect = UTF8) -> list[str]:

@@ -102,7 +102,8 @@ def iter_frames(path: Path, text_columns=(), batch_rows: int = 1 << 18, columns=
                 layout = text_layout(p, ext, dialect)
                 # no usecols: pandas then ignores extra fields on a line, and a malformed line
                 # must stop the run as it does in memory; unread columns are dropped per chunk
-                keep = None if columns is None else [c for c in layout.names if c in columns]
+                # (a header that could not be read names no column: nothing is projected then)
+                keep = None if columns is None or not layout.names else [c for c in layout.names if c in columns]
                 dtype = {c: str for c in text_columns if columns is None or c in columns}
                 options = layout.pandas_options()
                 options["dtype"] = {**options.get("dtype", {}), **dtype} or None
