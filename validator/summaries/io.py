@@ -427,14 +427,11 @@ def _arrow_strings(p: Path, layout: "TextLayout", wanted: set, quoted: bool):
     import pyarrow.csv as pacsv
 
     keep = [c for c in layout.names if c in wanted]
-    names = [*layout.names, TRAILING] if layout.trailing else list(layout.names)
     include = [*keep, TRAILING] if layout.trailing else keep
+    read_options, parse_options = layout.arrow_options(quoted)
     try:
         return pacsv.read_csv(
-            str(p),
-            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, use_threads=ARROW_THREADS),
-            parse_options=pacsv.ParseOptions(delimiter=layout.sep, quote_char='"' if layout.quoting else False,
-                                             newlines_in_values=layout.quoting and quoted, ignore_empty_lines=True),
+            str(p), read_options=read_options, parse_options=parse_options,
             convert_options=pacsv.ConvertOptions(include_columns=include, column_types={c: pa.string() for c in include},
                                                  null_values=[""], strings_can_be_null=True, quoted_strings_can_be_null=True),
         )
@@ -442,14 +439,24 @@ def _arrow_strings(p: Path, layout: "TextLayout", wanted: set, quoted: bool):
         return None
 
 
-def _quote_after_header(p: Path) -> bool:
+def _quote_after_header(p: Path, block: int = 8 << 20) -> bool:
     """Whether a ``"`` follows a local file's first line (a memory-mapped search at memchr
-    speed, no copy): without one the file has no quoted field, so no line break inside a field,
-    and pyarrow's parser may split it at any line break (``newlines_in_values=False``)."""
+    speed, no copy; a compressed file is searched as it decompresses): without one the file has
+    no quoted field, so no line break inside a field, and pyarrow's parser may split it at any
+    line break (``newlines_in_values=False``)."""
     import mmap
 
-    with open(p, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-        return mm.find(b'"', mm.find(b"\n") + 1) >= 0
+    if not is_compressed(p):
+        with open(p, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+            return mm.find(b'"', mm.find(b"\n") + 1) >= 0
+    with _open_text(p) as f:
+        data = f.read(block)
+        start = data.find(b"\n") + 1  # 0 when the first block holds no line break: all searched
+        while data:
+            if data.find(b'"', start) >= 0:
+                return True
+            data, start = f.read(block), 0
+    return False
 
 
 _POWERS_OF_TEN = np.array([10**k for k in range(20)], dtype=np.uint64)  # exact: 10^19 < 2^64
@@ -533,21 +540,13 @@ def records_match_header(p: Path, layout: "TextLayout") -> bool:
             or any("\n" in n or "\r" in n for n in layout.names):
         return False
     try:
-        utf8, quoted = _byte_scan(p)
-    except DECOMPRESSION_ERRORS:
-        return False  # converted whole, which names the file and the lines read
-    if not utf8:
-        return False
-    names = [*layout.names, TRAILING] if layout.trailing else list(layout.names)
-    try:
-        pacsv.read_csv(
-            pa.input_stream(str(p), compression="detect"),
-            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, use_threads=ARROW_THREADS),
-            parse_options=pacsv.ParseOptions(delimiter=layout.sep, quote_char='"' if layout.quoting else False,
-                                             newlines_in_values=layout.quoting and quoted, ignore_empty_lines=len(names) > 1),
-            convert_options=pacsv.ConvertOptions(include_columns=[names[0]], column_types={names[0]: pa.binary()}),
-        )
-    except (pa.ArrowException, OSError):
+        if not _is_utf8(p):
+            return False
+        read_options, parse_options = layout.arrow_options(_quote_after_header(p))
+        first = layout.names[0]
+        pacsv.read_csv(pa.input_stream(str(p), compression="detect"), read_options=read_options, parse_options=parse_options,
+                       convert_options=pacsv.ConvertOptions(include_columns=[first], column_types={first: pa.binary()}))
+    except (pa.ArrowException, *DECOMPRESSION_ERRORS):  # converted whole, which names the fault
         return False
     return True
 
@@ -566,26 +565,6 @@ def _pandas_columns(p: Path, layout: "TextLayout", columns: list) -> pd.DataFram
         for c in retype:
             df[c] = text[c]
     return df
-
-
-def _byte_scan(p: Path, block: int = 16 << 20) -> tuple[bool, bool]:
-    """(valid UTF-8, a ``"`` after the first line) for a local file, from one read of its bytes
-    into a reused buffer (``isascii`` and ``find`` run at memory speed; the UTF-8 decoder runs
-    only when a byte is not ASCII). A file without a quote after its header has no quoted
-    field, so no line break inside a field: pyarrow's parser may then split it at any line
-    break (``newlines_in_values=False``)."""
-    ascii_only, quoted, offset, header_end = True, False, 0, None
-    buffer = bytearray(block)  # zeros: the bytes past a short last read are ASCII or were scanned
-    with (_open_text(p) if is_compressed(p) else open(p, "rb", buffering=0)) as f:
-        while n := f.readinto(buffer):
-            if header_end is None:
-                header_end = buffer.find(b"\n", 0, n) + 1  # 0: no line break in the block, all scanned
-            ascii_only = ascii_only and buffer.isascii()
-            quoted = quoted or buffer.find(b'"', max(0, header_end - offset), n) >= 0
-            offset += n
-            if quoted and not ascii_only:
-                break
-    return ascii_only or _is_utf8(p), quoted
 
 
 def _is_utf8(p: Path, block: int = 8 << 20) -> bool:
@@ -739,6 +718,17 @@ class TextLayout:
         if self.trailing:
             options.update(names=[*self.names, TRAILING], header=0, dtype={TRAILING: str})
         return options
+
+    def arrow_options(self, quoted: bool = True):
+        """pyarrow's CSV read and parse options for this layout: the header's names (and the
+        trailing column) given, the header line skipped; ``quoted``: whether a quoted field
+        may hold a line break (False lets pyarrow split the file at any line break)."""
+        import pyarrow.csv as pacsv
+
+        names = [*self.names, TRAILING] if self.trailing else list(self.names)
+        return (pacsv.ReadOptions(column_names=names, skip_rows=1, use_threads=ARROW_THREADS),
+                pacsv.ParseOptions(delimiter=self.sep, quote_char='"' if self.quoting else False,
+                                   newlines_in_values=self.quoting and quoted, ignore_empty_lines=len(self.names) > 1))
 
     def finish(self, df: pd.DataFrame, p, check_short: bool = True) -> pd.DataFrame:
         """A frame (or one batch) read with :meth:`pandas_options`, checked: refuses a record
