@@ -536,3 +536,20 @@ def test_text_lengths_of_non_text_values_say_so(tmp_path):
                                       "reference": {"file": str(tmp_path / "ref.jsonl"), "column": "text"}, "max": 1}]}
     for engine in ("memory", "stream"):
         assert "no text in column 'text': 1 null and 4 non-text values of 5 rows" in validate(tmp_path / "a.jsonl", rules, engine=engine).results[0].reason
+
+
+def test_a_batch_typed_in_parts_gives_no_pandas_warning(tmp_path):
+    # pandas types a batch of 120,000 rows in parts (low_memory): "1" in the first half, "True"
+    # in the second made it print a DtypeWarning on stderr; the batch's kinds are noted instead
+    import warnings
+
+    n = 120_000
+    path = tmp_path / "c.csv"
+    pad = ",".join(["p"] * 40)  # wide rows: pandas types a batch in parts of a few hundred kB
+    path.write_text("x," + ",".join(f"c{j}" for j in range(40)) + "\n" + "".join(f"{'1' if i < n // 2 else 'True'},{pad}\n" for i in range(n)))
+    rules = {"version": 1, "rules": [{"id": "h", "metric": "entropy", "column": "x", "bins": {"count": 5}, "min": 0}]}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = validate(path, rules, engine="stream")["h"]
+    assert result.outcome == "error" and "not numeric" in result.reason  # "True" is no number
+    assert not [w for w in caught if issubclass(w.category, pd.errors.DtypeWarning)]

@@ -29,6 +29,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import collections
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -114,7 +115,14 @@ def iter_frames(path: Path, text_columns=(), batch_rows: int = 1 << 18, columns=
                     options["usecols"] = [*keep, TRAILING] if layout.trailing else keep
                 check_short = True  # the whole file is checked for short records once
                 with pd.read_csv(raw, chunksize=batch_rows, **options) as reader:
-                    for chunk in reader:
+                    while True:
+                        with warnings.catch_warnings():
+                            # a batch typed in parts (low_memory) is noted per batch, as shards are
+                            # (the in-memory reader silences the same DtypeWarning)
+                            warnings.simplefilter("ignore", pd.errors.DtypeWarning)
+                            chunk = next(reader, None)
+                        if chunk is None:
+                            break
                         chunk = layout.finish(chunk, p, check_short)
                         check_short = check_short and not layout.may_be_short(chunk)
                         yield chunk if keep is None else chunk[keep]
