@@ -63,7 +63,7 @@ def output_problem(output: str, inputs) -> str | None:
 
 def _inputs(args, ruleset) -> list:
     """Every file the run reads: the rule file, reference files and the data files that exist."""
-    from .checks import ReferenceStore
+    from .summaries.references import ReferenceStore
     from .summaries.io import DataReadError, expand_paths
 
     inputs = [Path(args.rules)] + ReferenceStore(ruleset).files()

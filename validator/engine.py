@@ -18,10 +18,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .checks import ReferenceStore, _failed_to_measure, evaluate
+from .checks import evaluate, failed_to_measure
+from .plan import prefetch, run_passes
 from .result import Report, Result
 from .rules.loader import RuleSet, load_rules
 from .summaries.frame import BOOL_TEXT, FrameSummaries, as_numbers, text_as_numbers
+from .summaries.keys import NeedsPass
+from .summaries.references import ReferenceStore
 from .summaries.io import TEXT_FORMATS, UTF8, DataReadError, Dialect, extension, expand_paths, expand_urls, is_url, read_dataset
 
 
@@ -316,7 +319,7 @@ def _validate_streaming(
 ) -> Report:
     """Measure files in record batches (or dask partitions), merging summaries
     (validator/summaries/stream.py, dask_engine.py)."""
-    from .summaries.stream import NeedsPass, StreamedSummaries, plan
+    from .summaries.stream import StreamedSummaries
 
     data_paths = expand_inputs(paths)  # local files and fsspec URLs, globs expanded, sorted
     refs = ReferenceStore(ruleset, data_paths, paths)
@@ -343,7 +346,6 @@ def _validate_streaming(
         summaries = StreamedSummaries(data_paths, name, text_columns(ruleset), batch_rows, skip_bad_shards=skip_bad_shards,
                                       dialect=dialect)
         summaries.category_columns = category_columns(ruleset)
-    summaries.data_columns = ruleset.data_columns()
     column_state: dict = {}  # the first failure of each declared column, over all batches
     if ruleset.columns:
         schema = to_pandera(ruleset, _state=_Evaluation(ruleset, refs, name=name), rule_checks=False)
@@ -357,29 +359,19 @@ def _validate_streaming(
         else:
             summaries.on_batch = lambda df: [column_state.setdefault(r.rule_id, r) for r in failures(df)]
 
-    def plan_rules(frame):
-        _record_reads(ruleset, frame, refs)
-
     results: dict = {}
     try:
-        plan(summaries, plan_rules)
-        for _ in range(6):  # a pass per level of summaries that depend on others (1 or 2 in practice)
-            for rule in ruleset.rules:
-                if rule.id in results:
-                    continue
-                try:
-                    results[rule.id] = evaluate(rule, ruleset, summaries, refs)
-                except NeedsPass:
-                    pass
-            if len(results) == len(ruleset.rules) and summaries.passes:
-                break
-            summaries.compute_pass()
+        run_passes(summaries, ruleset, refs)  # the passes the rules' declarations require
     finally:
         if client is not None:
             client.close()
-    for rule in ruleset.rules:  # never a silent gap: a rule still waiting is an error result
-        if rule.id not in results:
-            results[rule.id] = _failed_to_measure(rule, f"could not be measured in {summaries.passes} passes over the data")
+    for rule in ruleset.rules:
+        try:
+            results[rule.id] = evaluate(rule, ruleset, summaries, refs)
+        except NeedsPass as exc:  # never a silent gap: a summary the rule's needs() did not declare
+            results[rule.id] = failed_to_measure(
+                rule, f"could not be measured in {summaries.passes} passes over the data: it read {exc.args[0]}, which its"
+                " declaration (validator.checks needs) did not name")
     columns = []
     for col, spec in ruleset.columns.items():
         r = column_state.get(f"column:{col}") or Result(
@@ -504,7 +496,7 @@ def validate(
         schema = None
     summaries = state.summaries_for(df)
     if not isinstance(data, pd.DataFrame):
-        _prefetch(ruleset, summaries, state.references)
+        prefetch(summaries, ruleset, state.references)
     failure_cases = None
     if schema is not None:
         import pandera.pandas as pa
@@ -523,55 +515,6 @@ def validate(
     # not keep the frame alive in turn (that would keep every validated frame for good).
     state.summaries = None
     return Report(results=results, dataset=name, n_rows=len(df), rules_source=ruleset.source)
-
-
-def _record_reads(ruleset: RuleSet, recorder, refs: ReferenceStore) -> None:
-    """Evaluate every rule on a recording frame (summaries.stream._Recorder) to learn which
-    summaries it reads; planning only learns, errors are reported by the real run."""
-    from .summaries.stream import _Planned
-
-    for rule in ruleset.rules:
-        recorder.start_rule()
-        try:
-            evaluate(rule, ruleset, recorder, refs)
-        except _Planned:
-            pass
-        except Exception:
-            pass
-
-
-def _prefetch(ruleset: RuleSet, summaries: FrameSummaries, refs: ReferenceStore, rows: int = 2_000) -> None:
-    """Compute the summaries the rules will read on both cores before measuring them.
-
-    Which summaries: the rules are evaluated on the first ``rows`` rows, recording what they
-    read (as the streaming engine plans its pass). The summaries of different columns are then
-    computed at the same time, one column group per task (numpy and pyarrow release the GIL),
-    into the frame's cache, where the rules find them. Anything that fails here is left for
-    the rules to compute and report themselves.
-    """
-    from concurrent.futures import ThreadPoolExecutor
-
-    from .summaries.stream import _key_columns, _on_batch, _Recorder
-
-    sink: set = set()
-    _record_reads(ruleset, _Recorder(summaries.df.head(rows), summaries.name, sink), refs)
-    groups: dict = {}
-    for key in sink:
-        if key[0] in ("column", "view", "text_rows", "text_keys", "text_sample", "text_counts"):
-            continue  # dtypes are free; text work is Python-bound (the GIL would serialise it)
-        groups.setdefault(frozenset(_key_columns(key)), []).append(key)
-    if len(groups) < 2:
-        return
-
-    def compute(keys):
-        for key in keys:
-            try:
-                _on_batch(summaries, key)
-            except Exception:  # measured (and reported) by its rule
-                pass
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        list(pool.map(compute, sorted(groups.values(), key=lambda ks: ks[0][0] != "row_sample")))
 
 
 def _column_failures(ruleset: RuleSet, schema, df: pd.DataFrame) -> list[Result]:

@@ -13,6 +13,7 @@ from typing import Callable, Literal
 
 import numpy as np
 
+from ._log import log_base, unit
 from .distance import STATISTICS, distance_statistic
 from .divergence import (
     chi_square_p_value,
@@ -102,4 +103,4 @@ REGISTRY: dict[str, Metric] = {
     "coverage": Metric(coverage, "counts_and_reference", "share of reference categories (or mass)", identity=1.0),
 }
 
-__all__ = ["REGISTRY", "STATISTICS", "Metric"]
+__all__ = ["REGISTRY", "STATISTICS", "Metric", "log_base", "unit"]
