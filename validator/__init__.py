@@ -7,8 +7,7 @@
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
+from ._version import __version__
 from .engine import to_pandera, validate
 from .result import Report, Result, ValidationFailure
 from .rules.loader import RuleFileError, RuleSet, load_rules

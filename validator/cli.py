@@ -13,12 +13,12 @@ import argparse
 import sys
 from pathlib import Path
 
+from ._version import __version__
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_DATA = 0, 1, 2, 3
 
 
 def _parser() -> argparse.ArgumentParser:
-    from . import __version__
-
     p = argparse.ArgumentParser(
         prog="validate",
         description="Measure a dataset against diversity and representativeness rules (entropy, distance "

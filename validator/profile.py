@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import __version__
+from ._version import __version__
 from .metrics.entropy import shannon_entropy
 from .summaries.frame import FrameSummaries, category_key
 from .summaries.histogram import cell_counts

@@ -14,9 +14,10 @@ import json
 import sys
 from pathlib import Path
 
+from .._version import __version__
+
 
 def _parser() -> argparse.ArgumentParser:
-    from .. import __version__
     from .hashing import DEFAULT_BUCKETS, DEFAULT_COMPONENTS
 
     p = argparse.ArgumentParser(
