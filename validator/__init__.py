@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from ._version import __version__
 from .engine import to_pandera, validate
-from .result import Report, Result, ValidationFailure
-from .rules.loader import RuleFileError, RuleSet, load_rules
-from .summaries.frame import MeasurementError
-from .summaries.io import DataReadError, read_table
+from .errors import DataReadError, MeasurementError, RuleFileError, ValidationFailure
+from .result import Report, Result
+from .rules.loader import RuleSet, load_rules
+from .summaries.io import read_table
 
 __all__ = [
     "DataReadError",

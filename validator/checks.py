@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .errors import ReferenceMissing
 from .metrics._log import log_base, unit
 from .metrics.distance import distance_statistic, nearest_neighbour_distances, nearest_neighbours, standardize
 from .metrics.divergence import (
@@ -141,10 +142,6 @@ def _describe_reference(rule) -> str:
 
 def _ref_name(ref: Reference) -> str:
     return ref.file if ref.kind == "file" else f"git {ref.git}"
-
-
-class ReferenceMissing(Exception):
-    """A git reference whose revision lacks a data file, with ``on_missing: skip``: the rule is skipped."""
 
 
 class ReferenceStore:

@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 
 from ._version import __version__
+from .errors import ExitCode
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_DATA = 0, 1, 2, 3
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -103,17 +103,17 @@ def run(argv: list[str] | None = None) -> int:
     warnings.showwarning = lambda message, *rest, **kw: print(f"validate: {message}", file=sys.stderr)
     if args.scheduler and args.engine != "dask":
         print("validate: --scheduler needs --engine dask", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     if args.skip_bad_shards and args.engine != "stream":
         print("validate: --skip-bad-shards needs --engine stream", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     if args.batch_rows is not None and args.engine != "stream":
         print("validate: --batch-rows needs --engine stream", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     args.batch_rows = 1 << 18 if args.batch_rows is None else args.batch_rows
     if args.batch_rows < 1:
         print(f"validate: --batch-rows must be >= 1, got {args.batch_rows}", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     from .engine import validate
     from .report import render_json, render_junit, render_markdown, render_text, render_unreadable_markdown
     from .rules.loader import RuleFileError, load_rules
@@ -121,21 +121,21 @@ def run(argv: list[str] | None = None) -> int:
 
     if not args.rules.strip():
         print("validate: --rules needs a rule file path, got an empty string", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     try:
         ruleset = load_rules(args.rules)
     except RuleFileError as exc:
         print(f"validate: invalid rule file\n{exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     except OSError as exc:
         print(f"validate: cannot read rule file {args.rules}: {exc.strerror or exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
 
     if args.output is not None:
         problem = output_problem(args.output, _inputs(args, ruleset))
         if problem:  # said before anything is measured
             print(f"validate: cannot write --output {args.output}: {problem}", file=sys.stderr)
-            return EXIT_USAGE
+            return ExitCode.USAGE
 
     unreadable: list[DataReadError] = []
     try:
@@ -160,10 +160,10 @@ def run(argv: list[str] | None = None) -> int:
             reports = [validate(args.data, ruleset, name=", ".join(args.data), engine=args.engine, batch_rows=args.batch_rows, skip_bad_shards=args.skip_bad_shards, scheduler=args.scheduler, csv_sep=args.csv_sep, encoding=args.encoding)]
     except DataReadError as exc:
         print(f"validate: cannot read {exc.kind} file {exc}", file=sys.stderr)
-        return EXIT_DATA
+        return ExitCode.DATA
     except ValueError as exc:  # options the rules cannot honour (--skip-bad-shards with in-memory rules)
         print(f"validate: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
 
     import os
 
@@ -190,14 +190,14 @@ def run(argv: list[str] | None = None) -> int:
             write_output(args.output, body)
         except OutputError as exc:
             print(f"validate: cannot write --output {exc}", file=sys.stderr)
-            return EXIT_USAGE
+            return ExitCode.USAGE
         if args.format != "text":
             sys.stdout.write(text)
     else:
         sys.stdout.write(body)
     if unreadable:
-        return EXIT_DATA
-    return EXIT_OK if all(r.passed for r in reports) else EXIT_FAILED
+        return ExitCode.DATA
+    return ExitCode.PASS if all(r.passed for r in reports) else ExitCode.FAIL
 
 
 if __name__ == "__main__":  # pragma: no cover

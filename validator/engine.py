@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .errors import SkippedRuleWarning
 from .checks import ReferenceStore, _failed_to_measure, evaluate
 from .result import Report, Result
 from .rules.loader import RuleSet, load_rules
@@ -156,12 +157,6 @@ DTYPE_KINDS = {
     "category": lambda s: isinstance(s.dtype, pd.CategoricalDtype) or _is_text(s),
     "datetime": _is_datetime,
 }
-
-
-class SkippedRuleWarning(UserWarning):
-    """A rule that did not apply (outcome ``skipped``, e.g. a git reference whose revision lacks
-    the data file, with ``on_missing: skip``): its pandera check passes, as the rule does not
-    fail a report, and this warning says which rule and why."""
 
 
 #: groups of a group_by rule listed in a check's message (the report lists them all)

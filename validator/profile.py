@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from ._version import __version__
+from .errors import ExitCode
 from .metrics.entropy import shannon_entropy
 from .summaries.frame import FrameSummaries, category_key
 from .summaries.histogram import cell_counts
@@ -260,21 +261,21 @@ def main_profile(argv: list[str] | None = None) -> int:
         problem = _output_problem(args.output, files)
         if problem:
             print(f"validate-profile: cannot write --output {args.output}: {problem}", file=sys.stderr)
-            return 2
+            return ExitCode.USAGE
         prof = profile(files, args.max_bins, args.max_categories)
     except DataReadError as exc:
         print(f"validate-profile: cannot read data file {exc}", file=sys.stderr)
-        return 3
+        return ExitCode.DATA
     from .atomic_write import OutputError, write_output
 
     try:
         write_output(args.output, _dump(prof))
     except OutputError as exc:
         print(f"validate-profile: cannot write --output {exc}", file=sys.stderr)
-        return 2
+        return ExitCode.USAGE
     print(f"profiled {prof['source']['rows']:,} rows, {len(prof['columns'])} columns -> {args.output}"
           + (f" (not profiled: {', '.join(prof['skipped'])})" if prof["skipped"] else ""))
-    return 0
+    return ExitCode.PASS
 
 
 def main_suggest(argv: list[str] | None = None) -> int:
@@ -294,22 +295,22 @@ def main_suggest(argv: list[str] | None = None) -> int:
     problem = _output_problem(args.output, [args.profile])
     if problem:
         print(f"validate-suggest: cannot write --output {args.output}: {problem}", file=sys.stderr)
-        return 2
+        return ExitCode.USAGE
     try:
         prof = load_profile(args.profile)
     except OSError as exc:
         print(f"validate-suggest: cannot read {args.profile}: {exc.strerror or exc}", file=sys.stderr)
-        return 3
+        return ExitCode.DATA
     except ValueError as exc:
         print(f"validate-suggest: {exc}", file=sys.stderr)
-        return 3
+        return ExitCode.DATA
     out = Path(args.output)
     import os
 
     if not prof["columns"]:
         why = f" (not profiled: {', '.join(map(str, prof['skipped']))})" if prof.get("skipped") else ""
         print(f"validate-suggest: the profile {args.profile} has no profiled columns{why}: no rules to suggest", file=sys.stderr)
-        return 3
+        return ExitCode.DATA
     # relative to the rule file, which is how rule files resolve reference paths: the pair moves together
     relative = os.path.relpath(Path(args.profile).resolve(), out.resolve().parent)
     doc = suggest(relative, prof, args.margin, args.js_max)
@@ -318,16 +319,16 @@ def main_suggest(argv: list[str] | None = None) -> int:
         load_rules(text=text, source=args.output)  # checked before it is written
     except RuleFileError as exc:  # pragma: no cover - a bug if it happens
         print(f"validate-suggest: the suggested file does not load: {exc}", file=sys.stderr)
-        return 1
+        return ExitCode.FAIL
     from .atomic_write import OutputError, write_output
 
     try:
         write_output(out, text)
     except OutputError as exc:
         print(f"validate-suggest: cannot write --output {exc}", file=sys.stderr)
-        return 2
+        return ExitCode.USAGE
     print(f"{len(doc['rules'])} rules -> {args.output}")
-    return 0
+    return ExitCode.PASS
 
 
 def _output_problem(output: str, inputs) -> str | None:

@@ -10,6 +10,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from .errors import ValidationFailure
+
 Outcome = Literal["passed", "failed", "error", "skipped"]
 
 #: JSON report format version; bump when a field changes meaning.
@@ -113,16 +115,6 @@ def _json_safe(value):
     if hasattr(value, "item") and callable(value.item):  # numpy scalars
         return _json_safe(value.item())
     return value
-
-
-class ValidationFailure(Exception):
-    """Raised by :meth:`Report.raise_for_failures`; ``report`` holds every result."""
-
-    def __init__(self, report: "Report"):
-        self.report = report
-        failing = [r for r in report.results if r.blocking]
-        listed = ", ".join(f"{r.rule_id} ({r.outcome})" for r in failing)
-        super().__init__(f"{len(failing)} rule(s) did not pass: {listed}")
 
 
 @dataclass

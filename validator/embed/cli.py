@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from .._version import __version__
+from ..errors import ExitCode
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -55,9 +56,9 @@ def _info(args) -> int:
         emb = HashingEmbedder.load(args.artefact)
     except EmbedderError as exc:
         print(f"validate-embed: cannot read embedder file {exc}", file=sys.stderr)
-        return 3
+        return ExitCode.DATA
     print(json.dumps({"sha256": emb.sha256, "dimension": emb.dimension, "config": emb.config}, indent=2, ensure_ascii=False))
-    return 0
+    return ExitCode.PASS
 
 
 def _fit(args) -> int:
@@ -69,29 +70,29 @@ def _fit(args) -> int:
     out = Path(args.output)
     if out.suffix != ".npz":
         print(f"validate-embed: --output {args.output}: an artefact is a .npz file; name it FILE.npz", file=sys.stderr)
-        return 2
+        return ExitCode.USAGE
     if not 0 <= args.seed <= 2**32 - 1:
         print(f"validate-embed: --seed must be between 0 and 2**32 - 1, got {args.seed}", file=sys.stderr)
-        return 2
+        return ExitCode.USAGE
     try:
         files = expand_paths(args.reference)
     except DataReadError as exc:
         print(f"validate-embed: cannot read {exc.kind} file {exc}", file=sys.stderr)
-        return 3
+        return ExitCode.DATA
     problem = output_problem(args.output, files)
     if problem is None and out.exists() and not args.force:
         problem = "it exists; an artefact is fitted once (rules' thresholds depend on it): give --force to replace it"
     if problem:
         print(f"validate-embed: cannot write --output {args.output}: {problem}", file=sys.stderr)
-        return 2
+        return ExitCode.USAGE
     try:
         df = read_dataset(files, text_columns={args.column})
     except DataReadError as exc:
         print(f"validate-embed: cannot read {exc.kind} file {exc}", file=sys.stderr)
-        return 3
+        return ExitCode.DATA
     if args.column not in df.columns:
         print(f"validate-embed: column {args.column!r} not found in {', '.join(map(str, files))} (columns: {', '.join(map(str, df.columns))})", file=sys.stderr)
-        return 2
+        return ExitCode.USAGE
     rows = text_rows(df[args.column], None)
     try:
         emb = HashingEmbedder.fit(
@@ -105,20 +106,20 @@ def _fit(args) -> int:
     except ValueError as exc:
         skipped = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in rows.excluded.items() if v)
         print(f"validate-embed: {exc}" + (f" (rows left out: {skipped})" if skipped else ""), file=sys.stderr)
-        return 2
+        return ExitCode.USAGE
     from ..atomic_write import OutputError
 
     try:
         sha = emb.save(out)
     except OutputError as exc:
         print(f"validate-embed: cannot write --output {exc}", file=sys.stderr)
-        return 2
+        return ExitCode.USAGE
     skipped = ", ".join(f"{v} {k}" for k, v in rows.excluded.items() if v)
     print(
         f"fitted on {len(rows.texts):,} texts{f' (left out: {skipped})' if skipped else ''}: {emb.dimension} dimensions,"
         f" {args.buckets} buckets -> {out} ({out.stat().st_size / 1024:.0f} KiB, sha256 {sha})"
     )
-    return 0
+    return ExitCode.PASS
 
 
 if __name__ == "__main__":  # pragma: no cover

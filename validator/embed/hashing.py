@@ -31,6 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import EmbedderError
+
 FORMAT = "pretrain-validator/hashing-embedder"
 FORMAT_VERSION = 1
 NGRAM_RANGE = (2, 4)
@@ -38,16 +40,6 @@ DEFAULT_BUCKETS = 2**16
 MAX_BUCKETS = 2**18
 DEFAULT_COMPONENTS = 8
 MAX_ARTEFACT_BYTES = 10 * 2**20  # uncompressed arrays; the .npz on disk is smaller
-
-
-class EmbedderError(Exception):
-    """An embedder artefact that cannot be used: missing, corrupt, or of another format version.
-    ``str()`` is one line naming the file, what was expected and what was found."""
-
-    def __init__(self, path, message: str):
-        self.path = str(path)
-        self.message = message
-        super().__init__(f"{self.path}: {message}")
 
 
 def _hasher(n_features: int):

@@ -16,6 +16,7 @@ from typing import Any
 import pydantic
 from pydantic import BaseModel
 
+from ..errors import RuleFileError
 from .model import RULE_TYPES, NumericReferenceRule, Reference, ReferenceRule, RuleFile
 from .yaml_source import Mark, Positions, YamlSourceError, parse_yaml
 
@@ -42,15 +43,6 @@ class Problem:
         where = f"{source}:{self.mark}" if self.mark else source
         rule = f"rule '{self.rule_id}': " if self.rule_id else ""
         return f"{where}: {rule}{self.message}"
-
-
-class RuleFileError(Exception):
-    """An invalid rule file. ``problems`` lists every fault; ``str()`` renders them one per line."""
-
-    def __init__(self, source: str, problems: list[Problem]):
-        self.source = source
-        self.problems = problems
-        super().__init__("\n".join(p.render(source) for p in problems))
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from ..errors import ColumnsDiffer, NeedsPass
 from .frame import CategoryCounts, FeatureSample, FrameSummaries, MeasurementError
 from .io import (DECOMPRESSION_ERRORS, JSONL, PARQUET, TEXT_FORMATS, TRAILING, UTF8, DataReadError, Dialect, _check_header,
                  _first_bad_json_line, _one_line, compressed_stream_error, extension, is_url, json_lines_frames, not_decodable,
@@ -46,10 +47,6 @@ LEAVES = ("value_counts", "histogram", "value_range", "row_sample", "text_rows",
 
 
 _END = object()  # the end of one shard's batches
-
-
-class NeedsPass(Exception):
-    """A summary that a pass over the data must compute first."""
 
 
 def _key_columns(key) -> set:
@@ -197,14 +194,6 @@ class _Names:
 
     def __init__(self, names, rows):
         self.names, self.rows = names, rows
-
-
-class ColumnsDiffer(DataReadError):
-    """A shard whose columns differ from the first shard's: the shards are not one table (never
-    skipped by --skip-bad-shards, as in memory it is an error)."""
-
-    def __reduce__(self):
-        return (ColumnsDiffer, (self.path, self.message, self.kind))
 
 
 def columns_differ(path, names, first_path, first) -> ColumnsDiffer | None:
