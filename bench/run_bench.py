@@ -360,7 +360,7 @@ PROFILE_ROWS = [
     ("validator/metrics/distance.py", "distance_statistic", "    distance_statistic (5,000 x 8)"),
     ("validator/rules/loader.py", "load_rules", "validator.rules.loader.load_rules"),
     ("validator/engine.py", "to_pandera", "validator.engine.to_pandera"),
-    ("validator/report.py", "render_text", "validator.report.render_text"),
+    ("validator/report/text.py", "render_text", "validator.report.text.render_text"),
 ]
 
 

@@ -115,7 +115,7 @@ def run(argv: list[str] | None = None) -> int:
         print(f"validate: --batch-rows must be >= 1, got {args.batch_rows}", file=sys.stderr)
         return ExitCode.USAGE
     from .engine import validate
-    from .report import render_json, render_junit, render_markdown, render_text, render_unreadable_markdown
+    from .report.text import render_json, render_junit, render_markdown, render_text, render_unreadable_markdown
     from .rules.loader import RuleFileError, load_rules
     from .summaries.io import DataReadError, expand_paths
 
@@ -176,7 +176,7 @@ def run(argv: list[str] | None = None) -> int:
     elif args.format == "junit":
         body = render_junit(reports, unreadable)
     elif args.format == "html":
-        from .html_report import render_html
+        from .report.html import render_html
 
         body = render_html(reports, unreadable)
     elif args.format == "markdown":

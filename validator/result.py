@@ -1,6 +1,6 @@
 """Typed results: one :class:`Result` per rule (or declared column), gathered in a :class:`Report`.
 
-Rendering (text, JSON) lives in :mod:`validator.report`; this module only holds the facts and
+Rendering (text, JSON, HTML) lives in :mod:`validator.report`; this module only holds the facts and
 the pass/fail logic that the exit code follows.
 """
 
