@@ -1,6 +1,6 @@
 """The ``validate`` command: parse arguments, run the engine, print, exit with the documented code.
 
-Exit codes (docs/DESIGN.md):
+Exit codes (docs/DESIGN.md; :class:`validator.errors.ExitCode`):
   0  every error-severity rule passed
   1  at least one error-severity rule failed or could not be measured
   2  bad invocation or invalid rule file (nothing measured)
@@ -10,11 +10,21 @@ Exit codes (docs/DESIGN.md):
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import warnings
 from pathlib import Path
 
-from ._version import __version__
-from .errors import ExitCode
+from ..atomic_write import write_output
+from ..checks import ReferenceStore
+from ..engine import validate
+from ..errors import DataReadError, ExitCode, OutputError, RuleFileError
+from ..progress import set_quiet
+from ..report.html import render_html
+from ..report.text import render_json, render_junit, render_markdown, render_text, render_unreadable_markdown
+from ..rules.loader import load_rules
+from ..summaries.io import expand_paths
+from .common import add_version, output_problem
 
 
 
@@ -44,28 +54,12 @@ def _parser() -> argparse.ArgumentParser:
                    " a tab for .tsv/.tab); e.g. ';' for spreadsheet exports")
     p.add_argument("--encoding", metavar="CODEC", help="text encoding of the CSV/TSV data files (default utf-8; e.g. cp1252, latin-1)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bars on stderr (they show only on a terminal, after 2 s)")
-    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    add_version(p)
     return p
-
-
-def output_problem(output: str, inputs) -> str | None:
-    """Why ``output`` cannot be written, or is one of ``inputs`` (never overwritten); None if fine."""
-    from .atomic_write import output_problem as unwritable
-
-    problem = unwritable(output)
-    if problem:
-        return problem
-    path = Path(output).resolve()
-    if any(Path(p).resolve() == path for p in inputs):
-        return "it is one of the input files, which are never overwritten"
-    return None
 
 
 def _inputs(args, ruleset) -> list:
     """Every file the run reads: the rule file, reference files and the data files that exist."""
-    from .checks import ReferenceStore
-    from .summaries.io import DataReadError, expand_paths
-
     inputs = [Path(args.rules)] + ReferenceStore(ruleset).files()
     inputs += [ruleset.resolve(r.embed.artefact) for r in ruleset.rules if getattr(r, "embed", None) and r.embed.artefact]
     for arg in args.data:  # one path at a time: a missing one must not hide the others
@@ -85,8 +79,6 @@ def main(argv: list[str] | None = None) -> int:
     """
     code = run(argv)
     if argv is None:
-        import os
-
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)
@@ -95,11 +87,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def run(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)  # argparse exits with 2 on usage errors
-    from .progress import set_quiet
-
     set_quiet(args.quiet)
-    import warnings
-
     warnings.showwarning = lambda message, *rest, **kw: print(f"validate: {message}", file=sys.stderr)
     if args.scheduler and args.engine != "dask":
         print("validate: --scheduler needs --engine dask", file=sys.stderr)
@@ -114,11 +102,6 @@ def run(argv: list[str] | None = None) -> int:
     if args.batch_rows < 1:
         print(f"validate: --batch-rows must be >= 1, got {args.batch_rows}", file=sys.stderr)
         return ExitCode.USAGE
-    from .engine import validate
-    from .report.text import render_json, render_junit, render_markdown, render_text, render_unreadable_markdown
-    from .rules.loader import RuleFileError, load_rules
-    from .summaries.io import DataReadError, expand_paths
-
     if not args.rules.strip():
         print("validate: --rules needs a rule file path, got an empty string", file=sys.stderr)
         return ExitCode.USAGE
@@ -165,8 +148,6 @@ def run(argv: list[str] | None = None) -> int:
         print(f"validate: {exc}", file=sys.stderr)
         return ExitCode.USAGE
 
-    import os
-
     colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
     text = "\n".join(render_text(r, colour=colour) for r in reports)
     if args.format == "text" and args.output is not None:
@@ -176,16 +157,12 @@ def run(argv: list[str] | None = None) -> int:
     elif args.format == "junit":
         body = render_junit(reports, unreadable)
     elif args.format == "html":
-        from .report.html import render_html
-
         body = render_html(reports, unreadable)
     elif args.format == "markdown":
         body = "\n".join([render_markdown(r) for r in reports] + [render_unreadable_markdown(e) for e in unreadable])
     else:
         body = text
     if args.output is not None:
-        from .atomic_write import OutputError, write_output
-
         try:
             write_output(args.output, body)
         except OutputError as exc:

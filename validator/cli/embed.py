@@ -14,20 +14,21 @@ import json
 import sys
 from pathlib import Path
 
-from .._version import __version__
-from ..errors import ExitCode
+from ..embed.hashing import DEFAULT_BUCKETS, DEFAULT_COMPONENTS, HashingEmbedder
+from ..errors import DataReadError, EmbedderError, ExitCode, OutputError
+from ..summaries.io import expand_paths, read_dataset
+from ..summaries.text import text_rows
+from .common import add_version, output_problem
 
 
 def _parser() -> argparse.ArgumentParser:
-    from .hashing import DEFAULT_BUCKETS, DEFAULT_COMPONENTS
-
     p = argparse.ArgumentParser(
         prog="validate-embed",
         description="Fit the model-free hashing embedder (char n-gram hashing + TF-IDF + SVD) once on a reference "
         "sample of texts and save it as a small .npz artefact that rules name with embed: {embedder: hashing, "
         "artefact: FILE}. Applying it never refits, so spreads measured with one artefact are comparable.",
     )
-    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    add_version(p)
     sub = p.add_subparsers(dest="command", required=True)
     fit = sub.add_parser("fit", help="fit an artefact on reference texts")
     fit.add_argument("reference", nargs="+", metavar="REFERENCE", help="files, directories or globs holding the reference texts")
@@ -50,8 +51,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _info(args) -> int:
-    from .hashing import EmbedderError, HashingEmbedder
-
     try:
         emb = HashingEmbedder.load(args.artefact)
     except EmbedderError as exc:
@@ -62,11 +61,6 @@ def _info(args) -> int:
 
 
 def _fit(args) -> int:
-    from ..cli import output_problem
-    from ..summaries.io import DataReadError, expand_paths, read_dataset
-    from ..summaries.text import text_rows
-    from .hashing import HashingEmbedder
-
     out = Path(args.output)
     if out.suffix != ".npz":
         print(f"validate-embed: --output {args.output}: an artefact is a .npz file; name it FILE.npz", file=sys.stderr)
@@ -107,8 +101,6 @@ def _fit(args) -> int:
         skipped = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in rows.excluded.items() if v)
         print(f"validate-embed: {exc}" + (f" (rows left out: {skipped})" if skipped else ""), file=sys.stderr)
         return ExitCode.USAGE
-    from ..atomic_write import OutputError
-
     try:
         sha = emb.save(out)
     except OutputError as exc:
