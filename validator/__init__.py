@@ -8,8 +8,9 @@
 from __future__ import annotations
 
 from ._version import __version__
-from .engine import to_pandera, validate
+from .engine import validate
 from .errors import DataReadError, MeasurementError, RuleFileError, ValidationFailure
+from .pandera_schema import to_pandera
 from .result import Report, Result
 from .rules.loader import RuleSet, load_rules
 from .summaries.io import read_table

@@ -101,11 +101,21 @@ class RuleSet:
     def to_pandera(self):
         """Compile into a pandera ``DataFrameSchema`` whose checks compute the same metrics.
 
-        See :func:`validator.engine.to_pandera`.
+        See :func:`validator.pandera_schema.to_pandera` (the compiler registered with
+        :func:`set_schema_compiler` when the package is imported).
         """
-        from ..engine import to_pandera
+        return _SCHEMA_COMPILER[0](self)
 
-        return to_pandera(self)
+
+#: the compiler of ``RuleSet.to_pandera``: validator.pandera_schema registers its ``to_pandera``
+#: here when imported (which ``import validator`` always does), so that rules/ needs no import
+#: of the modules above it (docs/DESIGN.md, dependency direction)
+_SCHEMA_COMPILER: list = [None]
+
+
+def set_schema_compiler(compile_schema) -> None:
+    """Register the function behind :meth:`RuleSet.to_pandera` (``ruleset -> DataFrameSchema``)."""
+    _SCHEMA_COMPILER[0] = compile_schema
 
 
 def load_rules(path: str | Path | dict | None = None, *, text: str | None = None, source: str | None = None) -> RuleSet:
