@@ -247,7 +247,9 @@ pandas.read_csv({data!r}, keep_default_na=False, na_values=[""])
 t = mark("(for comparison) read_csv as the baseline calls it, discarded", t)
 kw = {{}}
 import validator.engine as _engine
-if hasattr(_engine, "text_columns") and "text_columns" in inspect.signature(read_dataset).parameters:
+if hasattr(rs, "text_columns") and "text_columns" in inspect.signature(read_dataset).parameters:
+    kw["text_columns"] = sorted(rs.text_columns())  # a RuleSet method since the rooms of issue 12
+elif hasattr(_engine, "text_columns") and "text_columns" in inspect.signature(read_dataset).parameters:
     kw["text_columns"] = sorted(_engine.text_columns(rs))
 if "columns" in inspect.signature(read_dataset).parameters and hasattr(rs, "data_columns"):
     kw["columns"] = rs.data_columns()  # only the columns the rules name are converted

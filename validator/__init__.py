@@ -12,7 +12,8 @@ from .engine import validate
 from .errors import DataReadError, MeasurementError, RuleFileError, ValidationFailure
 from .pandera_schema import to_pandera
 from .result import Report, Result
-from .rules.loader import RuleSet, load_rules
+from .rules.loader import load_rules
+from .rules.ruleset import RuleSet
 from .summaries.io import read_table
 
 __all__ = [

@@ -38,7 +38,6 @@ from .metrics.entropy import shannon_entropy
 from .metrics.text import clusters_from_labels, duplicate_fraction
 from .metrics.vendi import RBF_MAX_ROWS, vendi_score
 from .result import Result
-from .rules.loader import RuleSet
 from .rules.model import (
     NULL_CATEGORY,
     CountRule,
@@ -53,6 +52,7 @@ from .rules.model import (
     TypeTokenRatioRule,
     VendiScoreRule,
 )
+from .rules.ruleset import RuleSet
 from .summaries.frame import BOOL_TEXT, FrameSummaries, MeasurementError, category_key
 from .summaries.histogram import cell_labels, equal_width_edges
 from .summaries.io import DataReadError, read_table
@@ -291,8 +291,6 @@ class ReferenceStore:
 
         import pandas as pd
 
-        from .engine import text_columns
-
         if not self.data_paths:
             raise MeasurementError(
                 "a git reference compares data files with their committed version: validate files, not a DataFrame"
@@ -307,7 +305,7 @@ class ReferenceStore:
                 copy = Path(tmp) / f"{i}_{path.name}"  # same suffixes: read as the same format
                 copy.write_bytes(content)
                 try:
-                    frames.append(read_table(copy, text_columns(self.ruleset)))
+                    frames.append(read_table(copy, self.ruleset.text_columns()))
                 except DataReadError as exc:
                     raise MeasurementError(f"{path} at {rev} cannot be read: {exc.message}") from None
         if missing:

@@ -18,7 +18,8 @@ import pandas as pd
 from .checks import ReferenceStore, _failed_to_measure, evaluate
 from .pandera_schema import Evaluation, column_failures, column_results, to_pandera, validate_frame
 from .result import Report, Result
-from .rules.loader import RuleSet, load_rules
+from .rules.loader import load_rules
+from .rules.ruleset import RuleSet
 from .summaries.frame import FrameSummaries
 from .summaries.io import TEXT_FORMATS, UTF8, DataReadError, Dialect, extension, expand_paths, expand_urls, is_url, read_dataset
 
@@ -29,46 +30,6 @@ def expand_inputs(paths) -> list:
     local = [p for p in paths if not is_url(str(p))]
     urls = [str(p) for p in paths if is_url(str(p))]
     return (expand_paths(local) if local else []) + (expand_urls(urls) if urls else [])
-
-
-def category_columns(ruleset: RuleSet) -> set[str]:
-    """Columns counted by value (categorical rules) and those declared ``str`` or ``category``:
-    typed as numbers by some shards and as text by others, they are compared as text."""
-    from .rules.model import CountRule, ReferenceRule
-
-    out = set()
-    for rule in ruleset.rules:
-        if isinstance(rule, CountRule) and rule.bins is None:
-            out.add(rule.column)
-        elif isinstance(rule, ReferenceRule) and ruleset.reference_for(rule).kind != "bins" and rule.bins is None \
-                and getattr(rule, "text_length", None) is None:
-            out.add(rule.column)
-    out.update(c for c, spec in ruleset.columns.items() if spec.dtype in ("str", "category"))
-    return out
-
-
-def text_columns(ruleset: RuleSet) -> set[str]:
-    """Columns that text files should keep as written: those counted by value (categorical rules)
-    and those declared ``str`` or ``category``.
-
-    Declared dtypes still hold for such columns: number text is int/float/numeric, ``True``
-    text is bool, ISO dates are datetime (see ``DTYPE_KINDS``).
-    """
-    from .rules.model import TEXT_METRICS, CountRule, ReferenceRule
-
-    out = set()
-    for rule in ruleset.rules:
-        if isinstance(rule, CountRule) and rule.bins is None:
-            out.add(rule.column)
-        elif isinstance(rule, ReferenceRule) and ruleset.reference_for(rule).kind != "bins" and rule.bins is None:
-            out.add(rule.column)
-        elif rule.metric in TEXT_METRICS or getattr(rule, "text_length", None) is not None:
-            out.add(rule.column)  # texts: "007" is three characters, not the number 7
-        elif getattr(rule, "embed", None) is not None:
-            out.add(rule.embed.column)
-    # a column declared as text (zip codes, ids) is read as text whatever rules use it
-    out.update(c for c, spec in ruleset.columns.items() if spec.dtype in ("str", "category"))
-    return out
 
 
 def _unstreamable(ruleset: RuleSet) -> list[str]:
@@ -123,12 +84,12 @@ def _validate_streaming(
                 client = Client(scheduler, set_as_default=True, timeout="10s")
             except (OSError, TimeoutError, ValueError) as exc:
                 raise ValueError(f"cannot connect to the dask scheduler at {scheduler}: {type(exc).__name__}: {exc}") from None
-        summaries = DaskSummaries(data_paths, name, text_columns(ruleset), dialect)
-        summaries.category_columns = category_columns(ruleset)
+        summaries = DaskSummaries(data_paths, name, ruleset.text_columns(), dialect)
+        summaries.category_columns = ruleset.category_columns()
     else:
-        summaries = StreamedSummaries(data_paths, name, text_columns(ruleset), batch_rows, skip_bad_shards=skip_bad_shards,
+        summaries = StreamedSummaries(data_paths, name, ruleset.text_columns(), batch_rows, skip_bad_shards=skip_bad_shards,
                                       dialect=dialect)
-        summaries.category_columns = category_columns(ruleset)
+        summaries.category_columns = ruleset.category_columns()
     summaries.data_columns = ruleset.data_columns()
     column_state: dict = {}  # the first failure of each declared column, over all batches
     if ruleset.columns:
@@ -270,7 +231,7 @@ def validate(
             raise DataReadError(urls[0], "fsspec URLs are read by --engine stream or --engine dask, not in memory"
                                 f"{reason}; use one of those engines, or copy the files locally")
         data_paths = expand_paths(paths)  # once: a glob that skips a symbolic link loop says so once
-        df = read_dataset(data_paths, text_columns=text_columns(ruleset), category_columns=category_columns(ruleset), dialect=dialect,
+        df = read_dataset(data_paths, text_columns=ruleset.text_columns(), category_columns=ruleset.category_columns(), dialect=dialect,
                           columns=ruleset.data_columns())  # other columns may stay unread
 
     state = Evaluation(ruleset, ReferenceStore(ruleset, data_paths, None if data_paths is None else paths), name=name)

@@ -25,7 +25,7 @@ import pandas as pd
 from .checks import ReferenceStore, evaluate
 from .errors import SkippedRuleWarning
 from .result import Result
-from .rules.loader import RuleSet, set_schema_compiler
+from .rules.ruleset import RuleSet, set_schema_compiler
 from .summaries.frame import BOOL_TEXT, FrameSummaries, as_numbers, text_as_numbers
 
 
