@@ -1,18 +1,12 @@
 """Every exception and warning the package raises, and the exit codes of its commands.
 
-Imports nothing of the package at run time (type names only, under ``TYPE_CHECKING``), so any
-module may import from here without an import circle.
+Imports nothing of the package (not even for type names), so any module may import from here
+without an import circle.
 """
 
 from __future__ import annotations
 
 from enum import IntEnum
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:  # type names only
-    from .result import Report
-    from .rules.loader import Problem
-    from .rules.yaml_source import Mark
 
 
 class ExitCode(IntEnum):
@@ -25,18 +19,20 @@ class ExitCode(IntEnum):
 
 
 class RuleFileError(Exception):
-    """An invalid rule file. ``problems`` lists every fault; ``str()`` renders them one per line."""
+    """An invalid rule file. ``problems`` lists every fault (:class:`validator.rules.loader.Problem`);
+    ``str()`` renders them one per line."""
 
-    def __init__(self, source: str, problems: list[Problem]):
+    def __init__(self, source: str, problems: list):
         self.source = source
         self.problems = problems
         super().__init__("\n".join(p.render(source) for p in problems))
 
 
 class YamlSourceError(Exception):
-    """A rule file that is not acceptable YAML; carries the position of the fault."""
+    """A rule file that is not acceptable YAML; carries the position of the fault
+    (a :class:`validator.rules.yaml_source.Mark`, or None)."""
 
-    def __init__(self, message: str, mark: Mark | None = None):
+    def __init__(self, message: str, mark=None):
         super().__init__(message)
         self.message = message
         self.mark = mark
@@ -82,9 +78,9 @@ class SkippedRuleWarning(UserWarning):
 
 
 class ValidationFailure(Exception):
-    """Raised by :meth:`Report.raise_for_failures`; ``report`` holds every result."""
+    """Raised by :meth:`validator.result.Report.raise_for_failures`; ``report`` holds every result."""
 
-    def __init__(self, report: Report):
+    def __init__(self, report):
         self.report = report
         failing = [r for r in report.results if r.blocking]
         listed = ", ".join(f"{r.rule_id} ({r.outcome})" for r in failing)

@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..atomic_write import atomic_writer
 from ..errors import EmbedderError
 
 FORMAT = "pretrain-validator/hashing-embedder"
@@ -226,11 +227,9 @@ class HashingEmbedder:
 
         Raises
         ------
-        validator.atomic_write.OutputError
+        validator.errors.OutputError
             It cannot be written (the target is then unchanged).
         """
-        from ..atomic_write import atomic_writer
-
         # written next to the target and renamed: a failed write never leaves a truncated artefact
         with atomic_writer(path) as fh:
             np.savez_compressed(fh, idf=self.idf, components=self.components, config=np.array(json.dumps(self.config, sort_keys=True)))
