@@ -33,7 +33,7 @@ from ._version import __version__
 from .errors import YamlSourceError
 from .metrics.entropy import shannon_entropy
 from .rules.yaml_source import parse_yaml
-from .summaries.frame import FrameSummaries, category_key
+from .summaries.frame import FrameSummaries
 from .summaries.histogram import cell_counts
 from .summaries.io import expand_paths, read_dataset
 

@@ -15,11 +15,11 @@ import sys
 import warnings
 from pathlib import Path
 
+from .. import progress
 from ..atomic_write import write_output
 from ..checks import ReferenceStore
 from ..engine import validate
 from ..errors import DataReadError, ExitCode, OutputError, RuleFileError
-from ..progress import set_quiet
 from ..report.html import render_html
 from ..report.text import render_json, render_junit, render_markdown, render_text, render_unreadable_markdown
 from ..rules.loader import load_rules
@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def run(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)  # argparse exits with 2 on usage errors
-    set_quiet(args.quiet)
+    progress.set_quiet(args.quiet)  # through the module: tests replace progress.set_quiet
     warnings.showwarning = lambda message, *rest, **kw: print(f"validate: {message}", file=sys.stderr)
     if args.scheduler and args.engine != "dask":
         print("validate: --scheduler needs --engine dask", file=sys.stderr)

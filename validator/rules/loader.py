@@ -16,10 +16,10 @@ from typing import Any
 import pydantic
 from pydantic import BaseModel
 
-from ..errors import RuleFileError
+from ..errors import RuleFileError, YamlSourceError
 from .model import RULE_TYPES, NumericReferenceRule, ReferenceRule, RuleFile
 from .ruleset import RuleSet
-from .yaml_source import Mark, Positions, YamlSourceError, parse_yaml
+from .yaml_source import Mark, Positions, parse_yaml
 
 #: the largest rule file read: PyYAML's pure-Python composer (needed for the positions and the
 #: strict checks) reads about 50-100 KiB a second, so this keeps any rule file under ~2 s; the
