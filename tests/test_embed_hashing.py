@@ -19,7 +19,7 @@ import pytest
 
 from validator import load_rules, validate
 from validator.cli import run as validate_cli
-from validator.embed import cli as embed_cli
+from validator.cli import embed as embed_cli
 from validator.embed.hashing import FORMAT_VERSION, EmbedderError, HashingEmbedder
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -16,7 +16,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 from .checks import needs
-from .rules.loader import RuleSet
+from .rules.ruleset import RuleSet
 from .summaries.frame import FrameSummaries
 from .summaries.keys import UNKNOWN, SummaryKey
 from .summaries.merge import compute

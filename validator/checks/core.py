@@ -13,7 +13,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..result import Result
-from ..rules.loader import RuleSet
+from ..rules.ruleset import RuleSet
 from ..rules.model import (
     CountRule,
     DistanceSpreadRule,

@@ -26,7 +26,7 @@ from ..metrics.divergence import (
 from ..metrics.diversity import coverage
 from ..metrics.distribution import ks_p_value
 from ..result import Result
-from ..rules.loader import RuleSet
+from ..rules.ruleset import RuleSet
 from ..rules.model import NULL_CATEGORY, NumericReferenceRule, Reference, ReferenceRule
 from ..summaries.frame import BOOL_TEXT, FrameSummaries, MeasurementError, category_key
 from ..summaries.histogram import equal_width_edges

@@ -3,6 +3,10 @@
 ``REGISTRY`` maps each rule metric name to its kernel and the kind of summary it reads, so
 that property tests (permutation invariance, bounds, identities, scaling) run over every
 metric, and a metric added to the rule model without a kernel here fails a test.
+
+May import: numpy, scipy and other numeric third-party libraries (datasketch, faiss). Never
+pandas, pyarrow or another room of the package (today ``minhash.py`` still imports
+``validator.summaries.text.WORD``: the one exception, to be moved).
 """
 
 from __future__ import annotations

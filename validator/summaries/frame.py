@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..errors import MeasurementError
 from ..rules.model import NULL_CATEGORY
 from .distinct import cell_extremes, distinct_counts
 from .histogram import cell_counts
@@ -75,10 +76,6 @@ def as_numbers(s: pd.Series) -> pd.Series:
 
 
 _COUNT_LOCK = threading.Lock()
-
-
-class MeasurementError(Exception):
-    """A rule that cannot be measured on this data; the message is the reason shown in the report."""
 
 
 @dataclass(frozen=True)

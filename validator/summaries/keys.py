@@ -6,12 +6,14 @@ text counts wanted, the distinct-value cap, and the text-length view it is taken
 frozen (hashable): the cache of every engine is keyed by them, the plan is a set of them, and
 a dask task receives them pickled.
 
-This module imports nothing from the package: every other room may use it.
+This module imports only validator.errors: every other room may use it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+
+from ..errors import NeedsPass  # noqa: F401 - raised for a key, named here with it
 
 #: every kind of summary a pass over the data can compute and merge (validator.summaries.merge)
 KINDS = (
@@ -102,10 +104,6 @@ class SummaryKey:
     def on_view(self, column: str, unit: str) -> "SummaryKey":
         """The same summary of ``column``'s text lengths in ``unit``."""
         return replace(self, view=(column, unit))
-
-
-class NeedsPass(Exception):
-    """A summary that a pass over the data must compute first (its key is ``args[0]``)."""
 
 
 class _Unknown:

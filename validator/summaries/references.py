@@ -19,8 +19,9 @@ import pandas as pd
 from ..embed.hashing import EmbedderError, HashingEmbedder
 from ..embed.models import ExtraMissing, load_pretrained
 from ..profile import load_profile
-from ..rules.loader import RuleSet
+from ..errors import ReferenceMissing
 from ..rules.model import EmbedSpec, NumericReferenceRule, Reference, ReferenceRule
+from ..rules.ruleset import RuleSet
 from .frame import FrameSummaries, MeasurementError
 from .io import SUPPORTED, DataReadError, extension, read_table
 
@@ -99,10 +100,6 @@ def describe_reference(rule) -> str:
 
 def reference_name(ref: Reference) -> str:
     return ref.file if ref.kind == "file" else f"git {ref.git}"
-
-
-class ReferenceMissing(Exception):
-    """A git reference whose revision lacks a data file, with ``on_missing: skip``: the rule is skipped."""
 
 
 class ReferenceStore:
@@ -238,7 +235,6 @@ class ReferenceStore:
         return sorted(unique.values(), key=str)
 
     def _read_revision(self, rev: str, on_missing: str) -> FrameSummaries:
-        from ..engine import text_columns  # TODO(rooms): ruleset.text_columns()
 
         if not self.data_paths:
             raise MeasurementError(
@@ -254,7 +250,7 @@ class ReferenceStore:
                 copy = Path(tmp) / f"{i}_{path.name}"  # same suffixes: read as the same format
                 copy.write_bytes(content)
                 try:
-                    frames.append(read_table(copy, text_columns(self.ruleset)))
+                    frames.append(read_table(copy, self.ruleset.text_columns()))
                 except DataReadError as exc:
                     raise MeasurementError(f"{path} at {rev} cannot be read: {exc.message}") from None
         if missing:

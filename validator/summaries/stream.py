@@ -38,6 +38,7 @@ import pandas as pd
 
 import pyarrow.parquet as pq
 
+from ..errors import ColumnsDiffer
 from ..progress import Progress
 from . import arrow_batch
 from .frame import CategoryCounts, FeatureSample, FrameSummaries, MeasurementError
@@ -179,14 +180,6 @@ class _Names:
 
     def __init__(self, names, rows):
         self.names, self.rows = names, rows
-
-
-class ColumnsDiffer(DataReadError):
-    """A shard whose columns differ from the first shard's: the shards are not one table (never
-    skipped by --skip-bad-shards, as in memory it is an error)."""
-
-    def __reduce__(self):
-        return (ColumnsDiffer, (self.path, self.message, self.kind))
 
 
 def columns_differ(path, names, first_path, first) -> ColumnsDiffer | None:
