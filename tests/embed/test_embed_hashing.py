@@ -22,7 +22,7 @@ from validator.cli import run as validate_cli
 from validator.embed import cli as embed_cli
 from validator.embed.hashing import FORMAT_VERSION, EmbedderError, HashingEmbedder
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 ARTEFACT = ROOT / "rules" / "hashing-embedder.npz"
 DATA = ROOT / "examples" / "data"
 E_COLS = [f"e{i}" for i in range(8)]

@@ -142,7 +142,7 @@ def _language_sets():
 
     from pathlib import Path
 
-    df = pd.read_csv(Path(__file__).resolve().parents[1] / "examples" / "data" / "pretrain_good.csv", keep_default_na=False)
+    df = pd.read_csv(Path(__file__).resolve().parents[2] / "examples" / "data" / "pretrain_good.csv", keep_default_na=False)
     chat = df[df.source == "chatterbot"]
     english = chat[chat.language == "en"].head(80)
     other = chat[chat.language != "en"].groupby("language").head(4).head(80)

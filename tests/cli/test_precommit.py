@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("pre_commit")
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 LANGS = ["en", "de", "fr", "es", "it", "nl", "pl", "sv", "fi", "da"]
 RULES = "version: 1\nrules:\n  - {id: lang-entropy, metric: entropy, column: lang, min: 3}\n"
 

@@ -211,7 +211,7 @@ def test_minhash_agrees_with_exact_jaccard_on_clear_cases():
 def test_minhash_fraction_equals_all_pairs_jaccard_on_the_example_near_duplicates(threshold):
     from pathlib import Path
 
-    df = pd.read_csv(Path(__file__).resolve().parents[1] / "examples" / "data" / "pretrain_near_duplicates.csv", keep_default_na=False)
+    df = pd.read_csv(Path(__file__).resolve().parents[2] / "examples" / "data" / "pretrain_near_duplicates.csv", keep_default_na=False)
     texts = df.text.tolist()[:300]
     sets = [shingles(t, "char", 5) for t in texts]
     has = np.zeros(len(texts), dtype=bool)

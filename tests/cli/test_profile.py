@@ -13,7 +13,7 @@ from validator import load_rules, validate
 from validator.cli import run
 from validator.profile import frozen_edges, load_profile, main_profile, main_suggest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 GOOD = ROOT / "examples" / "data" / "pretrain_good.csv"
 
 

@@ -18,7 +18,7 @@ from validator.cli import run
 from validator.embed.cli import main as embed_main
 from validator.profile import main_profile, main_suggest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "examples" / "data" / "pretrain_good.csv"
 EMBED_REFERENCE = ROOT / "examples" / "data" / "embedder_reference.csv"
 

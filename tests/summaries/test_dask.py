@@ -16,7 +16,7 @@ distributed = pytest.importorskip("distributed", reason="needs the optional extr
 from validator import load_rules, validate  # noqa: E402
 from validator.cli import run as cli  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "examples" / "data"
 
 

@@ -125,7 +125,7 @@ def test_schema_accepts_example_rule_files_and_rejects_unknown_keys():
     import yaml
 
     schema = rule_file_schema()
-    for path in sorted(Path(__file__).resolve().parents[1].glob("rules/*.yaml")):
+    for path in sorted(Path(__file__).resolve().parents[2].glob("rules/*.yaml")):
         jsonschema.validate(yaml.safe_load(path.read_text()), schema)
     doc = yaml.safe_load(GOOD)
     doc["rules"][0]["mn"] = 1
@@ -140,7 +140,7 @@ def test_readme_documents_every_metric_and_every_rule_key():
 
     from validator.rules.model import RULE_TYPES
 
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     for metric, cls in RULE_TYPES.items():
         assert f"`{metric}`" in readme, metric
         for name, field in cls.model_fields.items():

@@ -9,7 +9,7 @@ import pytest
 from validator import load_rules, validate
 from validator.cli import run
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "examples" / "data"
 
 PRETRAIN_RULES = [
