@@ -10,7 +10,7 @@ import scipy.spatial.distance
 
 from validator import cli, load_rules, validate
 
-from test_git_reference import git, write
+from tests.summaries.test_git_reference import git, write
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from validator.cli import run
+from tests.conftest import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 VOID = {"meta", "br", "img", "input", "link", "hr", "line", "rect"}
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
 
 import numpy as np
@@ -12,6 +11,7 @@ import pytest
 
 from validator import RuleFileError, load_rules, validate
 from validator.cli import run
+from tests.conftest import digest
 
 ENTROPY_K = "version: 1\nrules:\n  - {id: h, metric: entropy, column: k, min: 0}\n"
 
@@ -21,10 +21,6 @@ def k_rules(tmp_path):
     p = tmp_path / "k.yaml"
     p.write_text(ENTROPY_K)
     return p
-
-
-def digest(p):
-    return hashlib.sha256(p.read_bytes()).hexdigest()
 
 
 def observed(capsys, args):

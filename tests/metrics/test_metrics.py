@@ -96,7 +96,7 @@ def test_cells_have_explicit_tails_and_closed_last_bin():
     assert equal_width_edges(3.0, 3.0, 4).tolist() == pytest.approx([2.5, 2.75, 3.0, 3.25, 3.5])
 
 
-# Property tests over every registered metric: tests/test_properties.py
+# Property tests over every registered metric: tests/metrics/test_properties.py
 
 
 def test_rel_entr_follows_scipy_special_rel_entr():

@@ -9,7 +9,6 @@ of this module.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import subprocess
@@ -17,9 +16,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from tests.conftest import ROOT, digest
 
 pytest.importorskip("pre_commit")
-ROOT = Path(__file__).resolve().parents[1]
 LANGS = ["en", "de", "fr", "es", "it", "nl", "pl", "sv", "fi", "da"]
 RULES = "version: 1\nrules:\n  - {id: lang-entropy, metric: entropy, column: lang, min: 3}\n"
 
@@ -62,10 +61,6 @@ def commit(repo: Path, env: dict, message: str) -> subprocess.CompletedProcess:
     done = subprocess.run(["git", "commit", "-m", message], cwd=repo, capture_output=True, text=True, env=env["env"])
     done.stdout = done.stdout + done.stderr  # git prints the hook's output on stderr
     return done
-
-
-def digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def test_H19_dataset_hook_measures_the_whole_dataset_and_blocks_a_skewed_change(tmp_path, env):

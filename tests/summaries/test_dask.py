@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np
@@ -15,9 +14,8 @@ distributed = pytest.importorskip("distributed", reason="needs the optional extr
 
 from validator import load_rules, validate  # noqa: E402
 from validator.cli import run as cli  # noqa: E402
+from tests.conftest import DATA, ROOT, assert_same  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT / "examples" / "data"
 
 
 @pytest.fixture(scope="module")
@@ -25,14 +23,6 @@ def scheduler():
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
     yield cluster.scheduler_address
     cluster.close()
-
-
-def assert_same(a, b):
-    for x, y in zip(a.results, b.results):
-        assert x.outcome == y.outcome, (x.rule_id, x.reason, y.reason)
-        if x.observed is not None:
-            assert math.isclose(x.observed, y.observed, rel_tol=1e-12, abs_tol=1e-15), (x.rule_id, x.observed, y.observed)
-    assert a.n_rows == b.n_rows
 
 
 def test_dask_on_seven_shards_equals_memory(tmp_path, scheduler):

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from validator import load_rules, validate
 from validator.cli import run
-
-ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT / "examples" / "data"
+from tests.conftest import DATA, ROOT
 
 PRETRAIN_RULES = [
     "language-entropy",

@@ -7,7 +7,7 @@ separators, line breaks and 400-digit numbers inserted; for compressed files eit
 compressed bytes or the text before compression. Each is validated by the real ``validate``
 command in-process (memory, ``--engine stream`` at batch rows 1 and 3, ``--engine dask``).
 
-Run as a script (``python tests/test_fuzz_data.py N [SEED]``) it counts the tracebacks per format and
+Run as a script (``python tests/summaries/test_fuzz_data.py N [SEED]``) it counts the tracebacks per format and
 engine over N examples each, the numbers in the issue's closing note.
 """
 

@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from validator.rules.loader import RuleFileError, load_rules
+from tests.conftest import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 TEXTS = [Path(f).read_text(encoding="utf-8") for f in sorted(glob.glob(str(ROOT / "rules" / "*.yaml")))]
 INSERTS = ["\x00", "\x01", "\x07", "\x1b", "\x7f", "\ufffe", "9" * 5000, "0o17", "~", "!!python/object:x ",
            "!!int 0x", "1e400", "&a ", "*a", "[" * 60, "{" * 60, "- " * 40, ": ", "!foo ", "\t", "'", '"', "%", "`"]

@@ -21,10 +21,9 @@ from validator import load_rules, validate
 from validator.cli import run as validate_cli
 from validator.cli import embed as embed_cli
 from validator.embed.hashing import FORMAT_VERSION, EmbedderError, HashingEmbedder
+from tests.conftest import DATA, ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 ARTEFACT = ROOT / "rules" / "hashing-embedder.npz"
-DATA = ROOT / "examples" / "data"
 E_COLS = [f"e{i}" for i in range(8)]
 
 

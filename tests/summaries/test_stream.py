@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -17,21 +16,8 @@ import pytest
 
 from validator import load_rules, validate
 from validator.cli import run as cli
+from tests.conftest import DATA, ROOT, assert_same
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT / "examples" / "data"
-
-
-def assert_same(a, b):
-    assert [r.rule_id for r in a.results] == [r.rule_id for r in b.results]
-    for x, y in zip(a.results, b.results):
-        assert x.outcome == y.outcome, (x.rule_id, x.reason, y.reason)
-        if x.observed is None:
-            assert y.observed is None, x.rule_id
-        else:
-            assert math.isclose(x.observed, y.observed, rel_tol=1e-12, abs_tol=1e-15), (x.rule_id, x.observed, y.observed)
-        assert x.n == y.n, x.rule_id
-    assert a.n_rows == b.n_rows
 
 
 @pytest.mark.parametrize("rules,dataset", [

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -13,8 +12,8 @@ from validator import load_rules, validate
 from validator.cli import run
 from validator.cli.profile import main_profile, main_suggest
 from validator.profile import frozen_edges, load_profile
+from tests.conftest import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 GOOD = ROOT / "examples" / "data" / "pretrain_good.csv"
 
 

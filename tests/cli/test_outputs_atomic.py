@@ -17,8 +17,8 @@ from validator.atomic_write import OutputError, write_output
 from validator.cli import run
 from validator.cli.embed import main as embed_main
 from validator.cli.profile import main_profile, main_suggest
+from tests.conftest import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "examples" / "data" / "pretrain_good.csv"
 EMBED_REFERENCE = ROOT / "examples" / "data" / "embedder_reference.csv"
 

@@ -23,6 +23,7 @@ from validator.metrics.minhash import minhash_near_duplicates, shingles
 from validator.metrics.text import clusters_from_labels, duplicate_fraction, mattr, type_token_ratio
 from validator.rules.loader import RuleFileError
 from validator.summaries.text import ngram_counts, text_rows, token_ids
+from tests.conftest import DATA
 
 FAST = settings(max_examples=60, deadline=None)
 
@@ -209,9 +210,7 @@ def test_minhash_agrees_with_exact_jaccard_on_clear_cases():
 
 @pytest.mark.parametrize("threshold", [0.5, 0.7, 0.9, 1.0])
 def test_minhash_fraction_equals_all_pairs_jaccard_on_the_example_near_duplicates(threshold):
-    from pathlib import Path
-
-    df = pd.read_csv(Path(__file__).resolve().parents[1] / "examples" / "data" / "pretrain_near_duplicates.csv", keep_default_na=False)
+    df = pd.read_csv(DATA / "pretrain_near_duplicates.csv", keep_default_na=False)
     texts = df.text.tolist()[:300]
     sets = [shingles(t, "char", 5) for t in texts]
     has = np.zeros(len(texts), dtype=bool)

@@ -10,6 +10,7 @@ import pytest
 
 from validator.embed import models
 from validator.embed.models import ExtraMissing, PretrainedEmbedder, load_pretrained
+from tests.conftest import DATA
 
 PARAPHRASE = ("The cat is sleeping on the sofa.", "A cat naps on the couch.")
 UNRELATED = "Interest rates rose sharply after the central bank meeting."
@@ -140,9 +141,7 @@ def _language_sets():
     """80 English and 80 multilingual chatterbot utterances from the shipped example data."""
     import pandas as pd
 
-    from pathlib import Path
-
-    df = pd.read_csv(Path(__file__).resolve().parents[1] / "examples" / "data" / "pretrain_good.csv", keep_default_na=False)
+    df = pd.read_csv(DATA / "pretrain_good.csv", keep_default_na=False)
     chat = df[df.source == "chatterbot"]
     english = chat[chat.language == "en"].head(80)
     other = chat[chat.language != "en"].groupby("language").head(4).head(80)

@@ -10,6 +10,7 @@ import pytest
 
 from validator import RuleFileError, load_rules
 from validator.rules.schema import SCHEMA_PATH, render, rule_file_schema
+from tests.conftest import ROOT
 
 
 def load(text: str):
@@ -120,12 +121,10 @@ def test_committed_schema_is_generated_from_the_model():
 
 
 def test_schema_accepts_example_rule_files_and_rejects_unknown_keys():
-    from pathlib import Path
-
     import yaml
 
     schema = rule_file_schema()
-    for path in sorted(Path(__file__).resolve().parents[1].glob("rules/*.yaml")):
+    for path in sorted(ROOT.glob("rules/*.yaml")):
         jsonschema.validate(yaml.safe_load(path.read_text()), schema)
     doc = yaml.safe_load(GOOD)
     doc["rules"][0]["mn"] = 1
@@ -136,11 +135,9 @@ def test_schema_accepts_example_rule_files_and_rejects_unknown_keys():
 
 def test_readme_documents_every_metric_and_every_rule_key():
     """A metric or key added to the rule model must appear in the README's rule-file reference."""
-    from pathlib import Path
-
     from validator.rules.model import RULE_TYPES
 
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for metric, cls in RULE_TYPES.items():
         assert f"`{metric}`" in readme, metric
         for name, field in cls.model_fields.items():

@@ -1,0 +1,1 @@
+"""Tests of the commands: validate, validate-profile, validate-suggest, pre-commit hooks, --output, progress (validator/cli)."""

@@ -1,0 +1,1 @@
+"""Tests of the embedders and validate-embed (validator/embed/)."""

@@ -1,0 +1,1 @@
+"""Tests of the pure metrics against independent references (validator/metrics/)."""

@@ -1,0 +1,1 @@
+"""Tests of rule files: parsing, messages, the JSON Schema, the loader under fuzzing (validator/rules/)."""
