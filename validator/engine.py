@@ -21,10 +21,12 @@ from .plan import prefetch, run_passes
 from .result import Report, Result
 from .rules.loader import load_rules
 from .rules.ruleset import RuleSet
+from .summaries.dask_engine import INSTALL_HINT, DaskSummaries
 from .summaries.frame import FrameSummaries
+from .summaries.io import TEXT_FORMATS, UTF8, DataReadError, Dialect, expand_paths, expand_urls, extension, is_url, read_dataset
 from .summaries.keys import NeedsPass
 from .summaries.references import ReferenceStore
-from .summaries.io import TEXT_FORMATS, UTF8, DataReadError, Dialect, extension, expand_paths, expand_urls, is_url, read_dataset
+from .summaries.stream import StreamedSummaries
 
 
 def expand_inputs(paths) -> list:
@@ -66,7 +68,6 @@ def _validate_streaming(
 ) -> Report:
     """Measure files in record batches (or dask partitions), merging summaries
     (validator/summaries/stream.py, dask_engine.py)."""
-    from .summaries.stream import StreamedSummaries
 
     data_paths = expand_inputs(paths)  # local files and fsspec URLs, globs expanded, sorted
     refs = ReferenceStore(ruleset, data_paths, paths)
@@ -74,14 +75,11 @@ def _validate_streaming(
     client = None
     if engine == "dask":
         try:
-            from .summaries.dask_engine import DaskSummaries
             import dask  # noqa: F401
         except ImportError:
-            from .summaries.dask_engine import INSTALL_HINT
-
             raise ValueError(INSTALL_HINT) from None
         if scheduler:
-            from distributed import Client
+            from distributed import Client  # optional extra: dask
 
             try:
                 client = Client(scheduler, set_as_default=True, timeout="10s")

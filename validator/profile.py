@@ -22,7 +22,6 @@ distinct values than half its rows: ids, free text) is not profiled, and the fil
 from __future__ import annotations
 
 import hashlib
-import math
 from pathlib import Path
 
 import numpy as np
@@ -30,14 +29,12 @@ import pandas as pd
 import yaml
 
 from ._version import __version__
-from .errors import YamlSourceError
 from .metrics.entropy import shannon_entropy
-from .rules.yaml_source import parse_yaml
 from .summaries.frame import FrameSummaries
 from .summaries.histogram import cell_counts
 from .summaries.io import expand_paths, read_dataset
+from .summaries.profile_file import PROFILE_VERSION, load_profile  # noqa: F401 - the profile format, read and written
 
-PROFILE_VERSION = 1
 OTHER = "__other__"
 
 
@@ -242,83 +239,3 @@ def suggest(profile_path: str, prof: dict, margin: float = 0.1, js_max: float = 
 def dump_yaml(doc: dict) -> str:
     """``doc`` as the YAML that validate-profile and validate-suggest write."""
     return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
-
-
-def load_profile(path) -> dict:
-    """Read a profile written by ``validate-profile`` (strict YAML).
-
-    Raises
-    ------
-    ValueError
-        Not a profile (no ``profile_version`` 1 or no ``columns``).
-    """
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise ValueError(f"{path} is not a profile written by validate-profile (not UTF-8 text)") from None
-    except IsADirectoryError:
-        raise ValueError(f"{path} is a directory, not a profile") from None
-    try:
-        doc, _ = parse_yaml(text)
-    except YamlSourceError as exc:
-        raise ValueError(f"{path} is not a profile written by validate-profile ({exc.message})") from None
-    if not isinstance(doc, dict) or doc.get("profile_version") != PROFILE_VERSION or not isinstance(doc.get("columns"), dict):
-        raise ValueError(f"{path} is not a profile written by validate-profile (profile_version {PROFILE_VERSION})")
-    problem = _profile_problem(doc)
-    if problem:
-        key, what = problem
-        raise ValueError(f"{path} is not a usable profile: key {key}: {what}")
-    return doc
-
-
-def _number(v) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-
-
-def _found(v) -> str:
-    text = repr(v)
-    return f"{type(v).__name__} {text[:40] + '...' if len(text) > 40 else text}"
-
-
-def _profile_problem(doc: dict) -> tuple[str, str] | None:
-    """The first key of a profile that the tools cannot use, and why; None if every one is usable.
-
-    Checked: what validate-suggest and a rule's ``reference: {profile: ...}`` read (each
-    column's kind, counts, edges, entropy_bits and other; skipped), with the constraints a
-    reference in a rule file has (finite counts >= 0 summing to more than 0, strictly increasing
-    finite edges, one count per cell).
-    """
-    skipped = doc.get("skipped")
-    if skipped is not None and not isinstance(skipped, dict):
-        return "skipped", f"expected a mapping of column to reason, found {_found(skipped)}"
-    for name, col in doc["columns"].items():
-        at = f"columns.{name}"
-        if not isinstance(col, dict):
-            return at, f"expected a mapping, found {_found(col)}"
-        kind = col.get("kind")
-        if kind not in ("numeric", "categorical"):
-            return f"{at}.kind", f"expected numeric or categorical, found {_found(kind) if 'kind' in col else 'nothing'}"
-        if not _number(col.get("entropy_bits")) or col["entropy_bits"] < 0:
-            return f"{at}.entropy_bits", f"expected a finite number >= 0, found {_found(col.get('entropy_bits')) if 'entropy_bits' in col else 'nothing'}"
-        counts = col.get("counts")
-        if kind == "numeric":
-            edges = col.get("edges")
-            if not isinstance(edges, list) or len(edges) < 2 or not all(_number(e) for e in edges):
-                return f"{at}.edges", f"expected a list of at least 2 finite numbers, found {_found(edges) if 'edges' in col else 'nothing'}"
-            if any(b <= a for a, b in zip(edges, edges[1:])):
-                return f"{at}.edges", "expected strictly increasing edges"
-            if not isinstance(counts, list) or len(counts) != len(edges) - 1:
-                return f"{at}.counts", f"expected a list of {len(edges) - 1} counts (one per cell), found {_found(counts) if 'counts' in col else 'nothing'}"
-            values = counts
-        else:
-            if not isinstance(counts, dict) or not counts:
-                return f"{at}.counts", f"expected a mapping of category to count, found {_found(counts) if 'counts' in col else 'nothing'}"
-            values = list(counts.values())
-            other = col.get("other")
-            if other is not None and (not isinstance(other, str) or other not in counts):
-                return f"{at}.other", f"expected one of the categories of counts, found {_found(other)}"
-        if not all(_number(c) and c >= 0 for c in values):
-            return f"{at}.counts", "expected finite counts >= 0"
-        if not sum(values) > 0:
-            return f"{at}.counts", "expected at least one count > 0"
-    return None

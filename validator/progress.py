@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import sys
 
+from tqdm import tqdm
+
 _QUIET = False
 DELAY_SECONDS = 2.0
 
@@ -31,8 +33,6 @@ class Progress:
         if _QUIET:
             return
         if self._bar is None:
-            from tqdm import tqdm
-
             # disable=None: off when stderr is not a terminal; delay: silent for quick steps
             self._bar = tqdm(
                 total=total, desc=self.description, unit=self.unit, file=sys.stderr, delay=DELAY_SECONDS,

@@ -6,6 +6,7 @@ the pass/fail logic that the exit code follows.
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -177,7 +178,6 @@ class Report:
 
     def to_json(self, indent: int | None = 2) -> str:
         """RFC 8259 JSON (no bare NaN/Infinity)."""
-        import json
 
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False, allow_nan=False)
 

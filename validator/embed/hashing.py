@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import warnings
 import zipfile
 import zlib
 from dataclasses import dataclass, field
@@ -44,7 +45,7 @@ MAX_ARTEFACT_BYTES = 10 * 2**20  # uncompressed arrays; the .npz on disk is smal
 
 
 def _hasher(n_features: int):
-    from sklearn.feature_extraction.text import HashingVectorizer
+    from sklearn.feature_extraction.text import HashingVectorizer  # scikit-learn: ~1 s to import, only embedders need it
 
     return HashingVectorizer(
         analyzer="char_wb",
@@ -65,7 +66,7 @@ def _tf(texts: list[str], n_features: int):
 
 
 def _l2_rows(m):
-    from sklearn.preprocessing import normalize
+    from sklearn.preprocessing import normalize  # scikit-learn: ~1 s to import, only embedders need it
 
     return normalize(m, norm="l2", axis=1, copy=True)
 
@@ -162,7 +163,7 @@ class HashingEmbedder:
             Too few texts, a bucket count that is not a power of two or too large, or an
             artefact that would exceed 10 MiB.
         """
-        from sklearn.decomposition import TruncatedSVD
+        from sklearn.decomposition import TruncatedSVD  # scikit-learn: ~1 s to import, only embedders need it
 
         texts = [t for t in texts]
         if n_features & (n_features - 1) or not 2**10 <= n_features <= MAX_BUCKETS:
@@ -183,7 +184,6 @@ class HashingEmbedder:
         idf = (np.log((1.0 + n) / (1.0 + df)) + 1.0).astype(np.float32)
         x = _l2_rows(tf.multiply(idf.astype(np.float64)).tocsr())
         svd = TruncatedSVD(n_components=n_components, algorithm="randomized", n_iter=n_iter, random_state=seed)
-        import warnings
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # the checks below say what went wrong
@@ -194,7 +194,7 @@ class HashingEmbedder:
                 f"the reference texts are too alike to fit {n_components} components (their TF-IDF vectors span fewer"
                 " dimensions): use a larger, more varied reference sample or fewer --components"
             )
-        import sklearn
+        import sklearn  # scikit-learn: ~1 s to import, only embedders need it
 
         config = {
             "format": FORMAT,

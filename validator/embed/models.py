@@ -182,7 +182,7 @@ def _load_minilm() -> Callable[[list[str]], np.ndarray]:
         torch.set_num_threads(cpus)
     bars = None
     try:  # silence transformers' "Loading weights" bar for the load only
-        from transformers.utils import logging as hf_logging
+        from transformers.utils import logging as hf_logging  # optional extra: minilm
 
         bars = hf_logging.is_progress_bar_enabled()
         hf_logging.disable_progress_bar()

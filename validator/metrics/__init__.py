@@ -17,7 +17,7 @@ from typing import Callable, Literal
 
 import numpy as np
 
-from ._log import log_base, unit
+from .units import log_base, unit
 from .distance import STATISTICS, distance_statistic
 from .divergence import (
     chi_square_p_value,

@@ -172,7 +172,7 @@ def approximate_nearest_neighbours(
 def _hnsw_nearest(U: np.ndarray) -> np.ndarray:
     """For each row of U (distinct rows, at least 2), the index of the nearest other row found
     by the HNSW graph (int64, shape (m,))."""
-    import faiss
+    import faiss  # faiss loads its native library on first use only
 
     m, d = U.shape
     X32 = np.ascontiguousarray(U, dtype=np.float32)

@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
+import scipy  # submodules (scipy.stats, .spatial, .sparse) load on first use
 
 __all__ = [
     "METRICS",
@@ -500,11 +501,9 @@ def _nn_distinct(P: _Points, block: int) -> tuple[np.ndarray, np.ndarray]:
     if m == 1:
         return np.full(1, np.inf), np.zeros(1, dtype=np.intp)
     if d <= _KDTREE_MAX_DIM:
-        from scipy.spatial import cKDTree
-
         # k=2: the first neighbour of a distinct row is the row itself. cKDTree measures
         # distances from differences, so they are exact.
-        dist, idx = cKDTree(P.exact).query(P.exact, k=2)
+        dist, idx = scipy.spatial.cKDTree(P.exact).query(P.exact, k=2)
         return dist[:, 1] ** 2, idx[:, 1]
     if d >= _WIDE_DIM:
         # wide rows (embeddings): the tile's GEMM dominates; 1024 x 1024 tiles (8 MiB) run the
@@ -615,7 +614,6 @@ def nearest_neighbour_distances(
     Examples
     --------
     Case H12 of the project's handed cases:
-
     >>> nearest_neighbour_distances([[1, 2], [1, 2], [3, 4], [0, 0]]).round(7).tolist()
     [0.0, 0.0, 2.8284271, 2.236068]
     """
@@ -716,14 +714,12 @@ def distance_statistic(
     """One summary statistic of the distances between the rows of ``X``.
 
     Distances (docs/DESIGN.md, "Distance spread"):
-
     * ``euclidean``: ``d(x, y) = sqrt(sum_i (x_i - y_i)^2)``, in the units of X [1]_.
     * ``cosine``: ``d(x, y) = 1 - x.y / (|x| |y|)``, unitless in ``[0, 2]``; the definition
       of ``scipy.spatial.distance.cosine`` [2]_.
 
     Statistics, over the ``N = n (n - 1) / 2`` pairs ``i < j`` or the ``n`` nearest-neighbour
     distances ``nn_i = min_{j != i} d(x_i, x_j)``:
-
     * ``mean``: ``sum_{i<j} d(x_i, x_j) / N``.
     * ``median``, ``quantile``: the q-quantile of the N pairwise distances with numpy's
       default ``method="linear"`` (Hyndman & Fan type 7 [3]_): with ``h = q (N - 1)`` and
@@ -794,7 +790,6 @@ def distance_statistic(
     Examples
     --------
     Case H12 (rows (1, 2), (1, 2), (3, 4), (0, 0)):
-
     >>> X = [[1, 2], [1, 2], [3, 4], [0, 0]]
     >>> distance_statistic(X, "min")
     0.0

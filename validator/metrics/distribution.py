@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import numpy as np
+import scipy  # submodules (scipy.stats, .spatial, .sparse) load on first use
 
 _EPS = float(np.finfo(np.float64).eps)
 
@@ -81,10 +82,9 @@ def ks_p_value(d: float, n: int, m: int | None = None) -> float:
     """p-value of a KS statistic: one-sample (``scipy.stats.kstwo`` with n data rows against a
     fixed reference), or two-sample with the effective size n m / (n + m), rounded, in the same
     distribution, as ``scipy.stats.ks_2samp(method='asymp')`` does."""
-    from scipy import stats  # imported here: scipy.stats costs ~0.3 s at start-up
 
     effective = n if m is None else max(1, round(n * m / (n + m)))
-    return float(min(max(stats.kstwo.sf(d, effective), 0.0), 1.0))
+    return float(min(max(scipy.stats.kstwo.sf(d, effective), 0.0), 1.0))
 
 
 #: Distinct finite values per side (data, reference) up to which W1 and D are computed exactly

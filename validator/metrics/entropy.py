@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from ._log import log_base
+from .units import log_base
 
 ESTIMATORS = ("plugin", "miller_madow")
 

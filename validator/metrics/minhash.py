@@ -11,11 +11,11 @@ when the exact Jaccard similarity of its shingle sets reaches the threshold.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
-
-import re
+import scipy  # submodules (scipy.stats, .spatial, .sparse) load on first use
 
 WORD = re.compile(r"\w+")  # a word: a run of word characters (as validator.summaries.text counts words)
 
@@ -117,9 +117,7 @@ def minhash_near_duplicates(
     it with all-pairs Jaccard). Cost O(n * (shingles per text + num_perm)) time, O(n * num_perm)
     memory for the signatures plus the shingle sets.
     """
-    from datasketch import MinHash, MinHashLSH
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
+    from datasketch import MinHash, MinHashLSH  # datasketch costs ~0.65 s to import: only MinHash rules need it
 
     n = len(texts)
     if n == 0:
@@ -152,8 +150,8 @@ def minhash_near_duplicates(
                     cols.append(j)
         if progress is not None and (i + 1) % step == 0:
             progress(n + i + 1, 2 * n)
-    graph = coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
-    _, labels = connected_components(graph, directed=False)
+    graph = scipy.sparse.coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
+    _, labels = scipy.sparse.csgraph.connected_components(graph, directed=False)
     sizes = np.bincount(labels)
     fraction = float(np.count_nonzero(sizes[labels] > 1) / n)
     return NearDuplicates(fraction=fraction, labels=labels, pairs=len(rows), no_shingles=int(short))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import math
+import xml.etree.ElementTree as ET
 
 from ..result import Report, Result
 
@@ -201,7 +203,6 @@ def render_junit(reports: list[Report], unreadable=()) -> str:
     A failed rule is a ``<failure>``, a rule that could not be measured an ``<error>``; a failing
     warning-severity rule passes with the finding in ``<system-out>`` (it never fails a run).
     """
-    import xml.etree.ElementTree as ET
 
     root = ET.Element("testsuites", name="pretrain-validator")
     for report in reports:
@@ -241,7 +242,6 @@ def render_junit(reports: list[Report], unreadable=()) -> str:
 
 def render_json(reports: list[Report], each: bool = False, unreadable=()) -> str:
     """RFC 8259 JSON: one report object, or ``{"reports": [...], "unreadable": [...]}`` with ``--each``."""
-    import json
 
     if not each:
         payload = reports[0].to_dict()

@@ -7,6 +7,7 @@ extension) validate rule files against it with ``# yaml-language-server: $schema
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -30,7 +31,6 @@ def render() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    import argparse
 
     parser = argparse.ArgumentParser(prog="python -m validator.rules.schema", description="Write the rule-file JSON Schema.")
     parser.add_argument("output", nargs="?", default=str(SCHEMA_PATH), help=f"where to write it (default {SCHEMA_PATH})")

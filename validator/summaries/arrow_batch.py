@@ -26,7 +26,13 @@ temporaries stay in the CPU cache.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from .frame import CategoryCounts, FeatureSample, finite_range
 from .histogram import BLOCK, cell_counts
@@ -36,7 +42,6 @@ _TEXT = ("string", "large_string", "string_view")
 
 
 def _types():
-    import pyarrow as pa
 
     return pa.types
 
@@ -77,8 +82,6 @@ def to_pandas(data):
     -------
     pandas.DataFrame
     """
-    import pandas as pd
-    import pyarrow as pa
 
     df = data.to_pandas()
     names = data.schema.names
@@ -96,7 +99,6 @@ def to_pandas(data):
 def read_parquet(path, columns=None):
     """A Parquet file as pandas (:func:`to_pandas`: 64-bit integers with nulls exact): all its
     columns, or those of ``columns`` (a list of its column names)."""
-    import pyarrow.parquet as pq
 
     return to_pandas(pq.read_table(path, columns=columns, use_pandas_metadata=True))
 
@@ -104,7 +106,6 @@ def read_parquet(path, columns=None):
 def parquet_columns(path) -> list:
     """The column names of a Parquet file as pandas reads it (an index stored by pandas is not
     a column), from its footer."""
-    import pyarrow.parquet as pq
 
     schema = pq.read_schema(path)
     index = {c for c in (schema.pandas_metadata or {}).get("index_columns", []) if isinstance(c, str)}
@@ -127,9 +128,6 @@ def numbers(arr) -> np.ndarray:
         distances; value counts of integers stay exact, see :func:`to_pandas`).
     """
     if arr.null_count:
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
         # unsafe: an int64 beyond 2^53 rounds to the nearest float64, as to_numpy(float64) does
         arr = pc.fill_null(pc.cast(arr, pa.float64(), safe=False), float("nan"))
     return np.asarray(arr.to_numpy(zero_copy_only=False), dtype=np.float64)
@@ -157,7 +155,6 @@ def value_counts(arr) -> CategoryCounts:
         unused entries left out), counts (int64, shape (K,)), nulls counted apart; what pandas'
         ``value_counts(dropna=False, sort=False)`` gives on ``arr.to_pandas()``.
     """
-    import pyarrow.compute as pc
 
     types = _types()
     if types.is_dictionary(arr.type):
@@ -175,7 +172,6 @@ def value_counts(arr) -> CategoryCounts:
     if arr.null_count and types.is_string_view(arr.type):
         # pyarrow's value_counts (and unique) of a string_view array count its nulls as ''
         # (pyarrow 26); the same values as large_string count them as nulls
-        import pyarrow as pa
 
         arr = arr.cast(pa.large_string())
     vc = pc.value_counts(arr)
@@ -215,9 +211,6 @@ def footer_range(paths, name: str):
     -------
     tuple of float or None
     """
-    import math
-
-    import pyarrow.parquet as pq
 
     types = _types()
     lo = hi = None

@@ -13,8 +13,11 @@ Needs the optional extra: ``pip install 'pretrain-validator[dask]'``.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
+from ..progress import Progress
 from .io import UTF8, DataReadError, Dialect
 from .merge import merge
 from .stream import ShardPass, StreamedSummaries, columns_differ, iter_frames, merge_dtypes, shard_header
@@ -28,7 +31,6 @@ INSTALL_HINT = (
 def shard_info(path: str, text_columns=(), batch_rows: int = 1 << 18, dialect: Dialect = UTF8) -> tuple[int, list | None]:
     """Rows and columns of one local shard: a Parquet footer's count and schema, else a
     batch-by-batch read (CSV/TSV columns from the header, JSON Lines from the batches)."""
-    from pathlib import Path
 
     p = path if "://" in path else Path(path)
     names, rows = shard_header(p, dialect)
@@ -67,7 +69,6 @@ def summarise_shard(path: str, offset: int, keys, name: str, text_columns, batch
     """One dask task: the wanted summaries of one local shard, streamed in record batches.
 
     Returns (summaries, dtypes, failing declared-column results, rows, columns)."""
-    from pathlib import Path
 
     found: dict = {}
 
@@ -85,13 +86,11 @@ def compute_with_progress(tasks, description: str, unit: str = "shards") -> tupl
     """``dask.compute(*tasks)`` with a progress bar of finished tasks on stderr (the project's
     Progress: terminal only, after 2 s, not with --quiet): futures as they complete on a
     distributed client, a scheduler callback on dask's local schedulers."""
-    import dask
-
-    from ..progress import Progress
+    import dask  # optional extra: dask
 
     with Progress(description, unit=unit) as progress:
         try:
-            from distributed import as_completed, get_client
+            from distributed import as_completed, get_client  # optional extra: dask
 
             client = get_client()
         except (ImportError, ValueError):  # no distributed client: dask's local scheduler
@@ -101,7 +100,7 @@ def compute_with_progress(tasks, description: str, unit: str = "shards") -> tupl
             for done, _ in enumerate(as_completed(futures), start=1):
                 progress(done, len(futures))
             return tuple(client.gather(futures))
-        from dask.callbacks import Callback
+        from dask.callbacks import Callback  # optional extra: dask
 
         class _Count(Callback):
             def _start(self, dsk):
@@ -134,7 +133,7 @@ class DaskSummaries(StreamedSummaries):
 
     def _local_pass(self, wanted, project) -> None:
         """A pass: row counts and columns, then one streaming task per shard."""
-        import dask
+        import dask  # optional extra: dask
 
         # absolute: the workers of a cluster may run in another directory
         paths = [p if isinstance(p, str) else str(p.absolute()) for p in self.paths]

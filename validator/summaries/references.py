@@ -18,12 +18,12 @@ import pandas as pd
 
 from ..embed.hashing import EmbedderError, HashingEmbedder
 from ..embed.models import ExtraMissing, load_pretrained
-from ..profile import load_profile
 from ..errors import ReferenceMissing
 from ..rules.model import EmbedSpec, NumericReferenceRule, Reference, ReferenceRule
 from ..rules.ruleset import RuleSet
 from .frame import FrameSummaries, MeasurementError
 from .io import SUPPORTED, DataReadError, extension, read_table
+from .profile_file import load_profile
 
 LFS_POINTER = b"version https://git-lfs.github.com/spec/v1"  # first line of every git LFS pointer file
 
@@ -235,7 +235,6 @@ class ReferenceStore:
         return sorted(unique.values(), key=str)
 
     def _read_revision(self, rev: str, on_missing: str) -> FrameSummaries:
-
         if not self.data_paths:
             raise MeasurementError(
                 "a git reference compares data files with their committed version: validate files, not a DataFrame"

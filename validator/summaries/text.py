@@ -14,7 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..metrics.text import window_type_total
 from .normalize import normalize_text
+from .sample import smallest_hash_rows
 
 WORD = re.compile(r"\w+")
 
@@ -117,8 +119,6 @@ class TextSample:
         return describe_texts(self.n_texts, self.excluded, self.first_not_text)
 
     def merge(self, other: "TextSample") -> "TextSample":
-        from .sample import smallest_hash_rows
-
         texts = self.texts + other.texts
         ids = np.concatenate([self.row_ids, other.row_ids])
         keep = smallest_hash_rows(self.seed, ids, self.rows)
@@ -277,16 +277,12 @@ class WindowTypes:
 
     @classmethod
     def of(cls, texts: list[str], window: int) -> "WindowTypes":
-        from ..metrics.text import window_type_total
-
         words = [w for t in texts for w in WORD.findall(t)]
         keep = window - 1
         return cls(window, window_type_total(_word_ids(words), window), len(words), tuple(words[:keep]),
                    tuple(words[max(len(words) - keep, 0):]) if keep else (), frozenset(words))
 
     def merge(self, other: "WindowTypes") -> "WindowTypes":
-        from ..metrics.text import window_type_total
-
         keep = self.window - 1
         across = window_type_total(_word_ids(self.tail + other.head), self.window)
         head = (self.head + other.head)[:keep] if self.n < keep else self.head
