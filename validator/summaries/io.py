@@ -490,6 +490,8 @@ def _as_pandas_infers(col) -> "np.ndarray | str | None":
     if nulls == n:
         return np.full(n, np.nan)
     try:
+        if col.num_chunks > 1:
+            pc.cast(col.chunk(0), pa.int64())  # (a decimal column fails on its first chunk: the others are not cast)
         ints = _cast(col, pa.int64())
     except pa.ArrowInvalid:
         ints = None
@@ -512,13 +514,19 @@ def _as_pandas_infers(col) -> "np.ndarray | str | None":
         foreign = pc.and_(pc.match_substring_regex(col, r"[^0-9+\-.eE \t]"),
                           pc.invert(pc.match_substring_regex(col, r"(?i)^\s*[+-]?(inf|infinity|nan|true|false)\s*$")))
         return "text" if pc.any(foreign).as_py() else None
+    if pc.max(pc.binary_length(col)).as_py() > 15:
+        return None  # long texts
     values = pc.fill_null(floats, np.nan).to_numpy()
     present = values[~np.isnan(values)] if nulls else values
+    if not np.isfinite(present).all():
+        return None  # inf / nan
     magnitude = np.abs(present)
-    nonzero = magnitude[magnitude != 0]
-    if pc.max(pc.binary_length(col)).as_py() > 15 or not np.isfinite(present).all() \
-            or nonzero.size and (nonzero.min() < 1e-8 or nonzero.max() >= 1e23) or (present == np.floor(present)).all():
-        return None  # long texts, inf / nan, values past the exact scaling, or whole numbers (1.0 or +1?)
+    smallest = np.min(magnitude, initial=np.inf, where=magnitude != 0)  # inf when every value is 0
+    if smallest < 1e-8 or magnitude.max() >= 1e23:
+        return None  # values past the exact scaling
+    head = present[:4096]  # (a value that is not whole is usually near the start: the whole column is then not searched)
+    if (head == np.floor(head)).all() and (present == np.floor(present)).all():
+        return None  # whole numbers (1.0 or +1?)
     return values
 
 
