@@ -105,7 +105,7 @@ def mutate_profile(rng, prof):
 
 def area_profiles(rng, n, work):
     from validator.cli import run
-    from validator.profile import main_profile, main_suggest
+    from validator.cli.profile import main_profile, main_suggest
 
     base = work / "base.yaml"
     code, err = quiet(main_profile, [str(ROOT / "examples" / "data" / "pretrain_good.csv"), "--output", str(base)])
@@ -134,7 +134,7 @@ def area_profiles(rng, n, work):
 
 
 def area_npz(rng, n, work):
-    from validator.embed.cli import main as embed_main
+    from validator.cli.embed import main as embed_main
 
     good = (ROOT / "rules" / "hashing-embedder.npz").read_bytes()
     found = Counter()
@@ -171,8 +171,8 @@ def hostile_outputs(folder: Path, ext: str):
 
 def area_outputs(work):
     from validator.cli import run
-    from validator.embed.cli import main as embed_main
-    from validator.profile import main_profile, main_suggest
+    from validator.cli.embed import main as embed_main
+    from validator.cli.profile import main_profile, main_suggest
 
     data = ROOT / "examples" / "data" / "pretrain_good.csv"
     prof = work / "prof.yaml"

@@ -247,14 +247,16 @@ pandas.read_csv({data!r}, keep_default_na=False, na_values=[""])
 t = mark("(for comparison) read_csv as the baseline calls it, discarded", t)
 kw = {{}}
 import validator.engine as _engine
-if hasattr(_engine, "text_columns") and "text_columns" in inspect.signature(read_dataset).parameters:
+if hasattr(rs, "text_columns") and "text_columns" in inspect.signature(read_dataset).parameters:
+    kw["text_columns"] = sorted(rs.text_columns())  # a RuleSet method since the rooms of issue 12
+elif hasattr(_engine, "text_columns") and "text_columns" in inspect.signature(read_dataset).parameters:
     kw["text_columns"] = sorted(_engine.text_columns(rs))
 if "columns" in inspect.signature(read_dataset).parameters and hasattr(rs, "data_columns"):
     kw["columns"] = rs.data_columns()  # only the columns the rules name are converted
 df = read_dataset([{data!r}], **kw)
 t = mark("read_dataset as validate calls it" + (" (dtype=str for " + ", ".join(kw["text_columns"]) + ")" if kw.get("text_columns") else "")
          + (" (columns " + ", ".join(sorted(kw["columns"])) + ")" if kw.get("columns") else ""), t)
-from validator.engine import _Evaluation, to_pandera
+from validator.pandera_schema import Evaluation, to_pandera
 from validator.checks import ReferenceStore, evaluate
 from validator.summaries.frame import FrameSummaries
 summ = FrameSummaries(df)
@@ -262,9 +264,9 @@ refs = ReferenceStore(rs)
 for rule in rs.rules:
     evaluate(rule, rs, summ, refs)
     t = mark("rule " + rule.id + " (" + rule.metric + ")", t)
-state = _Evaluation(rs, refs)
+state = Evaluation(rs, refs)
 state.summaries = summ  # summaries already computed: what is left is pandera plus the metric arithmetic
-schema = to_pandera(rs, _state=state)
+schema = to_pandera(rs, state=state)
 t = mark("to_pandera (build the schema)", t)
 for label in ("1st", "2nd"):
     with warnings.catch_warnings():
@@ -359,8 +361,8 @@ PROFILE_ROWS = [
     ("validator/summaries/sample.py", "hash_indices", "      sample.hash_indices (2M keys)"),
     ("validator/metrics/distance.py", "distance_statistic", "    distance_statistic (5,000 x 8)"),
     ("validator/rules/loader.py", "load_rules", "validator.rules.loader.load_rules"),
-    ("validator/engine.py", "to_pandera", "validator.engine.to_pandera"),
-    ("validator/report.py", "render_text", "validator.report.render_text"),
+    ("validator/pandera_schema.py", "to_pandera", "validator.pandera_schema.to_pandera"),
+    ("validator/report/text.py", "render_text", "validator.report.text.render_text"),
 ]
 
 
@@ -456,7 +458,7 @@ def profile_validate(data: Path, rules: Path, lines: list[str]) -> None:
             lines.append(
                 "Every validated frame leaks: `schema.validate(df, inplace=True)` registers the schema in "
                 "`pandera.accessors._schema_registry._reg` (a module-global dict keyed by `id(df)`, cleaned by a "
-                "weakref callback on the frame); the schema's checks are closures over `engine._Evaluation`, whose "
+                "weakref callback on the frame); the schema's checks are closures over `pandera_schema.Evaluation`, whose "
                 "`summaries.df` is the frame itself, so the weakref never fires. In the CLI this only delays freeing "
                 "to shutdown; in a long-running process (a loop over datasets) memory grows by one frame per call."
             )

@@ -19,7 +19,8 @@ from validator import load_rules, validate
 from validator.summaries import arrow_batch
 from validator.summaries.frame import CategoryCounts, FeatureSample, FrameSummaries
 from validator.summaries.sample import finite_rows_sample, hash_indices, smallest_hash_rows
-from validator.summaries.stream import _on_batch
+from validator.summaries.keys import SummaryKey
+from validator.summaries.merge import compute
 
 
 def table() -> pa.RecordBatch:
@@ -38,14 +39,14 @@ def table() -> pa.RecordBatch:
 
 def test_hand_counted_values():
     b = table()
-    lang = arrow_batch.summary(b, ("value_counts", "lang", None), 0)
+    lang = arrow_batch.summary(b, SummaryKey("value_counts", "lang", weight=None), 0)
     # dictionary order, the unused entry left out (case H20), the null row apart
     assert (lang.keys, lang.counts.tolist(), lang.nulls, lang.rows, lang.null_rows) == (["en", "de", "fr"], [3, 1, 1], 1, 5, 1)
-    text = arrow_batch.summary(b, ("value_counts", "text", None), 0)
+    text = arrow_batch.summary(b, SummaryKey("value_counts", "text", weight=None), 0)
     assert (text.keys, text.counts.tolist(), text.null_rows) == (["b", "a", ""], [2, 1, 1], 2)
-    assert arrow_batch.summary(b, ("numeric_count", "f"), 0) == (4, 2)  # NaN and null are missing
-    assert arrow_batch.summary(b, ("value_range", "f"), 0) == (-2.0, 1.0)  # inf goes to a tail, not the range
-    counts, nulls = arrow_batch.summary(b, ("histogram", "f", (-1.0, 0.0, 1.0), None), 0)
+    assert arrow_batch.summary(b, SummaryKey("numeric_count", "f"), 0) == (4, 2)  # NaN and null are missing
+    assert arrow_batch.summary(b, SummaryKey("value_range", "f"), 0) == (-2.0, 1.0)  # inf goes to a tail, not the range
+    counts, nulls = arrow_batch.summary(b, SummaryKey("histogram", "f", edges=(-1.0, 0.0, 1.0), weight=None), 0)
     assert counts.tolist() == [1, 0, 2, 1] and nulls == 2  # below: -2; [0, 1]: 0.5, 1.0; above: inf
 
 
@@ -63,10 +64,10 @@ def same(a, b):
         assert a == b
 
 
-KEYS = [("value_counts", c, None) for c in ("lang", "text", "big")] + [
-    (kind, c) for kind in ("numeric_count", "numeric_values", "value_range") for c in ("i", "j", "f", "g")
-] + [("histogram", c, (0.0, 0.25, 0.5, 0.75, 1.0, 1.25), None) for c in ("i", "j", "f", "g")] + [
-    ("row_sample", cols, rows, seed) for cols in (("i", "f"), ("g", "j"), ("f",)) for rows in (2, 10) for seed in (0, 42)
+KEYS = [SummaryKey("value_counts", c, weight=None) for c in ("lang", "text", "big")] + [
+    SummaryKey(kind, c) for kind in ("numeric_count", "numeric_values", "value_range") for c in ("i", "j", "f", "g")
+] + [SummaryKey("histogram", c, edges=(0.0, 0.25, 0.5, 0.75, 1.0, 1.25), weight=None) for c in ("i", "j", "f", "g")] + [
+    SummaryKey("row_sample", columns=cols, rows=rows, seed=seed) for cols in (("i", "f"), ("g", "j"), ("f",)) for rows in (2, 10) for seed in (0, 42)
 ]
 
 
@@ -77,18 +78,18 @@ def test_arrow_summaries_equal_the_pandas_ones(key, offset):
     fs = FrameSummaries(b.to_pandas(), row_ids=np.arange(offset, offset + b.num_rows))
     got = arrow_batch.summary(b, key, offset)
     assert got is not NotImplemented
-    same(got, _on_batch(fs, key))
+    same(got, compute(fs, key))
 
 
 @pytest.mark.parametrize("key", [
-    ("value_counts", "i", None),  # numbers: pandas keys (np.int64 / float with NaN) stay pandas'
-    ("value_counts", "lang", "j"),  # weighted
-    ("value_counts", "flag", None),
-    ("numeric_count", "flag"),  # booleans are 0/1 to pandas
-    ("numeric_count", "text"),  # text that may hold numbers is parsed by the pandas path
-    ("histogram", "g", (0.0, 1.0), "j"),
-    ("row_sample", ("g", "flag"), 2, 0),
-    ("value_counts", "missing", None),
+    SummaryKey("value_counts", "i", weight=None),  # numbers: pandas keys (np.int64 / float with NaN) stay pandas'
+    SummaryKey("value_counts", "lang", weight="j"),  # weighted
+    SummaryKey("value_counts", "flag", weight=None),
+    SummaryKey("numeric_count", "flag"),  # booleans are 0/1 to pandas
+    SummaryKey("numeric_count", "text"),  # text that may hold numbers is parsed by the pandas path
+    SummaryKey("histogram", "g", edges=(0.0, 1.0), weight="j"),
+    SummaryKey("row_sample", columns=("g", "flag"), rows=2, seed=0),
+    SummaryKey("value_counts", "missing", weight=None),
 ], ids=repr)
 def test_other_types_fall_back_to_pandas(key):
     assert arrow_batch.summary(table(), key, 0) is NotImplemented

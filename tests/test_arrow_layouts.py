@@ -19,6 +19,7 @@ import pytest
 
 from validator import load_rules, read_table, validate
 from validator.summaries import arrow_batch
+from validator.summaries.keys import SummaryKey
 
 pytest.importorskip("dask", reason="needs the optional extra: pip install 'pretrain-validator[dask]'")
 
@@ -68,7 +69,7 @@ def test_arrow_value_counts_of_every_text_layout_count_nulls_apart(value_type, d
     if dictionary:
         arr = arr.dictionary_encode()
     batch = pa.RecordBatch.from_pydict({"s": arr})
-    counts = arrow_batch.summary(batch, ("value_counts", "s", None), 0)
+    counts = arrow_batch.summary(batch, SummaryKey("value_counts", "s", weight=None), 0)
     assert dict(zip(counts.keys, counts.counts.tolist())) == {"a": 2, "": 1, "b": 1}
     assert (counts.nulls, counts.rows, counts.null_rows) == (3, 4, 3)
 

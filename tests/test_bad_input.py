@@ -285,7 +285,7 @@ def test_extreme_values():
 
 
 def test_text_table_shows_bounds_with_the_digits_that_tell_them_apart():
-    from validator.report import render_text
+    from validator.report.text import render_text
 
     rules = load_rules({"version": 1, "rules": [{"id": "h", "metric": "entropy", "column": "x", "min": 1.0000000000000002}]})
     text = render_text(validate(pd.DataFrame({"x": ["a", "b"]}), rules))

@@ -201,7 +201,7 @@ def test_markdown_report(tmp_path, rules, capsys):
 
 
 def test_colour_only_on_a_terminal(tmp_path, rules, capsys, monkeypatch):
-    from validator.report import render_text
+    from validator.report.text import render_text
     from validator import load_rules, validate
 
     data = write(tmp_path, "d.csv", ["en", "de"] * 3)
@@ -218,9 +218,9 @@ def test_colour_only_on_a_terminal(tmp_path, rules, capsys, monkeypatch):
 def test_json_reports_follow_the_committed_versioned_schema(tmp_path, rules, capsys):
     import jsonschema
 
-    from validator.report_schema import SCHEMA_PATH, render
+    from validator.report.schema import SCHEMA_PATH, render
 
-    assert SCHEMA_PATH.read_text(encoding="utf-8") == render(), "stale: run python -m validator.report_schema"
+    assert SCHEMA_PATH.read_text(encoding="utf-8") == render(), "stale: run python -m validator.report.schema"
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
     a = write(tmp_path, "a.csv", ["en", "de", "fr", "en"])  # an infinite divergence
     b = write(tmp_path, "b.csv", ["en", "de"] * 4)

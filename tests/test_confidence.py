@@ -12,7 +12,7 @@ import scipy.special
 import scipy.stats
 
 from validator import RuleFileError, load_rules, validate
-from validator.report import render_json, render_text
+from validator.report.text import render_json, render_text
 
 rng = np.random.default_rng(5)
 DF = pd.DataFrame({"lang": rng.choice(["en", "de", "fr", "ja"], size=400, p=[0.4, 0.3, 0.2, 0.1]),

@@ -19,7 +19,7 @@ import pytest
 
 from validator import load_rules, validate
 from validator.cli import run as validate_cli
-from validator.embed import cli as embed_cli
+from validator.cli import embed as embed_cli
 from validator.embed.hashing import FORMAT_VERSION, EmbedderError, HashingEmbedder
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -233,7 +233,8 @@ def _rules(tmp_path, rows=5000, extra=""):
 
 def test_embed_rules_equal_the_precomputed_columns_and_embed_once(tmp_path):
     ruleset = _rules(tmp_path, rows=400)
-    from validator.checks import ReferenceStore, evaluate
+    from validator.checks import evaluate
+    from validator.summaries.references import ReferenceStore
     from validator.summaries.frame import FrameSummaries
 
     df = pd.read_csv(DATA / "pretrain_near_duplicates.csv", keep_default_na=False, na_values=[""])

@@ -8,7 +8,8 @@ import pandera.pandas as pa
 import pytest
 
 from validator import ValidationFailure, load_rules, validate
-from validator.checks import ReferenceStore, evaluate
+from validator.checks import evaluate
+from validator.summaries.references import ReferenceStore
 from validator.summaries.frame import FrameSummaries
 
 DOC = {

@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from validator.cli import run
-from validator.profile import main_profile, main_suggest
+from validator.cli.profile import main_profile, main_suggest
 
 
 @pytest.fixture(scope="module")

@@ -15,8 +15,8 @@ import pytest
 
 from validator.atomic_write import OutputError, write_output
 from validator.cli import run
-from validator.embed.cli import main as embed_main
-from validator.profile import main_profile, main_suggest
+from validator.cli.embed import main as embed_main
+from validator.cli.profile import main_profile, main_suggest
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "examples" / "data" / "pretrain_good.csv"

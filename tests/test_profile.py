@@ -11,7 +11,8 @@ import pytest
 
 from validator import load_rules, validate
 from validator.cli import run
-from validator.profile import frozen_edges, load_profile, main_profile, main_suggest
+from validator.cli.profile import main_profile, main_suggest
+from validator.profile import frozen_edges, load_profile
 
 ROOT = Path(__file__).resolve().parents[1]
 GOOD = ROOT / "examples" / "data" / "pretrain_good.csv"

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from validator import RuleFileError, load_rules, validate
-from validator.report import render_text
+from validator.report.text import render_text
 
 DF = pd.DataFrame(
     {

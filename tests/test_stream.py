@@ -313,12 +313,12 @@ def test_embedding_samples_and_exact_duplicates_stream_without_the_texts(tmp_pat
     ruleset = load_rules(spec)
     data = DATA / "pretrain_near_duplicates.csv"
     memory = validate(data, ruleset)
-    from validator.summaries import stream as streaming
+    from validator.summaries import merge
 
-    def no_texts(a, b):
+    def no_texts(a, b, key):
         raise AssertionError("a column's texts were merged whole")
 
-    monkeypatch.setattr(streaming, "_merge_text", no_texts)
+    monkeypatch.setitem(merge.MERGE, "text_rows", no_texts)
     report = validate(data, ruleset, engine="stream", batch_rows=3)  # fewer words per batch than MATTR's window
     measured = [r for r in report.results if not r.rule_id.startswith("column:")]
     assert len(measured) == 8 and all(r.observed is not None for r in measured), [r.reason for r in measured]

@@ -12,7 +12,7 @@ import pandera.pandas as pa
 import pytest
 
 from validator import load_rules
-from validator.engine import SkippedRuleWarning
+from validator.errors import SkippedRuleWarning
 from validator.result import Result
 
 # by hand: group a holds {en}, b {en, de}, c {fr}: distinct counts 1, 2, 1
@@ -54,12 +54,12 @@ def test_error_outcome_fails_the_check_with_its_reason():
 def test_skipped_outcome_passes_the_check_with_a_warning(monkeypatch):
     # skipped only arises from a git reference absent at its revision (files, not frames):
     # the outcome is injected to test how the check reports it
-    import validator.engine as engine
+    import validator.pandera_schema as pandera_schema
 
     def skipped(rule, *args, **kwargs):
         return Result(rule_id=rule.id, metric=rule.metric, outcome="skipped", reason="1 data file(s) not in git revision HEAD~1")
 
-    monkeypatch.setattr(engine, "evaluate", skipped)
+    monkeypatch.setattr(pandera_schema, "evaluate", skipped)
     with pytest.warns(SkippedRuleWarning, match="h: skipped: 1 data file"):
         assert schema({"id": "h", "metric": "entropy", "column": "lang", "min": 5}).validate(FRAME).equals(FRAME)
 

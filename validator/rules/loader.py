@@ -1,4 +1,4 @@
-"""Loading a rule file: YAML text -> typed :class:`RuleSet`, or errors that say where.
+"""Loading a rule file: YAML text -> typed :class:`~validator.rules.ruleset.RuleSet`, or errors that say where.
 
 Every problem is reported as ``file:line:column: rule 'id': what was expected, what was found``
 (with a "did you mean" for misspelt keys and metrics); all problems of a file are collected
@@ -16,8 +16,10 @@ from typing import Any
 import pydantic
 from pydantic import BaseModel
 
-from .model import RULE_TYPES, NumericReferenceRule, Reference, ReferenceRule, RuleFile
-from .yaml_source import Mark, Positions, YamlSourceError, parse_yaml
+from ..errors import RuleFileError, YamlSourceError
+from .model import RULE_TYPES, NumericReferenceRule, ReferenceRule, RuleFile
+from .ruleset import RuleSet
+from .yaml_source import Mark, Positions, parse_yaml
 
 #: the largest rule file read: PyYAML's pure-Python composer (needed for the positions and the
 #: strict checks) reads about 50-100 KiB a second, so this keeps any rule file under ~2 s; the
@@ -42,78 +44,6 @@ class Problem:
         where = f"{source}:{self.mark}" if self.mark else source
         rule = f"rule '{self.rule_id}': " if self.rule_id else ""
         return f"{where}: {rule}{self.message}"
-
-
-class RuleFileError(Exception):
-    """An invalid rule file. ``problems`` lists every fault; ``str()`` renders them one per line."""
-
-    def __init__(self, source: str, problems: list[Problem]):
-        self.source = source
-        self.problems = problems
-        super().__init__("\n".join(p.render(source) for p in problems))
-
-
-@dataclass(frozen=True)
-class RuleSet:
-    """A validated rule file.
-
-    Attributes
-    ----------
-    model : RuleFile
-        The typed rule file.
-    source : str
-        Where it came from (a path, or ``<text>`` / ``<dict>``).
-    base_dir : Path
-        Folder that relative reference paths resolve against (the rule file's folder).
-    """
-
-    model: RuleFile
-    source: str
-    base_dir: Path
-
-    @property
-    def rules(self):
-        return self.model.rules
-
-    @property
-    def columns(self):
-        return self.model.columns
-
-    def data_columns(self) -> set[str]:
-        """Every data column the rules and the declared columns read: a rule's ``column``,
-        ``weight``, ``group_by``, the columns of its ``where`` conditions, its feature
-        ``columns`` or its ``embed`` column. A reference's own ``column`` (a column of another
-        file) is not one of them. Readers may leave every other column unread."""
-        out = set(self.columns)
-        for rule in self.rules:
-            for name in ("column", "weight", "group_by"):
-                if (value := getattr(rule, name, None)) is not None:
-                    out.add(value)
-            out.update(getattr(rule, "columns", None) or ())
-            out.update(condition.column for condition in getattr(rule, "where", None) or ())
-            if (embed := getattr(rule, "embed", None)) is not None:
-                out.add(embed.column)
-        return out
-
-    def reference_for(self, rule: ReferenceRule | NumericReferenceRule) -> Reference:
-        """The reference a divergence rule compares against (named or inline)."""
-        if isinstance(rule.reference, str):
-            return self.model.references[rule.reference]
-        return rule.reference
-
-    def resolve(self, path: str) -> Path:
-        """A path from the rule file, relative to the rule file's folder."""
-        p = Path(path).expanduser()
-        return p if p.is_absolute() else self.base_dir / p
-
-    def to_pandera(self):
-        """Compile into a pandera ``DataFrameSchema`` whose checks compute the same metrics.
-
-        See :func:`validator.engine.to_pandera`.
-        """
-        from ..engine import to_pandera
-
-        return to_pandera(self)
 
 
 def load_rules(path: str | Path | dict | None = None, *, text: str | None = None, source: str | None = None) -> RuleSet:

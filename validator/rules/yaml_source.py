@@ -27,6 +27,8 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from ..errors import YamlSourceError
+
 _CORE_TAGS = {
     "tag:yaml.org,2002:str",
     "tag:yaml.org,2002:map",
@@ -87,15 +89,6 @@ class Positions:
             if not path:
                 return None
             path = path[:-1]
-
-
-class YamlSourceError(Exception):
-    """A rule file that is not acceptable YAML; carries the position of the fault."""
-
-    def __init__(self, message: str, mark: Mark | None = None):
-        super().__init__(message)
-        self.message = message
-        self.mark = mark
 
 
 def _mark(node: Node) -> Mark:

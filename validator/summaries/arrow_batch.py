@@ -299,10 +299,10 @@ def summary(batch, key, offset: int, threshold=None):
     Parameters
     ----------
     batch : pyarrow.RecordBatch
-    key : tuple
-        A streaming summary key: ``("value_counts", column, weight)``, ``("numeric_count",
-        column)``, ``("numeric_values", column)``, ``("value_range", column)``, ``("histogram",
-        column, edges, weight)`` or ``("row_sample", columns, rows, seed)``.
+    key : SummaryKey
+        A summary of kind ``value_counts``, ``numeric_count``, ``numeric_values``,
+        ``value_range``, ``histogram`` or ``row_sample`` (others are NotImplemented here), on
+        no text-length view.
     offset : int
         Global row number of the batch's first row.
     threshold : numpy.uint64, optional
@@ -315,20 +315,21 @@ def summary(batch, key, offset: int, threshold=None):
         ``batch.to_pandas()``; NotImplemented when this module does not compute the key for
         the batch's column types (the caller then uses pandas).
     """
-    kind = key[0]
+    kind = key.kind
+    if key.view is not None:
+        return NotImplemented
     if kind == "value_counts":
-        _, name, weight = key
-        arr = _column(batch, name)
-        if weight is not None or arr is None:
+        arr = _column(batch, key.column)
+        if key.weight is not None or arr is None:
             return NotImplemented
         t = arr.type
         if _is_text(t) or (_types().is_dictionary(t) and _is_text(t.value_type) and not arr.dictionary.null_count):
             return value_counts(arr)
         return NotImplemented
     if kind in ("numeric_count", "numeric_values", "value_range", "histogram"):
-        if kind == "histogram" and key[3] is not None:
+        if kind == "histogram" and key.weight is not None:
             return NotImplemented
-        arr = _column(batch, key[1])
+        arr = _column(batch, key.column)
         if arr is None or not _is_number(arr.type):
             return NotImplemented
         v = numbers(arr)
@@ -342,8 +343,7 @@ def summary(batch, key, offset: int, threshold=None):
             return v, n_null
         if kind == "value_range":
             return finite_range(v)
-        return cell_counts(v, key[2]), n_null
+        return cell_counts(v, key.edges), n_null
     if kind == "row_sample":
-        _, columns, rows, seed = key
-        return row_sample(batch, list(columns), rows, seed, offset, threshold)
+        return row_sample(batch, list(key.columns), key.rows, key.seed, offset, threshold)
     return NotImplemented

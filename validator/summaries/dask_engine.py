@@ -16,7 +16,8 @@ from __future__ import annotations
 import numpy as np
 
 from .io import UTF8, DataReadError, Dialect
-from .stream import ShardPass, StreamedSummaries, _key_columns, _merge, _merge_dtypes, columns_differ, iter_frames, shard_header
+from .merge import merge
+from .stream import ShardPass, StreamedSummaries, columns_differ, iter_frames, merge_dtypes, shard_header
 
 INSTALL_HINT = (
     "the dask engine needs the optional extra: pip install 'pretrain-validator[dask]'"
@@ -122,14 +123,13 @@ class DaskSummaries(StreamedSummaries):
         self.column_failures = None  # df -> failing declared-column results, set by the engine
         self.column_state: dict = {}
 
-    def compute_pass(self) -> None:
-        wanted = [k for k in self.wanted if k not in self._cache]
-        self.wanted = {}
-        project = None
-        if wanted and self.column_failures is None:  # declared-column checks read every column
-            project = {c for c in self.always_columns if c not in self.dtypes}  # dtypes not known yet
-            for key in wanted:
-                project |= _key_columns(key)
+    def compute_pass(self, keys) -> None:
+        """One pass as dask tasks, one per shard, computing the summaries ``keys``."""
+        if self.column_failures is not None:  # declared-column checks read every column
+            self.on_batch = self.column_failures
+        wanted, project = self._pass_of(keys)
+        self.read_columns |= project or set()
+        self.on_batch = None
         self._local_pass(wanted, project)
 
     def _local_pass(self, wanted, project) -> None:
@@ -167,8 +167,8 @@ class DaskSummaries(StreamedSummaries):
             for r in found:
                 self.column_state.setdefault(r.rule_id, r)
             for key, value in values.items():
-                merged[key] = value if key not in merged else _merge(key, merged[key], value)
-            _merge_dtypes(dtypes, types)
+                merged[key] = value if key not in merged else merge(key, merged[key], value)
+            merge_dtypes(dtypes, types)
             self._note_kinds(types)
             columns = columns if columns is not None else cols
         self.batches += len(paths)

@@ -18,9 +18,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..errors import MeasurementError
 from ..rules.model import NULL_CATEGORY
+from .distinct import cell_extremes, distinct_counts
 from .histogram import cell_counts
+from .keys import UNKNOWN, SummaryKey
 from .sample import finite_rows_sample, smallest_hash_rows
+from .text import TextKeys, TextSample, WindowTypes, ngram_table, text_keys, text_lengths, text_rows, word_types
 
 
 #: Text that stands for a missing number in a column whose other values are all numbers.
@@ -72,10 +76,6 @@ def as_numbers(s: pd.Series) -> pd.Series:
 
 
 _COUNT_LOCK = threading.Lock()
-
-
-class MeasurementError(Exception):
-    """A rule that cannot be measured on this data; the message is the reason shown in the report."""
 
 
 @dataclass(frozen=True)
@@ -258,13 +258,17 @@ class FrameSummaries:
             )
         return values
 
+    def lookup(self, key: SummaryKey):
+        """The value of ``key`` if computed already, else UNKNOWN (nothing is computed here)."""
+        return self._cache.get(key, UNKNOWN)
+
     def _cached(self, key, compute):
         if key not in self._cache:
             value = compute()
             with _COUNT_LOCK:  # summaries of different columns may be computed in two threads
                 if key not in self._cache:
                     self._cache[key] = value
-                    self.computed[key[0]] += 1
+                    self.computed[key.kind if isinstance(key, SummaryKey) else key[0]] += 1
         return self._cache[key]
 
     # -- value counts ------------------------------------------------------------------------
@@ -287,7 +291,7 @@ class FrameSummaries:
                 w = w * 2.0 ** -(int(np.frexp(w.max())[1]) + int(np.ceil(np.log2(w.size))))
             return w
 
-        return self._cached(("weights", name), compute)
+        return self._cached(SummaryKey("weights", name), compute)
 
     def value_counts(self, name: str, weight: str | None = None) -> CategoryCounts:
         """Value counts of a column (computed once per weighting); nulls counted apart.
@@ -325,7 +329,7 @@ class FrameSummaries:
             values = sums.to_numpy(dtype=np.float64)
             return CategoryCounts(list(sums.index[~null_w]), values[~null_w], float(values[null_w].sum()), n_rows, null_rows)
 
-        return self._cached(("value_counts", name, weight), compute)
+        return self._cached(SummaryKey("value_counts", name, weight=weight), compute)
 
     def category_counts(self, name: str, nulls: str, weight: str | None = None) -> dict[str, float]:
         """Counts keyed by :func:`category_key` (keys that print alike are added together)."""
@@ -348,7 +352,7 @@ class FrameSummaries:
             n_null = int(null.sum())
             return (v[~null] if n_null else v), n_null  # no copy when nothing is missing
 
-        return self._cached(("numeric_values", name), compute)
+        return self._cached(SummaryKey("numeric_values", name), compute)
 
     def numeric_count(self, name: str, purpose: str = "binning") -> tuple[int, int]:
         """(non-null values, nulls) of a numeric column: what :meth:`numeric_values` would hold,
@@ -358,22 +362,18 @@ class FrameSummaries:
             v, nulls = self.numeric_values(name, purpose)
             return int(v.size), int(nulls)
 
-        return self._cached(("numeric_count", name), compute)
+        return self._cached(SummaryKey("numeric_count", name), compute)
 
     def numeric_distinct(self, name: str, cap: int):
         """Sorted distinct finite values of a numeric column and their counts (int64), or None
         past ``cap`` distinct values (:func:`~validator.summaries.distinct.distinct_counts`; mergeable)."""
-        from .distinct import distinct_counts
-
-        return self._cached(("numeric_distinct", name, cap), lambda: distinct_counts(self.numeric_values(name, "binning")[0], cap))
+        return self._cached(SummaryKey("numeric_distinct", name, cap=cap), lambda: distinct_counts(self.numeric_values(name, "binning")[0], cap))
 
     def cell_extremes(self, name: str, edges) -> tuple[np.ndarray, np.ndarray]:
         """Smallest and largest value of a numeric column in each cell of ``edges``
         (:func:`~validator.summaries.distinct.cell_extremes`; mergeable)."""
-        from .distinct import cell_extremes
-
         edges = tuple(float(e) for e in edges)
-        return self._cached(("cell_extremes", name, edges), lambda: cell_extremes(self.numeric_values(name, "binning")[0], edges))
+        return self._cached(SummaryKey("cell_extremes", name, edges=edges), lambda: cell_extremes(self.numeric_values(name, "binning")[0], edges))
 
     def histogram(self, name: str, edges, weight: str | None = None) -> tuple[np.ndarray, float]:
         """Cell counts (below-tail, bins, above-tail) on frozen ``edges``, and the null count
@@ -389,12 +389,12 @@ class FrameSummaries:
             null = np.isnan(v)
             return cell_counts(v[~null], edges, weights=w[~null]), float(w[null].sum())
 
-        return self._cached(("histogram", name, edges, weight), compute)
+        return self._cached(SummaryKey("histogram", name, edges=edges, weight=weight), compute)
 
     def value_range(self, name: str) -> tuple[float, float] | None:
         """(min, max) of the finite values of a numeric column; None when it has none."""
 
-        return self._cached(("value_range", name), lambda: finite_range(self.numeric_values(name, "binning")[0]))
+        return self._cached(SummaryKey("value_range", name), lambda: finite_range(self.numeric_values(name, "binning")[0]))
 
     # -- row conditions ----------------------------------------------------------------------
     def where_mask(self, conditions) -> np.ndarray:
@@ -452,7 +452,7 @@ class FrameSummaries:
         """
 
         if len(columns) == 1 and self._is_vector_column(columns[0]):
-            return self._cached(("row_sample", tuple(columns), rows, seed), lambda: self._vector_sample(columns[0], rows, seed))
+            return self._cached(SummaryKey("row_sample", columns=tuple(columns), rows=rows, seed=seed), lambda: self._vector_sample(columns[0], rows, seed))
         for c in columns:
             if len(columns) > 1 and self._is_vector_column(c):
                 raise MeasurementError(
@@ -472,27 +472,23 @@ class FrameSummaries:
                 X=X, n_valid=n_valid, n_dropped=n - n_valid, exact=n_valid <= rows, seed=seed, indices=self.row_ids[idx]
             )
 
-        return self._cached(("row_sample", tuple(columns), rows, seed), compute)
+        return self._cached(SummaryKey("row_sample", columns=tuple(columns), rows=rows, seed=seed), compute)
 
     # -- texts -------------------------------------------------------------------------------
     def text_rows(self, name: str, spec=None) -> "TextRows":
         """The usable texts of a column (normalised under ``spec``) and the counted exclusions."""
-        from .text import text_rows
-
-        key = ("text_rows", name, None if spec is None else spec.model_dump_json())
+        key = SummaryKey("text_rows", name, spec=None if spec is None else spec.model_dump_json())
         return self._cached(key, lambda: text_rows(self.column(name), spec))
 
     def text_keys(self, name: str, spec=None):
         """One 64-bit key per usable text (exact duplicates; :class:`~validator.summaries.text.TextKeys`)."""
-        from .text import TextKeys, text_keys
-
         def compute():
             rows = self.text_rows(name, spec)
             keys = text_keys(rows.texts) if rows.texts else np.empty(0, dtype=np.uint64)
             first = None if rows.first_not_text is None else int(self.row_ids[rows.first_not_text])
             return TextKeys(keys, self.row_ids[rows.positions], rows.excluded, first)
 
-        return self._cached(("text_keys", name, None if spec is None else spec.model_dump_json()), compute)
+        return self._cached(SummaryKey("text_keys", name, spec=None if spec is None else spec.model_dump_json()), compute)
 
     def text_counts(self, name: str, spec, what: str):
         """Mergeable counts over the usable texts of a column: ``("ngrams", unit, n)`` gives
@@ -500,8 +496,6 @@ class FrameSummaries:
         :func:`~validator.summaries.text.word_types`, ``("windows", W)`` a
         :class:`~validator.summaries.text.WindowTypes`; returned as ``(counts, usable texts,
         exclusions, global row id of the first non-text row or None)``."""
-        from .text import WindowTypes, ngram_table, word_types
-
         def compute():
             rows = self.text_rows(name, spec)
             if what[0] == "ngrams":
@@ -513,12 +507,10 @@ class FrameSummaries:
             first = None if rows.first_not_text is None else int(self.row_ids[rows.first_not_text])
             return table, len(rows.texts), rows.excluded, first
 
-        return self._cached(("text_counts", name, None if spec is None else spec.model_dump_json(), tuple(what)), compute)
+        return self._cached(SummaryKey("text_counts", name, spec=None if spec is None else spec.model_dump_json(), what=tuple(what)), compute)
 
     def text_sample(self, name: str, rows: int, seed: int):
         """The seeded sample of at most ``rows`` usable texts (:class:`~validator.summaries.text.TextSample`)."""
-        from .text import TextSample
-
         def compute():
             texts = self.text_rows(name)
             ids = self.row_ids[texts.positions]
@@ -526,14 +518,12 @@ class FrameSummaries:
             first = None if texts.first_not_text is None else int(self.row_ids[texts.first_not_text])
             return TextSample([texts.texts[i] for i in keep], ids[keep], len(texts.texts), texts.excluded, first, seed, rows)
 
-        return self._cached(("text_sample", name, rows, seed), compute)
+        return self._cached(SummaryKey("text_sample", name, rows=rows, seed=seed), compute)
 
     def length_view(self, name: str, unit: str) -> "FrameSummaries":
         """These summaries with column ``name`` replaced by the length of each text (``chars``:
         Unicode code points, ``words``: ``\\w+`` runs); nulls stay null. Raises MeasurementError
         for a value that is not text."""
-        from .text import text_lengths
-
         def compute():
             s = self.column(name)
             null = s.isna().to_numpy()

@@ -27,23 +27,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..errors import DataReadError
+
 TEXT_FORMATS = {".csv": ",", ".tsv": "\t", ".tab": "\t"}
 PARQUET = {".parquet", ".pq"}
 JSONL = {".jsonl", ".ndjson"}
 SUPPORTED = sorted(set(TEXT_FORMATS) | PARQUET | JSONL)
-
-
-class DataReadError(Exception):
-    """A data or reference file that cannot be read; ``str()`` is one line naming the file."""
-
-    def __init__(self, path, message: str, kind: str = "data"):
-        self.path = str(path)
-        self.message = message
-        self.kind = kind  # "data" or "reference": which kind of file could not be read
-        super().__init__(f"{self.path}: {message}")
-
-    def __reduce__(self):  # raised in dask workers and sent back: keep path, message and kind
-        return (DataReadError, (self.path, self.message, self.kind))
 
 
 @dataclass(frozen=True)

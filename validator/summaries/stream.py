@@ -29,42 +29,27 @@ from dataclasses import replace
 from pathlib import Path
 
 import collections
+import queue
+import threading
 import warnings
 
 import numpy as np
 import pandas as pd
 
+import pyarrow.parquet as pq
+
+from ..errors import ColumnsDiffer
+from ..progress import Progress
+from . import arrow_batch
 from .frame import CategoryCounts, FeatureSample, FrameSummaries, MeasurementError
+from .keys import UNKNOWN, NeedsPass, SummaryKey
+from .merge import compute, counts_as_text, merge
 from .io import (DECOMPRESSION_ERRORS, JSONL, PARQUET, TEXT_FORMATS, TRAILING, UTF8, DataReadError, Dialect, _check_header,
                  _first_bad_json_line, _one_line, compressed_stream_error, extension, is_url, json_lines_frames, not_decodable,
                  open_binary, records_match_header, text_layout)
-from .sample import smallest_hash_rows
-from .text import TextRows, merge_exclusions
-
-LEAVES = ("value_counts", "histogram", "value_range", "row_sample", "text_rows", "text_keys", "text_sample", "text_counts",
-          "numeric_values", "numeric_count", "numeric_distinct", "cell_extremes", "weights")
-
+from .sample import hash_indices
 
 _END = object()  # the end of one shard's batches
-
-
-class NeedsPass(Exception):
-    """A summary that a pass over the data must compute first."""
-
-
-def _key_columns(key) -> set:
-    """The data columns a summary key reads."""
-    if key[0] == "view":
-        return {key[1]} | _key_columns(key[3])
-    kind = key[0]
-    if kind in ("value_counts", "histogram"):
-        return {key[1]} | ({key[-1]} if key[-1] else set())
-    if kind == "row_sample":
-        return set(key[1])
-    if kind in ("value_range", "text_rows", "text_keys", "text_sample", "text_counts", "numeric_values", "numeric_count", "weights",
-                "column", "numeric_distinct", "cell_extremes"):
-        return {key[1]}
-    return set()
 
 
 def iter_frames(path: Path, text_columns=(), batch_rows: int = 1 << 18, columns=None, arrow: bool = False,
@@ -149,8 +134,6 @@ def iter_frames(path: Path, text_columns=(), batch_rows: int = 1 << 18, columns=
 
 def parquet_file(path):
     """A pyarrow ParquetFile over a local path or an fsspec URL (a context manager)."""
-    import pyarrow.parquet as pq
-
     return pq.ParquetFile(open_binary(path) if is_url(path) else path)
 
 
@@ -199,14 +182,6 @@ class _Names:
         self.names, self.rows = names, rows
 
 
-class ColumnsDiffer(DataReadError):
-    """A shard whose columns differ from the first shard's: the shards are not one table (never
-    skipped by --skip-bad-shards, as in memory it is an error)."""
-
-    def __reduce__(self):
-        return (ColumnsDiffer, (self.path, self.message, self.kind))
-
-
 def columns_differ(path, names, first_path, first) -> ColumnsDiffer | None:
     """The error for shard ``path`` when its columns are not those of ``first_path``, else None."""
     if names is None or first is None or set(names) == set(first):
@@ -220,9 +195,6 @@ def prefetch(iterator, depth: int = 2):
     """Items of ``iterator`` produced by a background thread, up to ``depth`` ahead: reading and
     decoding the next batch (pyarrow and the CSV parser release the GIL) overlaps with
     summarising this one. An exception in the producer is raised here, in order."""
-    import queue
-    import threading
-
     q: queue.Queue = queue.Queue(maxsize=depth)
     done = object()
     stop = threading.Event()
@@ -256,126 +228,10 @@ def prefetch(iterator, depth: int = 2):
                 thread.join(0.01)
 
 
-# -- merging -------------------------------------------------------------------------------
-
-
-def _merge_counts(a: CategoryCounts, b: CategoryCounts) -> CategoryCounts:
-    merged: dict = {}
-    for keys, counts in ((a.keys, a.counts), (b.keys, b.counts)):
-        for k, c in zip(keys, counts.tolist()):
-            # keyed with the type's kind: True and 1 hash alike but are different values
-            tagged = (isinstance(k, (bool, np.bool_)), k)
-            merged[tagged] = merged.get(tagged, 0) + c
-    dtype = np.float64 if (a.counts.dtype.kind == "f" or b.counts.dtype.kind == "f") else np.int64
-    return CategoryCounts([k for _, k in merged], np.asarray(list(merged.values()), dtype=dtype), a.nulls + b.nulls,
-                          a.rows + b.rows, a.null_rows + b.null_rows)
-
-
-def _counts_as_text(c: CategoryCounts) -> CategoryCounts:
-    """Value counts with every non-text key written as text (category_key), keys that become
-    equal added together."""
-    from .frame import category_key
-
-    merged: dict = {}
-    for k, n in zip(c.keys, c.counts.tolist()):
-        key = k if isinstance(k, str) else category_key(k)
-        merged[key] = merged.get(key, 0) + n
-    return replace(c, keys=list(merged), counts=np.asarray(list(merged.values()), dtype=c.counts.dtype))
-
-
-def _merge_sample(a: FeatureSample, b: FeatureSample, rows: int) -> FeatureSample:
-    if a.X.shape[1] != b.X.shape[1] and a.X.shape[0] and b.X.shape[0]:
-        raise MeasurementError(f"embeddings of different dimensions in different batches: {a.X.shape[1]} and {b.X.shape[1]}")
-    X = np.vstack([a.X, b.X]) if a.X.shape[0] and b.X.shape[0] else (a.X if a.X.shape[0] else b.X)
-    idx = np.concatenate([a.indices, b.indices])
-    n_valid = a.n_valid + b.n_valid
-    if idx.size > rows:
-        keep = smallest_hash_rows(a.seed, idx, rows)
-        X, idx = X[keep], idx[keep]
-    return replace(a, X=X, indices=idx, n_valid=n_valid, n_dropped=a.n_dropped + b.n_dropped, exact=n_valid <= rows)
-
-
-def _merge_text(a: TextRows, b: TextRows) -> TextRows:
-    excluded, first = merge_exclusions(a.excluded, a.first_not_text, b.excluded, b.first_not_text)
-    return TextRows(texts=a.texts + b.texts, positions=np.concatenate([a.positions, b.positions]), excluded=excluded,
-                    first_not_text=first)
-
-
-def _merge_dtypes(dtypes: dict, new: dict) -> None:
+def merge_dtypes(dtypes: dict, new: dict) -> None:
     """A column's dtype over batches: object when they differ."""
     for c, t in new.items():
         dtypes[c] = t if dtypes.get(c, t) == t else np.dtype(object)
-
-
-def _merge(key, a, b):
-    """Two summaries of the same key merged; a summary that cannot be merged (embeddings of
-    different dimensions, unhashable values) becomes the MeasurementError of its rule."""
-    try:
-        return _merge_exact(key, a, b)
-    except MeasurementError as exc:
-        return exc
-    except TypeError as exc:  # e.g. lists as category values: not countable across batches
-        return MeasurementError(f"column values cannot be counted across batches ({exc}); measure it in memory (--engine memory)")
-
-
-def _merge_exact(key, a, b):
-    if key[0] == "view":
-        key = key[3]  # a summary of a derived column (text lengths) merges like the summary itself
-    kind = key[0]
-    if isinstance(a, Exception):
-        return a
-    if isinstance(b, Exception):
-        return b
-    if kind == "value_counts":
-        return _merge_counts(a, b)
-    if kind == "histogram":
-        return a[0] + b[0], a[1] + b[1]
-    if kind == "value_range":
-        if a is None or b is None:
-            return a if b is None else b
-        return min(a[0], b[0]), max(a[1], b[1])
-    if kind == "row_sample":
-        return _merge_sample(a, b, key[2])
-    if kind == "text_rows":
-        return _merge_text(a, b)
-    if kind == "text_keys":
-        excluded, first = merge_exclusions(a.excluded, a.first_not_text, b.excluded, b.first_not_text)
-        return replace(a, keys=np.concatenate([a.keys, b.keys]), row_ids=np.concatenate([a.row_ids, b.row_ids]),
-                       excluded=excluded, first_not_text=first)
-    if kind == "text_sample":
-        return a.merge(b)
-    if kind == "text_counts":
-        (ta, na, xa, fa), (tb, nb, xb, fb) = a, b
-        if isinstance(ta, dict):  # n-gram tables add key by key
-            table = dict(ta)
-            for k, c in tb.items():
-                table[k] = table.get(k, 0) + c
-        elif hasattr(ta, "merge"):  # MATTR windows (batches come in row order)
-            table = ta.merge(tb)
-        else:  # (word types, words)
-            table = (ta[0] | tb[0], ta[1] + tb[1])
-        return (table, na + nb, *merge_exclusions(xa, fa, xb, fb))
-    if kind == "numeric_values":
-        return np.concatenate([a[0], b[0]]), a[1] + b[1]
-    if kind == "numeric_count":
-        return a[0] + b[0], a[1] + b[1]
-    if kind == "numeric_distinct":
-        from .distinct import merge_distinct
-
-        return merge_distinct(a, b, key[2])
-    if kind == "cell_extremes":
-        return np.minimum(a[0], b[0]), np.maximum(a[1], b[1])
-    if kind == "weights":
-        return np.concatenate([a, b])
-    if kind == "dtype":
-        return a if a == b else np.dtype(object)
-    if kind == "excluded_texts":
-        out = {k: a.get(k, 0) + b.get(k, 0) for k in ("null", "not_text")}
-        first = [x for x in (a.get("first_not_text_row"), b.get("first_not_text_row")) if x is not None]
-        if first:
-            out["first_not_text_row"] = first[0]
-        return out
-    raise AssertionError(kind)  # pragma: no cover
 
 
 class StreamedSummaries(FrameSummaries):
@@ -392,29 +248,25 @@ class StreamedSummaries(FrameSummaries):
         self.skip_bad_shards = skip_bad_shards
         self.skipped: dict = {}  # path -> the read error, for shards left out
         self._cache: dict = {}
-        self.wanted: dict = {}  # key -> (how to compute it on a batch's FrameSummaries)
         self.passes = 0
         self.batches = 0
         self._n_rows: int | None = None
         self.dtypes: dict = {}
-        self.all_columns: set | None = None  # every column, once a pass has read them all
-        self.data_columns: set | None = None  # the columns the rules name (the engine sets it): the plan reads those
+        self.all_columns: set | None = None  # every column, once a pass has read them all (or a header named them)
+        self.read_columns: set = set()  # the columns some pass read
         self.view: tuple | None = None
         self.root = self
         self.on_batch = None  # called with each batch of the next pass (which then reads every column)
-        self.always_columns: set = set()  # columns every pass reads (those whose dtype rules ask)
         self.footer_ranges: list = []  # columns whose range came from Parquet statistics (no pass)
         self.kinds: dict = {}  # column -> {is text} over the shards read (both: typed differently by shards)
         self._footers: dict = {}  # column -> its range from the footers, or None
-        from collections import Counter
-
-        self.computed = Counter()
+        self.computed = collections.Counter()
 
     # -- what rules ask -------------------------------------------------------------------
     @property
     def n_rows(self) -> int:
         if self.root._n_rows is None:
-            raise NeedsPass(("n_rows",))  # known after the first pass
+            raise NeedsPass("n_rows")  # known after the first pass
         return self.root._n_rows
 
     @property
@@ -436,7 +288,7 @@ class StreamedSummaries(FrameSummaries):
         MeasurementError, as for a frame, when no batch has the column."""
         root = self.root
         if root._n_rows is None:
-            raise NeedsPass(("n_rows",))  # dtypes are known after the first pass
+            raise NeedsPass(SummaryKey("dtype", name))  # dtypes are known after the first pass
         if name not in root.dtypes:
             # a frame from pandas metadata may name columns with numbers: 0 is column '0' in a rule file
             by_text = [c for c in root.dtypes if not isinstance(c, str) and str(c) == name]
@@ -444,8 +296,7 @@ class StreamedSummaries(FrameSummaries):
                 return pd.Series([], dtype=root.dtypes[by_text[0]])
         if name not in root.dtypes:
             if root.all_columns is None or name in root.all_columns:
-                root.always_columns.add(name)  # not read yet: the next pass reads it
-                raise NeedsPass(("column", name))
+                raise NeedsPass(SummaryKey("dtype", name))  # a pass that reads it was not declared
             FrameSummaries(pd.DataFrame({c: [] for c in root.all_columns}), name=self.name).column(name)  # raises, with hints
         return pd.Series([], dtype=root.dtypes[name])
 
@@ -460,27 +311,38 @@ class StreamedSummaries(FrameSummaries):
     def excluded_texts(self) -> dict:
         if self.view is None:  # as on a frame: only a text-length view excludes texts
             raise AttributeError("excluded_texts")
-        return self._cached(("excluded_texts",), None)
+        return self._cached(SummaryKey("excluded_texts"), None)
+
+    def lookup(self, key: SummaryKey):
+        """The merged value of ``key`` (or the MeasurementError it gave) once a pass has
+        computed it, a column's range that the Parquet footers give exactly, else UNKNOWN."""
+        root = self.root
+        if key in root._cache:
+            return root._cache[key]
+        if key.kind == "dtype":  # known once a pass read the column (or found it absent)
+            if key.column in root.dtypes:
+                return root.dtypes[key.column]
+            absent = key.column in root.read_columns or (root.all_columns is not None and key.column not in root.all_columns)
+            return None if root.passes and absent else UNKNOWN
+        if key.kind == "value_range" and key.view is None:
+            value = root._footer_range(key.column)
+            if value is not None:
+                root._cache[key] = value
+                return value
+        return UNKNOWN
 
     def _cached(self, key, compute):
-        full = key if self.view is None else ("view", *self.view, key)
-        root = self.root
-        if full in root._cache:
-            value = root._cache[full]
-            if isinstance(value, Exception):
-                raise value
-            return value
-        if key[0] == "value_range" and self.view is None:
-            value = root._footer_range(key[1])
-            if value is not None:
-                root._cache[full] = value
-                return value
-        if key[0] in LEAVES or key[0] == "excluded_texts":
-            root.wanted[full] = None
-            raise NeedsPass(full)
-        # a derived summary (e.g. the numeric series behind a histogram) is computed per batch
-        # inside the leaf that needs it, never over the whole data
-        raise MeasurementError(f"summary {key[0]!r} is not available when streaming; use --engine memory")
+        if not isinstance(key, SummaryKey):
+            # a derived summary (e.g. the numeric series behind a histogram) is computed per batch
+            # inside the summary that needs it, never over the whole data
+            raise MeasurementError(f"summary {key[0]!r} is not available when streaming; use --engine memory")
+        full = key if self.view is None else key.on_view(*self.view)
+        value = self.lookup(full)
+        if value is UNKNOWN:
+            raise NeedsPass(full)  # the rule's declaration did not name it (validator.checks needs())
+        if isinstance(value, Exception):
+            raise value
+        return value
 
     def _footer_range(self, name: str):
         """A column's (min, max) from the Parquet footers' row-group statistics, when every
@@ -490,31 +352,23 @@ class StreamedSummaries(FrameSummaries):
             isinstance(p, Path) and extension(p) in PARQUET for p in self.paths
         ):
             return None
-        from .arrow_batch import footer_range
-
         if name not in self._footers:
-            self._footers[name] = footer_range(self.paths, name)
+            self._footers[name] = arrow_batch.footer_range(self.paths, name)
         value = self._footers[name]
         if value is not None and name not in self.footer_ranges:
             self.footer_ranges.append(name)
         return value
 
     # -- one pass -------------------------------------------------------------------------------
-    def compute_pass(self) -> None:
-        """Read every batch of every file once and merge every wanted summary."""
-        wanted = [k for k in self.wanted if k not in self._cache]
-        self.wanted = {}
+    def compute_pass(self, keys) -> None:
+        """Read every batch of every file once and merge the summaries ``keys``
+        (:class:`SummaryKey`; a ``dtype`` key only has its column read)."""
+        wanted, project = self._pass_of(keys)
+        self.read_columns |= project or set()
         merged: dict = {}
         offset = 0
         columns = None
         dtypes: dict = {}
-        from ..progress import Progress
-
-        project = None
-        if self.on_batch is None and wanted:
-            project = {c for c in self.always_columns if c not in self.dtypes}  # dtypes not known yet
-            for key in wanted:
-                project |= _key_columns(key)
         check_columns = self.passes == 0  # the first pass compares every shard's columns
 
         def frames():
@@ -573,8 +427,8 @@ class StreamedSummaries(FrameSummaries):
                             elif (differ := columns_differ(path, list(shard.dtypes), *full)) is not None:
                                 raise differ
                         for key, value in shard.values.items():
-                            merged[key] = value if key not in merged else _merge(key, merged[key], value)
-                        _merge_dtypes(dtypes, shard.dtypes)
+                            merged[key] = value if key not in merged else merge(key, merged[key], value)
+                        merge_dtypes(dtypes, shard.dtypes)
                         # a shard's kind, as dask and the in-memory reader see it: batches of one
                         # JSON Lines file typed differently (true, then "true") are not two shards
                         self._note_kinds(shard.dtypes)
@@ -595,6 +449,18 @@ class StreamedSummaries(FrameSummaries):
             raise DataReadError(self.name, f"no shard could be read ({len(self.paths)} skipped as unreadable)")
         self._finish_pass(wanted, merged, dtypes, columns or getattr(self, "_header", None) or [], offset, read_all=project is None)
 
+    def _pass_of(self, keys) -> tuple[list, set | None]:
+        """The summaries a pass computes (those not known yet, ``dtype`` keys aside) and the
+        columns it reads (None: every column, as the declared-column checks need)."""
+        wanted = list(dict.fromkeys(k for k in keys if k.kind != "dtype" and k not in self._cache))
+        project = None
+        if self.on_batch is None and keys:
+            project = set()
+            for key in keys:
+                if key.kind != "dtype" or key.column not in self.dtypes:
+                    project |= key.reads
+        return wanted, project
+
     def _note_kinds(self, dtypes: dict) -> None:
         for c, t in dtypes.items():
             self.kinds.setdefault(c, set()).add(bool(pd.api.types.is_string_dtype(t)))
@@ -602,23 +468,26 @@ class StreamedSummaries(FrameSummaries):
     def _finish_pass(self, wanted, merged: dict, dtypes: dict, columns: list, n_rows: int, read_all: bool) -> None:
         """Keep a pass's merged summaries (and what it learnt of the columns)."""
         for key, value in list(merged.items()):
-            if (key[0] == "value_counts" and key[1] in getattr(self, "category_columns", self.text_columns)
-                    and len(self.kinds.get(key[1], ())) > 1
+            if (key.kind == "value_counts" and key.view is None
+                    and key.column in getattr(self, "category_columns", self.text_columns)
+                    and len(self.kinds.get(key.column, ())) > 1
                     and isinstance(value, CategoryCounts)):
                 # typed as numbers by some shards and as text by others: compared as text, as the
                 # in-memory reader makes such a column (1 and "1" are one category)
-                merged[key] = _counts_as_text(value)
+                merged[key] = counts_as_text(value)
         seen = set(dtypes) | set(map(str, dtypes))
         for key in wanted:
-            if key not in merged or (dtypes and getattr(self, "_header", None) is None and not _key_columns(key) <= seen):
+            if key not in merged or (dtypes and getattr(self, "_header", None) is None and not key.reads <= seen):
                 # no rows at all, or a column no batch had (JSON Lines batches hold the keys their
                 # lines have): the in-memory code on an empty frame says why
-                merged[key] = _on_batch(FrameSummaries(pd.DataFrame({c: [] for c in (list(dtypes) or columns)}), name=self.name), key)
+                merged[key] = compute(FrameSummaries(pd.DataFrame({c: [] for c in (list(dtypes) or columns)}), name=self.name), key)
         self._cache.update(merged)
         self._n_rows = n_rows
         self.dtypes.update(dtypes)
         if read_all:
             self.all_columns = set(dtypes)
+        elif self.all_columns is None and getattr(self, "_header", None):
+            self.all_columns = set(self._header)  # what the header names, read or not
         self.passes += 1
         self.on_batch = None  # the declared-column checks need one pass only
 
@@ -646,12 +515,12 @@ class ShardPass:
             self.columns = batch.columns
         if batch.n_rows == 0:  # a shard with a header and no rows adds nothing
             return batch
-        _merge_dtypes(self.dtypes, batch.dtypes)
+        merge_dtypes(self.dtypes, batch.dtypes)
         if self.on_batch is not None:
             self.on_batch(batch.df)
         for key in self.keys:
             value = batch.summary(key, self.bounds.get(key), self.values.get(key))
-            self.values[key] = value if key not in self.values else _merge(key, self.values[key], value)
+            self.values[key] = value if key not in self.values else merge(key, self.values[key], value)
         self.n_rows += batch.n_rows
         self.batches += 1
         return batch
@@ -696,196 +565,37 @@ class _Batch:
     @property
     def df(self) -> pd.DataFrame:
         if self._df is None:
-            from .arrow_batch import to_pandas
-
-            self._df = to_pandas(self.arrow)  # as the in-memory reader converts it
+            self._df = arrow_batch.to_pandas(self.arrow)  # as the in-memory reader converts it
         return self._df
 
     def summary(self, key, *merged):
         """The summary ``key`` of this batch (or the MeasurementError it raised); ``merged``:
         the same summary merged so far, whose row sample bounds the hash keys worth keeping."""
-        if not _key_columns(key) <= set(map(str, self.columns)) | set(self.columns) and self.all_columns:
+        if not key.reads <= set(map(str, self.columns)) | set(self.columns) and self.all_columns:
             # a column the projection left out does not exist: said as for the whole table
-            return _on_batch(FrameSummaries(pd.DataFrame({c: [] for c in self.all_columns}), name=self.name), key)
-        if self.arrow is None and not self.all_columns and not _key_columns(key) <= set(self.columns):
+            return compute(FrameSummaries(pd.DataFrame({c: [] for c in self.all_columns}), name=self.name), key)
+        if self.arrow is None and not self.all_columns and not key.reads <= set(self.columns):
             # a JSON Lines batch without an optional key that other lines have: nulls here
-            missing = [c for c in _key_columns(key) if c not in self.columns]
+            missing = [c for c in key.reads if c not in self.columns]
             frame = self.df.assign(**{c: pd.Series(None, index=self.df.index, dtype=object) for c in missing})
-            return _on_batch(FrameSummaries(frame, name=self.name, row_ids=np.arange(self.offset, self.offset + self.n_rows)), key)
-        if self.arrow is not None and _key_columns(key) <= set(self.columns):
-            from . import arrow_batch
-
+            return compute(FrameSummaries(frame, name=self.name, row_ids=np.arange(self.offset, self.offset + self.n_rows)), key)
+        if self.arrow is not None and key.reads <= set(self.columns):
             value = arrow_batch.summary(self.arrow, key, self.offset, _sample_bound(key, merged))
             if value is not NotImplemented:
                 return value
         if self._fs is None:
             self._fs = FrameSummaries(self.df, name=self.name, row_ids=np.arange(self.offset, self.offset + self.n_rows))
-        return _on_batch(self._fs, key)
+        return compute(self._fs, key)
 
 
 def _sample_bound(key, samples):
     """The smallest of the largest hash keys of full row samples in ``samples`` (a row with a
     larger key can never enter the final sample), or None."""
-    if key[0] != "row_sample":
+    if key.kind != "row_sample":
         return None
-    from .sample import hash_indices
-
     bound = None
     for s in samples:
-        if isinstance(s, FeatureSample) and s.indices.size >= key[2]:
+        if isinstance(s, FeatureSample) and s.indices.size >= key.rows:
             top = hash_indices(s.seed, s.indices).max()
             bound = top if bound is None else min(bound, top)
     return bound
-
-
-def _normalize_spec(spec_json):
-    """A summary key's normalize_values (its JSON, or None) as the rule model's object."""
-    if spec_json is None:
-        return None
-    from ..rules.model import NormalizeValues
-
-    return NormalizeValues.model_validate_json(spec_json)
-
-
-def _on_batch(fs: FrameSummaries, key):
-    """One wanted summary on one batch, or the MeasurementError it raised (kept, re-raised on use)."""
-    if key[0] == "view":
-        _, name, unit, inner = key
-        try:
-            fs = fs.length_view(name, unit)
-        except MeasurementError as exc:
-            return exc
-        if inner == ("excluded_texts",):
-            out = dict(fs.excluded_texts)
-            return out
-        key = inner
-    kind = key[0]
-    try:
-        if kind == "value_counts":
-            return fs.value_counts(key[1], key[2])
-        if kind == "histogram":
-            return fs.histogram(key[1], key[2], key[3])
-        if kind == "value_range":
-            return fs.value_range(key[1])
-        if kind == "row_sample":
-            return fs.row_sample(list(key[1]), key[2], key[3])
-        if kind == "text_rows":
-            rows = fs.text_rows(key[1], _normalize_spec(key[2]))
-            return replace(rows, positions=fs.row_ids[rows.positions],
-                           first_not_text=None if rows.first_not_text is None else int(fs.row_ids[rows.first_not_text]))
-        if kind == "text_keys":
-            return fs.text_keys(key[1], _normalize_spec(key[2]))
-        if kind == "text_sample":
-            return fs.text_sample(key[1], key[2], key[3])
-        if kind == "text_counts":
-            return fs.text_counts(key[1], _normalize_spec(key[2]), key[3])
-        if kind == "numeric_values":
-            return fs.numeric_values(key[1])
-        if kind == "numeric_count":
-            return fs.numeric_count(key[1])
-        if kind == "numeric_distinct":
-            return fs.numeric_distinct(key[1], key[2])
-        if kind == "cell_extremes":
-            return fs.cell_extremes(key[1], key[2])
-        if kind == "weights":
-            return fs.weights(key[1])
-        if kind == "dtype":
-            return fs.column(key[1]).dtype
-    except MeasurementError as exc:
-        return exc
-    raise AssertionError(key)  # pragma: no cover
-
-
-class _Planned(Exception):
-    """Planning has what it needs from this rule."""
-
-
-class _Recorder(FrameSummaries):
-    """FrameSummaries of one batch that records which summaries the rules ask for (planning)."""
-
-    def __init__(self, df, name, sink: set, prefix=None, ranges=None):
-        super().__init__(df, name=name)
-        self.sink = sink
-        self.prefix = prefix
-        self.depth = 0  # > 0 inside a leaf's own computation
-        self.ranges = ranges  # column -> its exact range without a pass (Parquet statistics), or None
-
-    def start_rule(self) -> None:
-        self.saw_range = False
-
-    def _cached(self, key, compute):
-        if key[0] == "value_range" and self.depth == 0 and self.prefix is None and self.ranges is not None:
-            exact = self.ranges(key[1])
-            if exact is not None:  # the data's own range: histograms on edges from it are planned too
-                return exact
-        if key[0] == "value_range" and self.depth == 0:
-            self.saw_range = True
-        if key[0] == "histogram" and getattr(self, "saw_range", False):
-            # edges from this batch's range are not the data's: the real ones take a second pass
-            self.depth += 1
-            try:
-                return super()._cached(key, compute)
-            finally:
-                self.depth -= 1
-        if key[0] in LEAVES and self.depth == 0:
-            # only what the rules ask for: a leaf that another computes from (the numeric values
-            # behind a histogram) is computed per batch inside it, never streamed whole
-            self.sink.add(key if self.prefix is None else ("view", *self.prefix, key))
-            if key[0] in ("row_sample", "text_rows", "text_keys", "text_sample", "text_counts"):
-                raise _Planned  # what follows (distances, embeddings, MinHash) reads only this summary
-        self.depth += 1
-        try:
-            return super()._cached(key, compute)
-        finally:
-            self.depth -= 1
-
-    def column(self, name: str):
-        self.sink.add(("column", name))
-        return super().column(name)
-
-    def length_view(self, name: str, unit: str):
-        view = super().length_view(name, unit)
-        rec = _Recorder(view.df, view.name, self.sink, (name, unit))
-        rec.excluded_texts = view.excluded_texts
-        self.sink.add(("view", name, unit, ("excluded_texts",)))
-        return rec
-
-
-def plan(summaries: StreamedSummaries, evaluate_rule) -> None:
-    """Evaluate every rule on the first batch to learn which summaries it reads, so that one pass
-    computes them all (a summary that depends on another's value, such as a histogram on edges
-    from the data's range, is then found missing and takes a second pass)."""
-    first = None
-
-    def first_batch(path):
-        # only the columns the rules name, when the shard has them all (the batch's cost is
-        # theirs, not the table's); else all, so that a missing column is named with hints
-        wanted = summaries.data_columns
-        names = shard_header(path, summaries.dialect)[0] if wanted is not None else None
-        use = wanted if names is not None and set(wanted) <= set(names) else None
-        for df in iter_frames(path, summaries.text_columns, min(summaries.batch_rows, 10_000), columns=use, dialect=summaries.dialect):
-            return df, set(names) if use is not None else set(df.columns)
-        return None, None
-
-    for path in summaries.paths:
-        if summaries.skip_bad_shards:  # an unreadable first shard must not stop the planning
-            try:
-                first, columns = first_batch(path)
-            except DataReadError as exc:
-                summaries.skipped[path] = exc.message
-                continue
-        else:
-            first, columns = first_batch(path)
-        if first is not None:
-            break
-    if first is None:
-        return
-    sink: set = set()
-    rec = _Recorder(first, summaries.name, sink, ranges=summaries._footer_range)
-    evaluate_rule(rec)
-    summaries.all_columns = columns if summaries.on_batch is None else None
-    for key in sink:
-        if key[0] == "column":
-            summaries.always_columns.add(key[1])
-        else:
-            summaries.wanted.setdefault(key, None)

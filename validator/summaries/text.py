@@ -43,10 +43,10 @@ class TextRows:
 
     def describe(self) -> dict:
         """The exclusions for a result's details."""
-        return _describe(len(self.texts), self.excluded, self.first_not_text)
+        return describe_texts(len(self.texts), self.excluded, self.first_not_text)
 
 
-def _describe(n_texts: int, excluded: dict, first_not_text_row) -> dict:
+def describe_texts(n_texts: int, excluded: dict, first_not_text_row) -> dict:
     out = {"rows_with_text": n_texts, "excluded_rows": {k: v for k, v in excluded.items() if v}}
     if first_not_text_row is not None:
         out["first_not_text_row"] = first_not_text_row + 1
@@ -83,7 +83,7 @@ class TextKeys:
     first_not_text: int | None
 
     def describe(self) -> dict:
-        return _describe(int(self.keys.size), self.excluded, self.first_not_text)
+        return describe_texts(int(self.keys.size), self.excluded, self.first_not_text)
 
 
 @dataclass(frozen=True)
@@ -114,7 +114,7 @@ class TextSample:
     rows: int
 
     def describe(self) -> dict:
-        return _describe(self.n_texts, self.excluded, self.first_not_text)
+        return describe_texts(self.n_texts, self.excluded, self.first_not_text)
 
     def merge(self, other: "TextSample") -> "TextSample":
         from .sample import smallest_hash_rows

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import math
 
-from .result import Report, Result
+from ..result import Report, Result
 
-_STATUS = {"passed": "PASS", "failed": "FAIL", "error": "ERROR", "skipped": "SKIP"}
+STATUS = {"passed": "PASS", "failed": "FAIL", "error": "ERROR", "skipped": "SKIP"}
 
 
 def _num(v: float | None) -> str:
@@ -89,7 +89,7 @@ def _note(r: Result) -> str:
     return "; ".join(notes)
 
 
-def _table(report: Report) -> list[tuple[str, ...]]:
+def table_rows(report: Report) -> list[tuple[str, ...]]:
     """Rows (status, rule, metric, observed, expected, n, notes) shared by text and Markdown."""
     rows = []
     columns = [r for r in report.results if r.metric == "column"]
@@ -100,7 +100,7 @@ def _table(report: Report) -> list[tuple[str, ...]]:
     for r in report.results:
         if r.metric == "column" and r.outcome == "passed":
             continue
-        status = _STATUS[r.outcome] + (" (warning)" if r.severity == "warning" and r.outcome in ("failed", "error") else "")
+        status = STATUS[r.outcome] + (" (warning)" if r.severity == "warning" and r.outcome in ("failed", "error") else "")
         interval = ""
         if r.interval is not None:
             interval = f" [{_num(r.interval[0])}, {_num(r.interval[1])}]"
@@ -109,13 +109,13 @@ def _table(report: Report) -> list[tuple[str, ...]]:
         for g in r.details.get("groups", []):  # a group_by rule: one line per group under it
             value = "" if g["observed"] is None else f"{_num(g['observed'])} {g['units'] or ''}".strip()
             rows.append(
-                ("  " + _STATUS[g["outcome"]].lower(), f"  {r.details['group_by']}={g['group']}", "", value, "",
+                ("  " + STATUS[g["outcome"]].lower(), f"  {r.details['group_by']}={g['group']}", "", value, "",
                  "" if g["n"] is None else f"n={g['n']:,}", g["reason"] if g["outcome"] == "error" else "")
             )
     return rows
 
 
-def _summary(report: Report) -> str:
+def summary_line(report: Report) -> str:
     rules = [r for r in report.results if r.metric != "column"]
     columns = [r for r in report.results if r.metric == "column"]
     counts = {o: sum(r.outcome == o for r in rules) for o in ("passed", "failed", "error", "skipped")}
@@ -146,7 +146,7 @@ def render_text(report: Report, colour: bool = False) -> str:
     ``colour`` adds ANSI colours to the status column (the CLI sets it only on a terminal,
     and never when NO_COLOR is set).
     """
-    rows = _table(report)
+    rows = table_rows(report)
     widths = [max(len(x[i]) for x in rows + [HEADER]) for i in range(6)]
 
     def fmt(row, paint=False):
@@ -158,7 +158,7 @@ def render_text(report: Report, colour: bool = False) -> str:
 
     lines = [f"{report.dataset}: {report.n_rows:,} rows, rules {report.rules_source}", fmt(HEADER).rstrip()]
     lines.extend(fmt(row, colour).rstrip() for row in rows)
-    summary = _summary(report)
+    summary = summary_line(report)
     if colour:
         summary = f"\033[1;{'32' if report.passed else '31'}m{summary}\033[0m"
     lines.append(summary)
@@ -182,11 +182,11 @@ def render_markdown(report: Report) -> str:
         "| " + " | ".join(HEADER) + " |",
         "|" + "---|" * len(HEADER),
     ]
-    for row in _table(report):
+    for row in table_rows(report):
         status = row[0].strip()
         mark = {"PASS": "✅", "FAIL": "❌", "ERROR": "⚠️", "SKIP": "⏭️"}.get(status.split(" ")[0].upper(), "")
         lines.append("| " + " | ".join(cell(c) for c in (f"{mark} {status}",) + row[1:]) + " |")
-    lines += ["", f"**{_summary(report)}**", ""]
+    lines += ["", f"**{summary_line(report)}**", ""]
     return "\n".join(lines)
 
 

@@ -1,6 +1,6 @@
 """The ``validate`` command: parse arguments, run the engine, print, exit with the documented code.
 
-Exit codes (docs/DESIGN.md):
+Exit codes (docs/DESIGN.md; :class:`validator.errors.ExitCode`):
   0  every error-severity rule passed
   1  at least one error-severity rule failed or could not be measured
   2  bad invocation or invalid rule file (nothing measured)
@@ -10,15 +10,25 @@ Exit codes (docs/DESIGN.md):
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import warnings
 from pathlib import Path
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_DATA = 0, 1, 2, 3
+from .. import progress
+from ..atomic_write import write_output
+from ..summaries.references import ReferenceStore
+from ..engine import validate
+from ..errors import DataReadError, ExitCode, OutputError, RuleFileError
+from ..report.html import render_html
+from ..report.text import render_json, render_junit, render_markdown, render_text, render_unreadable_markdown
+from ..rules.loader import load_rules
+from ..summaries.io import expand_paths
+from .common import add_version, output_problem
+
 
 
 def _parser() -> argparse.ArgumentParser:
-    from . import __version__
-
     p = argparse.ArgumentParser(
         prog="validate",
         description="Measure a dataset against diversity and representativeness rules (entropy, distance "
@@ -44,28 +54,12 @@ def _parser() -> argparse.ArgumentParser:
                    " a tab for .tsv/.tab); e.g. ';' for spreadsheet exports")
     p.add_argument("--encoding", metavar="CODEC", help="text encoding of the CSV/TSV data files (default utf-8; e.g. cp1252, latin-1)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bars on stderr (they show only on a terminal, after 2 s)")
-    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    add_version(p)
     return p
-
-
-def output_problem(output: str, inputs) -> str | None:
-    """Why ``output`` cannot be written, or is one of ``inputs`` (never overwritten); None if fine."""
-    from .atomic_write import output_problem as unwritable
-
-    problem = unwritable(output)
-    if problem:
-        return problem
-    path = Path(output).resolve()
-    if any(Path(p).resolve() == path for p in inputs):
-        return "it is one of the input files, which are never overwritten"
-    return None
 
 
 def _inputs(args, ruleset) -> list:
     """Every file the run reads: the rule file, reference files and the data files that exist."""
-    from .checks import ReferenceStore
-    from .summaries.io import DataReadError, expand_paths
-
     inputs = [Path(args.rules)] + ReferenceStore(ruleset).files()
     inputs += [ruleset.resolve(r.embed.artefact) for r in ruleset.rules if getattr(r, "embed", None) and r.embed.artefact]
     for arg in args.data:  # one path at a time: a missing one must not hide the others
@@ -85,8 +79,6 @@ def main(argv: list[str] | None = None) -> int:
     """
     code = run(argv)
     if argv is None:
-        import os
-
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)
@@ -95,47 +87,38 @@ def main(argv: list[str] | None = None) -> int:
 
 def run(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)  # argparse exits with 2 on usage errors
-    from .progress import set_quiet
-
-    set_quiet(args.quiet)
-    import warnings
-
+    progress.set_quiet(args.quiet)  # through the module: tests replace progress.set_quiet
     warnings.showwarning = lambda message, *rest, **kw: print(f"validate: {message}", file=sys.stderr)
     if args.scheduler and args.engine != "dask":
         print("validate: --scheduler needs --engine dask", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     if args.skip_bad_shards and args.engine != "stream":
         print("validate: --skip-bad-shards needs --engine stream", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     if args.batch_rows is not None and args.engine != "stream":
         print("validate: --batch-rows needs --engine stream", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     args.batch_rows = 1 << 18 if args.batch_rows is None else args.batch_rows
     if args.batch_rows < 1:
         print(f"validate: --batch-rows must be >= 1, got {args.batch_rows}", file=sys.stderr)
-        return EXIT_USAGE
-    from .engine import validate
-    from .report import render_json, render_junit, render_markdown, render_text, render_unreadable_markdown
-    from .rules.loader import RuleFileError, load_rules
-    from .summaries.io import DataReadError, expand_paths
-
+        return ExitCode.USAGE
     if not args.rules.strip():
         print("validate: --rules needs a rule file path, got an empty string", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     try:
         ruleset = load_rules(args.rules)
     except RuleFileError as exc:
         print(f"validate: invalid rule file\n{exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     except OSError as exc:
         print(f"validate: cannot read rule file {args.rules}: {exc.strerror or exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
 
     if args.output is not None:
         problem = output_problem(args.output, _inputs(args, ruleset))
         if problem:  # said before anything is measured
             print(f"validate: cannot write --output {args.output}: {problem}", file=sys.stderr)
-            return EXIT_USAGE
+            return ExitCode.USAGE
 
     unreadable: list[DataReadError] = []
     try:
@@ -160,12 +143,10 @@ def run(argv: list[str] | None = None) -> int:
             reports = [validate(args.data, ruleset, name=", ".join(args.data), engine=args.engine, batch_rows=args.batch_rows, skip_bad_shards=args.skip_bad_shards, scheduler=args.scheduler, csv_sep=args.csv_sep, encoding=args.encoding)]
     except DataReadError as exc:
         print(f"validate: cannot read {exc.kind} file {exc}", file=sys.stderr)
-        return EXIT_DATA
+        return ExitCode.DATA
     except ValueError as exc:  # options the rules cannot honour (--skip-bad-shards with in-memory rules)
         print(f"validate: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-
-    import os
+        return ExitCode.USAGE
 
     colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
     text = "\n".join(render_text(r, colour=colour) for r in reports)
@@ -176,28 +157,24 @@ def run(argv: list[str] | None = None) -> int:
     elif args.format == "junit":
         body = render_junit(reports, unreadable)
     elif args.format == "html":
-        from .html_report import render_html
-
         body = render_html(reports, unreadable)
     elif args.format == "markdown":
         body = "\n".join([render_markdown(r) for r in reports] + [render_unreadable_markdown(e) for e in unreadable])
     else:
         body = text
     if args.output is not None:
-        from .atomic_write import OutputError, write_output
-
         try:
             write_output(args.output, body)
         except OutputError as exc:
             print(f"validate: cannot write --output {exc}", file=sys.stderr)
-            return EXIT_USAGE
+            return ExitCode.USAGE
         if args.format != "text":
             sys.stdout.write(text)
     else:
         sys.stdout.write(body)
     if unreadable:
-        return EXIT_DATA
-    return EXIT_OK if all(r.passed for r in reports) else EXIT_FAILED
+        return ExitCode.DATA
+    return ExitCode.PASS if all(r.passed for r in reports) else ExitCode.FAIL
 
 
 if __name__ == "__main__":  # pragma: no cover

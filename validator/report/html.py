@@ -13,8 +13,8 @@ from __future__ import annotations
 import html
 import math
 
-from .report import HEADER, _STATUS, _summary, _table
-from .result import Report, Result
+from ..result import Report, Result
+from .text import HEADER, STATUS, summary_line, table_rows
 
 _COLOUR = {"passed": "#2e7d32", "failed": "#c62828", "error": "#ef6c00", "skipped": "#00838f"}
 _CSS = """
@@ -87,10 +87,10 @@ def render_html(reports: list[Report], unreadable=()) -> str:
     for report in reports:
         verdict = "PASSED" if report.passed else "FAILED"
         body.append(f"<h2>{_e(report.dataset)}: {report.n_rows:,} rows, <span class=\"{'PASS' if report.passed else 'FAIL'}\">{verdict}</span></h2>")
-        body.append(f"<p>Rules: <code>{_e(report.rules_source)}</code>. {_e(_summary(report))}</p>")
+        body.append(f"<p>Rules: <code>{_e(report.rules_source)}</code>. {_e(summary_line(report))}</p>")
         rows = "".join(
             "<tr>" + "".join(f'<td class="{_e(row[0].strip().split(" ")[0].upper())}">{_e(c)}</td>' if k == 0 else f"<td>{_e(c)}</td>" for k, c in enumerate(row)) + "</tr>"
-            for row in _table(report)
+            for row in table_rows(report)
         )
         body.append("<table><tr>" + "".join(f"<th>{h}</th>" for h in HEADER) + f"</tr>{rows}</table>")
         plots = []
@@ -102,7 +102,7 @@ def render_html(reports: list[Report], unreadable=()) -> str:
             if r.details.get("nn_histogram"):
                 plots.append((r, "nearest-neighbour distances", _histogram_chart(r)))
         for r, what, svg in plots:
-            body.append(f'<div class="plot"><h3>{_e(r.rule_id)} ({_e(_STATUS[r.outcome])}): {what}</h3>{svg}</div>')
+            body.append(f'<div class="plot"><h3>{_e(r.rule_id)} ({_e(STATUS[r.outcome])}): {what}</h3>{svg}</div>')
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>pretrain-validator report</title>"
         f"<style>{_CSS}</style></head><body><h1>pretrain-validator report</h1>{''.join(body)}</body></html>\n"

@@ -1,5 +1,5 @@
 """The JSON report format (``--format json``, ``Report.to_dict()``), as typed models; the JSON
-Schema ``schemas/report.schema.json`` is generated from them (``python -m validator.report_schema``)
+Schema ``schemas/report.schema.json`` is generated from them (``python -m validator.report.schema``)
 and a test fails when the committed copy is stale or a report does not validate against it.
 
 Format version 1. A report is one dataset's results; ``--each`` wraps several.
@@ -14,9 +14,9 @@ from typing import Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from .result import REPORT_FORMAT_VERSION
+from ..result import REPORT_FORMAT_VERSION
 
-SCHEMA_PATH = Path(__file__).resolve().parents[1] / "schemas" / "report.schema.json"
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "report.schema.json"
 NonFinite = Literal["inf", "-inf", "nan"]
 
 

@@ -14,18 +14,21 @@ import json
 import sys
 from pathlib import Path
 
+from ..embed.hashing import DEFAULT_BUCKETS, DEFAULT_COMPONENTS, HashingEmbedder
+from ..errors import DataReadError, EmbedderError, ExitCode, OutputError
+from ..summaries.io import expand_paths, read_dataset
+from ..summaries.text import text_rows
+from .common import add_version, output_problem
+
 
 def _parser() -> argparse.ArgumentParser:
-    from .. import __version__
-    from .hashing import DEFAULT_BUCKETS, DEFAULT_COMPONENTS
-
     p = argparse.ArgumentParser(
         prog="validate-embed",
         description="Fit the model-free hashing embedder (char n-gram hashing + TF-IDF + SVD) once on a reference "
         "sample of texts and save it as a small .npz artefact that rules name with embed: {embedder: hashing, "
         "artefact: FILE}. Applying it never refits, so spreads measured with one artefact are comparable.",
     )
-    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    add_version(p)
     sub = p.add_subparsers(dest="command", required=True)
     fit = sub.add_parser("fit", help="fit an artefact on reference texts")
     fit.add_argument("reference", nargs="+", metavar="REFERENCE", help="files, directories or globs holding the reference texts")
@@ -48,49 +51,42 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _info(args) -> int:
-    from .hashing import EmbedderError, HashingEmbedder
-
     try:
         emb = HashingEmbedder.load(args.artefact)
     except EmbedderError as exc:
         print(f"validate-embed: cannot read embedder file {exc}", file=sys.stderr)
-        return 3
+        return ExitCode.DATA
     print(json.dumps({"sha256": emb.sha256, "dimension": emb.dimension, "config": emb.config}, indent=2, ensure_ascii=False))
-    return 0
+    return ExitCode.PASS
 
 
 def _fit(args) -> int:
-    from ..cli import output_problem
-    from ..summaries.io import DataReadError, expand_paths, read_dataset
-    from ..summaries.text import text_rows
-    from .hashing import HashingEmbedder
-
     out = Path(args.output)
     if out.suffix != ".npz":
         print(f"validate-embed: --output {args.output}: an artefact is a .npz file; name it FILE.npz", file=sys.stderr)
-        return 2
+        return ExitCode.USAGE
     if not 0 <= args.seed <= 2**32 - 1:
         print(f"validate-embed: --seed must be between 0 and 2**32 - 1, got {args.seed}", file=sys.stderr)
-        return 2
+        return ExitCode.USAGE
     try:
         files = expand_paths(args.reference)
     except DataReadError as exc:
         print(f"validate-embed: cannot read {exc.kind} file {exc}", file=sys.stderr)
-        return 3
+        return ExitCode.DATA
     problem = output_problem(args.output, files)
     if problem is None and out.exists() and not args.force:
         problem = "it exists; an artefact is fitted once (rules' thresholds depend on it): give --force to replace it"
     if problem:
         print(f"validate-embed: cannot write --output {args.output}: {problem}", file=sys.stderr)
-        return 2
+        return ExitCode.USAGE
     try:
         df = read_dataset(files, text_columns={args.column})
     except DataReadError as exc:
         print(f"validate-embed: cannot read {exc.kind} file {exc}", file=sys.stderr)
-        return 3
+        return ExitCode.DATA
     if args.column not in df.columns:
         print(f"validate-embed: column {args.column!r} not found in {', '.join(map(str, files))} (columns: {', '.join(map(str, df.columns))})", file=sys.stderr)
-        return 2
+        return ExitCode.USAGE
     rows = text_rows(df[args.column], None)
     try:
         emb = HashingEmbedder.fit(
@@ -104,20 +100,18 @@ def _fit(args) -> int:
     except ValueError as exc:
         skipped = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in rows.excluded.items() if v)
         print(f"validate-embed: {exc}" + (f" (rows left out: {skipped})" if skipped else ""), file=sys.stderr)
-        return 2
-    from ..atomic_write import OutputError
-
+        return ExitCode.USAGE
     try:
         sha = emb.save(out)
     except OutputError as exc:
         print(f"validate-embed: cannot write --output {exc}", file=sys.stderr)
-        return 2
+        return ExitCode.USAGE
     skipped = ", ".join(f"{v} {k}" for k, v in rows.excluded.items() if v)
     print(
         f"fitted on {len(rows.texts):,} texts{f' (left out: {skipped})' if skipped else ''}: {emb.dimension} dimensions,"
         f" {args.buckets} buckets -> {out} ({out.stat().st_size / 1024:.0f} KiB, sha256 {sha})"
     )
-    return 0
+    return ExitCode.PASS
 
 
 if __name__ == "__main__":  # pragma: no cover
