@@ -111,7 +111,8 @@ def validate_cmd(data: Path, rules: Path) -> list[str]:
 
 
 def _check(kind: str, r: dict) -> None:
-    ok = r["rc"] == 0 if kind == "baseline" else r["rc"] in (0, 1)
+    # exit 1 is a failed rule, with its report; a traceback (also exit 1) is a broken run
+    ok = r["rc"] == 0 if kind == "baseline" else r["rc"] in (0, 1) and r["stdout"].strip() and "Traceback" not in r["stderr"]
     if not ok:
         raise SystemExit(f"{kind} child failed (exit {r['rc']}):\n{r['stderr'][-3000:]}")
 
@@ -236,15 +237,16 @@ import pandas
 t = mark("import pandas", t)
 import validator.cli, validator.engine, validator.checks
 t = mark("import validator (cli, engine, checks)", t)
-import pandera.pandas
-t = mark("import pandera.pandas (done lazily by validate)", t)
 from validator.rules.loader import load_rules
 rs = load_rules({rules!r})
 t = mark("load_rules", t)
+if rs.columns:  # validate imports pandera only for declared columns
+    import pandera.pandas
+    t = mark("import pandera.pandas (done lazily by validate, for the declared columns)", t)
 import inspect
 from validator.summaries.io import read_dataset
-pandas.read_csv({data!r}, keep_default_na=False, na_values=[""])
-t = mark("(for comparison) read_csv as the baseline calls it, discarded", t)
+{baseline}
+t = mark("(for comparison) the baseline's read, discarded", t)
 kw = {{}}
 import validator.engine as _engine
 if hasattr(rs, "text_columns") and "text_columns" in inspect.signature(read_dataset).parameters:
@@ -257,7 +259,11 @@ df = read_dataset([{data!r}], **kw)
 t = mark("read_dataset as validate calls it" + (" (dtype=str for " + ", ".join(kw["text_columns"]) + ")" if kw.get("text_columns") else "")
          + (" (columns " + ", ".join(sorted(kw["columns"])) + ")" if kw.get("columns") else ""), t)
 from validator.pandera_schema import Evaluation, to_pandera
-from validator.checks import ReferenceStore, evaluate
+try:
+    from validator.summaries.references import ReferenceStore  # (issue 12's rooms)
+except ImportError:
+    from validator.checks import ReferenceStore
+from validator.checks import evaluate
 from validator.summaries.frame import FrameSummaries
 summ = FrameSummaries(df)
 refs = ReferenceStore(rs)
@@ -266,9 +272,10 @@ for rule in rs.rules:
     t = mark("rule " + rule.id + " (" + rule.metric + ")", t)
 state = Evaluation(rs, refs)
 state.summaries = summ  # summaries already computed: what is left is pandera plus the metric arithmetic
-schema = to_pandera(rs, state=state)
-t = mark("to_pandera (build the schema)", t)
-for label in ("1st", "2nd"):
+schema = to_pandera(rs, state=state) if rs.columns else None  # (validate runs no schema without declared columns)
+if schema is not None:
+    t = mark("to_pandera (build the schema)", t)
+for label in ("1st", "2nd") if schema is not None else ():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
@@ -276,9 +283,20 @@ for label in ("1st", "2nd"):
         except Exception:
             pass
     t = mark("schema.validate, " + label + " call (summaries cached)", t)
+del df, summ, state
+from validator.engine import validate as _validate
+_validate({data!r}, rs)
+t = mark("validator.validate(path, rules) as the CLI calls it (its own read, plan and rules; warm)", t)
 print("PHASES " + json.dumps(out))
 """
 
+
+IMPORTS_CODE = """\
+import validator.cli, validator.engine
+from validator.rules.loader import load_rules
+if load_rules({rules!r}).columns:
+    import pandera.pandas
+"""
 
 SHUTDOWN_VALIDATE = """\
 import sys, time, io, contextlib
@@ -290,7 +308,7 @@ sys.stderr.write("END %r\\n" % time.time())
 
 SHUTDOWN_BASELINE = """\
 import sys, time, pandas
-pandas.read_csv({path!r}, keep_default_na=False, na_values=[""])
+{baseline}
 sys.stderr.write("END %r\\n" % time.time())
 """
 
@@ -298,7 +316,8 @@ LEAK_CODE = """\
 import gc, json, pandas as pd
 from validator import load_rules, validate
 rules = load_rules({rules!r})
-base = pd.read_csv({data!r}, nrows=200_000, keep_default_na=False, na_values=[""])
+base = (pd.read_parquet({data!r}).head(200_000) if {data!r}.endswith((".parquet", ".pq")) else
+        pd.read_csv({data!r}, nrows=200_000, keep_default_na=False, na_values=[""]))
 alive = []
 for i in range(3):
     df = base.copy(deep=True)
@@ -374,7 +393,7 @@ def profile_validate(data: Path, rules: Path, lines: list[str]) -> None:
 
     # 1. import time of the validate process vs `import pandas` (each run twice, the 2nd kept: warm caches).
     for _ in range(2):
-        imp_v = run_child([py, "-X", "importtime", "-c", "import validator.cli, validator.engine; import pandera.pandas"])
+        imp_v = run_child([py, "-X", "importtime", "-c", IMPORTS_CODE.format(rules=str(rules))])
         imp_p = run_child([py, "-X", "importtime", "-c", "import pandas"])
     rows_v, rows_p = _parse_importtime(imp_v["stderr"]), _parse_importtime(imp_p["stderr"])
     pandas_mods = {n for n, *_ in rows_p}
@@ -388,8 +407,9 @@ def profile_validate(data: Path, rules: Path, lines: list[str]) -> None:
     lines += ["", "### Imports (`python -X importtime`, second of two runs)", ""]
     lines.append(f"- `import pandas` alone: {total_p:.3f} s")
     lines.append(
-        f"- `import validator.cli, validator.engine; import pandera.pandas` (what a validate run imports): {total_v:.3f} s, "
-        f"i.e. **+{total_v - total_p:.3f} s** over the baseline's imports"
+        f"- `import validator.cli, validator.engine` (and `pandera.pandas` when the rules declare `columns:`; what a "
+        f"validate run imports): {total_v:.3f} s, "
+        f"i.e. **{total_v - total_p:+.3f} s** over the baseline's imports"
     )
     lines += ["", "Self time of the modules that `import pandas` does not load, by top-level package:", ""]
     lines += ["| package | self s |", "| --- | ---: |"]
@@ -414,7 +434,7 @@ def profile_validate(data: Path, rules: Path, lines: list[str]) -> None:
             break
 
     # 2. phases, in a child, each timed on its own.
-    ph = run_child([py, "-c", PHASES_CODE.format(root=str(ROOT), rules=str(rules), data=str(data))])
+    ph = run_child([py, "-c", PHASES_CODE.format(root=str(ROOT), rules=str(rules), data=str(data), baseline=baseline_read(data))])
     m = re.search(r"PHASES (.*)", ph["stdout"])
     if m:
         lines += ["", "### Phases of a validate run (one child; each phase timed alone, in this order)", ""]
@@ -434,12 +454,12 @@ def profile_validate(data: Path, rules: Path, lines: list[str]) -> None:
 
     # 3. interpreter shutdown, and DataFrames kept alive by validate().
     sd_v = _shutdown_time([py, "-c", SHUTDOWN_VALIDATE.format(argv=argv)])
-    sd_b = _shutdown_time([py, "-c", SHUTDOWN_BASELINE.format(path=str(data))])
+    sd_b = _shutdown_time([py, "-c", SHUTDOWN_BASELINE.format(baseline=baseline_read(data))])
     lines += [
         "",
         "### Interpreter shutdown (median of 3: last statement -> child reaped)",
         "",
-        f"- after `cli.run(...)` returned: {sd_v:.3f} s; after the baseline's `read_csv`: {sd_b:.3f} s "
+        f"- after `cli.run(...)` returned: {sd_v:.3f} s; after the baseline's read: {sd_b:.3f} s "
         f"(**+{sd_v - sd_b:.3f} s** for validate: module teardown and GC over the many objects pydantic/pandera/scipy "
         "create, and freeing the DataFrame; the console script skips this with os._exit after flushing).",
     ]

@@ -7,10 +7,13 @@ against hand-written values."""
 
 from __future__ import annotations
 
+import gzip
 import typing
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -18,7 +21,7 @@ from pydantic import BaseModel
 
 from validator import load_rules, validate
 from validator.rules import model
-from validator.summaries.io import DataReadError, read_columns, read_dataset, read_table
+from validator.summaries.io import DataReadError, _cast, _is_utf8, read_columns, read_dataset, read_table
 
 CELLS = st.sampled_from(["", "1", "01", "-2", "3.5", "1e3", "True", "false", "x", "NA", "nan", " 1", "9223372036854775808",
                          '"a,b"', '"l1\nl2"', '""', "é", "2024-01-01", "+1", "0x1F", "-0", "1.", ".5", "1e5",
@@ -267,3 +270,56 @@ def test_headers_read_after_a_long_first_field_and_with_cr_line_endings(tmp_path
     rules = {"version": 1, "rules": [{"id": "d", "metric": "distinct_count", "column": "src", "min": 0}]}
     result = validate(path, rules, engine=engine, **({"batch_rows": 4} if engine == "stream" else {}))["d"]
     assert result.outcome == "passed" and result.observed == 3  # s0, s1, s2 (hand count)
+
+
+# -- the UTF-8 check of the whole file (memory-mapped, blocks tested by their largest byte) --------
+
+UTF8_PIECES = st.lists(st.sampled_from([b"a", b",", b"\n", b"\xc3\xa9", b"\xe2\x82\xac", b"\xf0\x9f\x98\x80",  # é, €, 😀
+                                        b"\xc3", b"\xa9", b"\xff", b"\xed\xa0\x80", b"\xc0\xaf"]),  # cut, stray, invalid, surrogate, overlong
+                       max_size=40)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
+@given(pieces=UTF8_PIECES, block=st.integers(1, 7))
+def test_utf8_check_of_a_mapped_file_agrees_with_decoding_its_bytes(tmp_path, pieces, block):
+    # reference: Python's strict UTF-8 decoder on the whole byte string; blocks of 1..7 bytes
+    # cut multi-byte characters at every position
+    data = b"h\n" + b"".join(pieces)
+    try:
+        data.decode("utf-8")
+        expected = True
+    except UnicodeDecodeError:
+        expected = False
+    plain, packed = tmp_path / "d.csv", tmp_path / "d.csv.gz"
+    plain.write_bytes(data)
+    packed.write_bytes(gzip.compress(data))
+    assert _is_utf8(plain, block=block) is expected  # the memory-mapped path
+    assert _is_utf8(packed, block=block) is expected  # the read-in-blocks path
+
+
+def test_utf8_check_of_a_mapped_file_finds_a_bad_byte_past_the_first_block(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_bytes(b"a\n" + b"x\n" * 5000 + "é\n".encode() + b"y\xff\n")
+    assert _is_utf8(path, block=4096) is False
+    path.write_bytes(b"a\n" + b"x\n" * 5000 + "é\n".encode() + b"y\n")
+    assert _is_utf8(path, block=4096) is True
+
+
+def test_chunk_parallel_cast_gives_pyarrows_own_cast(tmp_path):
+    # reference: pyarrow.compute.cast of the whole chunked array (one thread)
+    texts = ["1", "-2", None, "0.5", "1e300", "-0", "3"] * 20
+    col = pa.chunked_array([texts[i:i + 9] for i in range(0, len(texts), 9)], type=pa.string())
+    assert col.num_chunks >= 4
+    got = _cast(col, pa.float64())
+    want = pc.cast(col, pa.float64())
+    assert got.type == pa.float64() and got.is_null().equals(want.is_null())
+    bits = lambda a: pc.fill_null(a, 0.25).to_numpy().view(np.uint64)  # noqa: E731 - bit for bit (-0.0 too)
+    assert (bits(got) == bits(want)).all()
+    with pytest.raises(pa.ArrowInvalid):
+        pc.cast(col, pa.int64())
+    with pytest.raises(pa.ArrowInvalid):  # "0.5" is in the first half; a bad value only in the second half too:
+        _cast(col, pa.int64())
+    late = pa.chunked_array([["1"], ["2"], ["3"], ["4"], ["x"]], type=pa.string())
+    with pytest.raises(pa.ArrowInvalid):
+        _cast(late, pa.int64())
+    assert _cast(late.slice(0, 4), pa.int64()).to_pylist() == [1, 2, 3, 4]

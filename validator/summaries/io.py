@@ -13,15 +13,19 @@ from __future__ import annotations
 import csv
 import glob
 import io
+import mmap
 import os
 import threading
 import warnings
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..errors import DataReadError
 
@@ -377,8 +381,6 @@ def _projected_text_file(p: Path, layout: "TextLayout", wanted: set, text_column
     bytes that are not UTF-8, a field after a trailing separator, a field longer than pyarrow's
     block) gives None.
     """
-    from concurrent.futures import ThreadPoolExecutor
-
     if is_compressed(p) or layout.encoding != "utf-8" or any("\n" in n or "\r" in n for n in layout.names):
         return None
     pool = ThreadPoolExecutor(max_workers=1)
@@ -433,8 +435,6 @@ def _quote_after_header(p: Path, block: int = 8 << 20) -> bool:
     speed, no copy; a compressed file is searched as it decompresses): without one the file has
     no quoted field, so no line break inside a field, and pyarrow's parser may split it at any
     line break (``newlines_in_values=False``)."""
-    import mmap
-
     if not is_compressed(p):
         with open(p, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
             return mm.find(b'"', mm.find(b"\n") + 1) >= 0
@@ -479,7 +479,9 @@ def _as_pandas_infers(col) -> "np.ndarray | str | None":
     if nulls == n:
         return np.full(n, np.nan)
     try:
-        ints = pc.cast(col, pa.int64())
+        if col.num_chunks > 1:
+            pc.cast(col.chunk(0), pa.int64())  # (a decimal column fails on its first chunk: the others are not cast)
+        ints = _cast(col, pa.int64())
     except pa.ArrowInvalid:
         ints = None
     if ints is not None:
@@ -496,19 +498,38 @@ def _as_pandas_infers(col) -> "np.ndarray | str | None":
             return pc.fill_null(pc.cast(ints, pa.float64()), np.nan).to_numpy()
         return None
     try:
-        floats = pc.cast(col, pa.float64())
+        floats = _cast(col, pa.float64())
     except pa.ArrowInvalid:
         foreign = pc.and_(pc.match_substring_regex(col, r"[^0-9+\-.eE \t]"),
                           pc.invert(pc.match_substring_regex(col, r"(?i)^\s*[+-]?(inf|infinity|nan|true|false)\s*$")))
         return "text" if pc.any(foreign).as_py() else None
+    if pc.max(pc.binary_length(col)).as_py() > 15:
+        return None  # long texts
     values = pc.fill_null(floats, np.nan).to_numpy()
     present = values[~np.isnan(values)] if nulls else values
+    if not np.isfinite(present).all():
+        return None  # inf / nan
     magnitude = np.abs(present)
-    nonzero = magnitude[magnitude != 0]
-    if pc.max(pc.binary_length(col)).as_py() > 15 or not np.isfinite(present).all() \
-            or nonzero.size and (nonzero.min() < 1e-8 or nonzero.max() >= 1e23) or (present == np.floor(present)).all():
-        return None  # long texts, inf / nan, values past the exact scaling, or whole numbers (1.0 or +1?)
+    smallest = np.min(magnitude, initial=np.inf, where=magnitude != 0)  # inf when every value is 0
+    if smallest < 1e-8 or magnitude.max() >= 1e23:
+        return None  # values past the exact scaling
+    head = present[:4096]  # (a value that is not whole is usually near the start: the whole column is then not searched)
+    if (head == np.floor(head)).all() and (present == np.floor(present)).all():
+        return None  # whole numbers (1.0 or +1?)
     return values
+
+
+def _cast(col, to):
+    """``pyarrow.compute.cast(col, to)`` of a chunked array, its chunks cast on two threads
+    (pyarrow's cast runs on one; its kernels release the GIL): the same values, ArrowInvalid
+    when a value cannot be cast."""
+    if col.num_chunks < 4:
+        return pc.cast(col, to)
+    half = col.num_chunks // 2
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        second = pool.submit(pc.cast, pa.chunked_array(col.chunks[half:], type=col.type), to)
+        first = pc.cast(pa.chunked_array(col.chunks[:half], type=col.type), to)
+        return pa.chunked_array([*first.chunks, *second.result().chunks], type=to)
 
 
 #: A compressed file is checked record by record (two more decompressions) only from this many
@@ -557,10 +578,13 @@ def _pandas_columns(p: Path, layout: "TextLayout", columns: list) -> pd.DataFram
 
 
 def _is_utf8(p: Path, block: int = 8 << 20) -> bool:
-    """Whether a file's bytes are valid UTF-8 (ASCII blocks are not decoded: a fast test)."""
+    """Whether a file's bytes are valid UTF-8 (ASCII blocks are not decoded: a fast test; a
+    local uncompressed file is memory-mapped and its blocks tested by their largest byte)."""
     import codecs
 
     decoder = codecs.getincrementaldecoder("utf-8")("strict")
+    if not is_compressed(p) and not is_url(p) and os.path.getsize(p):
+        return _is_utf8_mapped(p, decoder, block)
     try:
         with _open_text(p) as f:
             while data := f.read(block):
@@ -569,6 +593,28 @@ def _is_utf8(p: Path, block: int = 8 << 20) -> bool:
             decoder.decode(b"", final=True)
     except UnicodeDecodeError:
         return False
+    return True
+
+
+def _is_utf8_mapped(p: Path, decoder, block: int) -> bool:
+    """:func:`_is_utf8` of a local, uncompressed, non-empty file: the same blocks, the same test
+    (a block with a byte >= 0x80, or after a block that ended inside a character, is decoded),
+    the ASCII test a numpy maximum over the mapped bytes (no copy, ~10x faster than reading the
+    blocks into bytes and ``bytes.isascii``)."""
+    with open(p, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        size, release = len(mm), hasattr(mmap, "MADV_DONTNEED") and block % mmap.PAGESIZE == 0
+        try:
+            for start in range(0, size, block):
+                view = np.frombuffer(mm, dtype=np.uint8, count=min(block, size - start), offset=start)
+                ascii_only = int(view.max()) < 0x80
+                del view  # (the map cannot close while a view of it lives)
+                if not ascii_only or decoder.getstate()[0]:
+                    decoder.decode(mm[start:start + block])
+                if release:  # tested pages leave this process's RSS (not the page cache)
+                    mm.madvise(mmap.MADV_DONTNEED, start, min(block, size - start))
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return False
     return True
 
 
