@@ -22,7 +22,6 @@ from .result import Report, Result
 from .rules.loader import load_rules
 from .rules.ruleset import RuleSet
 from .summaries.dask_engine import INSTALL_HINT, DaskSummaries
-from .summaries.frame import FrameSummaries
 from .summaries.io import TEXT_FORMATS, UTF8, DataReadError, Dialect, expand_paths, expand_urls, extension, is_url, read_dataset
 from .summaries.keys import NeedsPass
 from .summaries.references import ReferenceStore

@@ -35,7 +35,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .frame import CategoryCounts, FeatureSample, finite_range
-from .histogram import BLOCK, cell_counts
+from .histogram import cell_counts
 from .sample import finite_rows_sample
 
 _TEXT = ("string", "large_string", "string_view")

@@ -24,7 +24,7 @@ from .distinct import cell_extremes, distinct_counts
 from .histogram import cell_counts
 from .keys import UNKNOWN, SummaryKey
 from .sample import finite_rows_sample, smallest_hash_rows
-from .text import TextKeys, TextSample, WindowTypes, ngram_table, text_keys, text_lengths, text_rows, word_types
+from .text import TextKeys, TextRows, TextSample, WindowTypes, ngram_table, text_keys, text_lengths, text_rows, word_types
 
 
 #: Text that stands for a missing number in a column whose other values are all numbers.

@@ -10,15 +10,21 @@ Every failure becomes a :class:`DataReadError` naming the file and what is wrong
 
 from __future__ import annotations
 
+import codecs
 import csv
+import fnmatch
 import glob
+import gzip
 import io
+import json
 import mmap
 import os
+import sys
 import threading
 import warnings
 import zlib
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,8 +32,11 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
 from ..errors import DataReadError
+from .arrow_batch import parquet_columns, read_parquet
+from .frame import category_key
 
 TEXT_FORMATS = {".csv": ",", ".tsv": "\t", ".tab": "\t"}
 PARQUET = {".parquet", ".pq"}
@@ -59,8 +68,6 @@ class Dialect:
     encoding: str = "utf-8"
 
     def __post_init__(self):
-        import codecs
-
         if self.sep is not None and (not isinstance(self.sep, str) or len(self.sep) != 1 or self.sep in '"\r\n'):
             raise ValueError(f"--csv-sep must be one character other than a quote or a line break, got {self.sep!r}")
         try:
@@ -75,7 +82,6 @@ class Dialect:
     @property
     def codec(self) -> str:
         """The codec's canonical name; ``utf-8-sig`` for UTF-8 (a byte-order mark is skipped)."""
-        import codecs
 
         return codecs.lookup(self.encoding).name
 
@@ -98,7 +104,7 @@ def is_url(path) -> bool:
 def expand_urls(urls) -> list[str]:
     """fsspec URLs with their globs expanded, sorted, as full URLs (DataReadError naming the
     URL for one that matches no file, names a folder, or whose protocol's package is missing)."""
-    import fsspec
+    import fsspec  # optional: fsspec comes with the dask extra
 
     out: list[str] = []
     for url in urls:
@@ -122,7 +128,7 @@ def expand_urls(urls) -> list[str]:
 def open_binary(path):
     """A binary file object for a local path or an fsspec URL (the caller closes it)."""
     if is_url(path):
-        import fsspec
+        import fsspec  # optional: fsspec comes with the dask extra
 
         return fsspec.open(path, "rb").open()
     return open(path, "rb")
@@ -222,7 +228,6 @@ def _glob(pattern: str) -> list[str]:
 def _glob_match(pattern: tuple, parts: tuple) -> bool:
     """Whether the path components ``parts`` match the glob components ``pattern`` (``**``:
     any number of folders, ``*`` and ``?`` never the leading dot of a hidden name, as glob)."""
-    import fnmatch
 
     if not pattern:
         return not parts
@@ -310,13 +315,11 @@ def read_columns(path, text_columns=(), dialect: Dialect = UTF8, columns=None) -
             if df is None:
                 df = _text_file(p, layout, text_columns)
         elif ext in PARQUET:
-            from .arrow_batch import parquet_columns, read_parquet
-
             names = parquet_columns(p)
             # int64 / uint64 with nulls stay exact (not float64)
             df = read_parquet(p, [c for c in names if c in wanted] if wanted is not None and wanted <= set(names) else None)
         elif ext in JSONL:
-            with _open_text(p) as raw:
+            with open_text(p) as raw:
                 df = next(json_lines_frames(raw))
             names = list(df.columns)
         else:
@@ -329,27 +332,27 @@ def read_columns(path, text_columns=(), dialect: Dialect = UTF8, columns=None) -
     except UnicodeDecodeError:
         raise DataReadError(p, not_decodable(p, dialect if ext in TEXT_FORMATS else UTF8)) from None
     except DECOMPRESSION_ERRORS as exc:
-        raise (compressed_stream_error(p) or DataReadError(p, f"cannot be read: {_one_line(exc)}")) from None
+        raise (compressed_stream_error(p) or DataReadError(p, f"cannot be read: {one_line(exc)}")) from None
     except ValueError as exc:
         if ext in JSONL:
-            raise DataReadError(p, f"malformed JSON Lines: {_first_bad_json_line(p) or _one_line(exc)}") from None
+            raise DataReadError(p, f"malformed JSON Lines: {first_bad_json_line(p) or one_line(exc)}") from None
         if isinstance(exc, pd.errors.ParserError):
-            raise DataReadError(p, f"malformed {ext[1:].upper()}: {_one_line(exc)}") from None
-        raise DataReadError(p, f"malformed {ext[1:].upper()}: {_one_line(exc)}") from None
+            raise DataReadError(p, f"malformed {ext[1:].upper()}: {one_line(exc)}") from None
+        raise DataReadError(p, f"malformed {ext[1:].upper()}: {one_line(exc)}") from None
     except pd.errors.EmptyDataError:
         raise DataReadError(p, "no columns to read (the file has no header row)") from None
     except OSError as exc:
-        raise DataReadError(p, f"cannot be read: {_one_line(exc)}") from None
+        raise DataReadError(p, f"cannot be read: {one_line(exc)}") from None
     except Exception as exc:  # pyarrow raises its own types for corrupt Parquet
         if ext in JSONL:
-            raise DataReadError(p, f"malformed JSON Lines: {_first_bad_json_line(p) or _one_line(exc)}") from None
-        raise DataReadError(p, f"cannot be read as {ext[1:]}: {_one_line(exc)}") from None
+            raise DataReadError(p, f"malformed JSON Lines: {first_bad_json_line(p) or one_line(exc)}") from None
+        raise DataReadError(p, f"cannot be read as {ext[1:]}: {one_line(exc)}") from None
 
 
 def _text_file(p: Path, layout: "TextLayout", text_columns) -> pd.DataFrame:
     """A whole CSV/TSV file by pandas, every column converted."""
     options = layout.pandas_options()
-    source = _open_text(p) if p.suffix.lower() == ".zst" else p  # pandas reads .gz itself
+    source = open_text(p) if p.suffix.lower() == ".zst" else p  # pandas reads .gz itself
     with warnings.catch_warnings():
         # pandas types a large file in chunks (low_memory): a column whose chunks were typed
         # differently (text at the start, numbers later) is read again whole, as text, below
@@ -362,7 +365,7 @@ def _text_file(p: Path, layout: "TextLayout", text_columns) -> pd.DataFrame:
     retype = [c for c in df.columns if c in text_columns and not _as_written(df[c])
               or c not in text_columns and _chunk_typed(df[c])]
     if retype:
-        text = pd.read_csv(_open_text(p) if p.suffix.lower() == ".zst" else p, **{**options, "usecols": retype, "dtype": str})
+        text = pd.read_csv(open_text(p) if p.suffix.lower() == ".zst" else p, **{**options, "usecols": retype, "dtype": str})
         for c in retype:
             df[c] = text[c]
     return df
@@ -414,8 +417,6 @@ def _arrow_strings(p: Path, layout: "TextLayout", wanted: set, quoted: bool):
     """The ``wanted`` columns of a CSV/TSV file as written (pyarrow strings, the empty field
     null) by pyarrow's parser, which refuses any record whose field count is not the header's;
     None when it refuses the file or cannot read it (a field longer than its block)."""
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
 
     keep = [c for c in layout.names if c in wanted]
     include = [*keep, TRAILING] if layout.trailing else keep
@@ -438,7 +439,7 @@ def _quote_after_header(p: Path, block: int = 8 << 20) -> bool:
     if not is_compressed(p):
         with open(p, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
             return mm.find(b'"', mm.find(b"\n") + 1) >= 0
-    with _open_text(p) as f:
+    with open_text(p) as f:
         data = f.read(block)
         start = data.find(b"\n") + 1  # 0 when the first block holds no line break: all searched
         while data:
@@ -471,9 +472,6 @@ def _as_pandas_infers(col) -> "np.ndarray | str | None":
     - Anything else (booleans, ``nan``, spaces, integers beyond int64, long decimals) returns
       None: pandas converts it.
     """
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
 
     n, nulls = len(col), col.null_count
     if nulls == n:
@@ -543,8 +541,6 @@ def records_match_header(p: Path, layout: "TextLayout") -> bool:
     convert only some columns (``usecols``, which checks no field count). False also when
     pyarrow cannot tell (a non-UTF-8 file, a field longer than its block), and for a compressed
     file of fewer than ``WIDE_COMPRESSED`` columns."""
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
 
     if not layout.names or is_compressed(p) and len(layout.names) < WIDE_COMPRESSED or layout.encoding != "utf-8" \
             or any("\n" in n or "\r" in n for n in layout.names):
@@ -580,13 +576,12 @@ def _pandas_columns(p: Path, layout: "TextLayout", columns: list) -> pd.DataFram
 def _is_utf8(p: Path, block: int = 8 << 20) -> bool:
     """Whether a file's bytes are valid UTF-8 (ASCII blocks are not decoded: a fast test; a
     local uncompressed file is memory-mapped and its blocks tested by their largest byte)."""
-    import codecs
 
     decoder = codecs.getincrementaldecoder("utf-8")("strict")
     if not is_compressed(p) and not is_url(p) and os.path.getsize(p):
         return _is_utf8_mapped(p, decoder, block)
     try:
-        with _open_text(p) as f:
+        with open_text(p) as f:
             while data := f.read(block):
                 if not data.isascii() or decoder.getstate()[0]:
                     decoder.decode(data)
@@ -652,15 +647,12 @@ class _ArrowReader(io.RawIOBase):
         return len(data)
 
 
-def _open_text(p):
+def open_text(p):
     """A buffered binary file over a table file (a local path or an fsspec URL), decompressing
     ``.gz`` and ``.zst`` (zstd, by pyarrow's codec) on the fly."""
-    import gzip
 
     suffix = Path(str(p)).suffix.lower()
     if suffix == ".zst":
-        import pyarrow as pa
-
         source = pa.PythonFile(open_binary(p), mode="r") if is_url(p) else str(p)
         return io.BufferedReader(_ArrowReader(pa.input_stream(source, compression="zstd")))
     if suffix == ".gz":
@@ -686,28 +678,27 @@ def compressed_stream_error(p) -> DataReadError | None:
         return None
     lines = 0
     try:
-        with _open_text(p) as f:
+        with open_text(p) as f:
             while chunk := f.read(8192):
                 lines += chunk.count(b"\n")
     except DECOMPRESSION_ERRORS as exc:
         codec = "gzip" if Path(str(p)).suffix.lower() == ".gz" else "zstd"
         return DataReadError(p, f"the {codec} data is cut short or corrupt: decompressing failed after {lines} "
-                                f"line{'s' * (lines != 1)} ({_one_line(exc) or type(exc).__name__})")
+                                f"line{'s' * (lines != 1)} ({one_line(exc) or type(exc).__name__})")
     return None
 
 
 def _decompressed(p):
-    """``_open_text(p)`` for an error-path reader: a decompression error is the DataReadError
+    """``open_text(p)`` for an error-path reader: a decompression error is the DataReadError
     of :func:`compressed_stream_error` (not the EOFError/zlib.error of the decompressor)."""
-    from contextlib import contextmanager
 
     @contextmanager
     def opened():
         try:
-            with _open_text(p) as f:
+            with open_text(p) as f:
                 yield f
         except DECOMPRESSION_ERRORS as exc:
-            raise (compressed_stream_error(p) or DataReadError(p, f"cannot be read: {_one_line(exc)}")) from None
+            raise (compressed_stream_error(p) or DataReadError(p, f"cannot be read: {one_line(exc)}")) from None
 
     return opened()
 
@@ -758,7 +749,6 @@ class TextLayout:
         """pyarrow's CSV read and parse options for this layout: the header's names (and the
         trailing column) given, the header line skipped; ``quoted``: whether a quoted field
         may hold a line break (False lets pyarrow split the file at any line break)."""
-        import pyarrow.csv as pacsv
 
         names = [*self.names, TRAILING] if self.trailing else list(self.names)
         return (pacsv.ReadOptions(column_names=names, skip_rows=1, use_threads=ARROW_THREADS),
@@ -791,7 +781,6 @@ class TextLayout:
                                    f"an empty value must still have its separator")
         return df
 
-
     def may_be_short(self, df: pd.DataFrame) -> bool:
         """Whether ``df`` has a missing value in the last column (a record with too few fields
         leaves no other trace)."""
@@ -811,7 +800,7 @@ def text_layout(p, ext: str, dialect: Dialect = UTF8) -> TextLayout:
     """
     sep, quoting, encoding = dialect.separator(ext), TEXT_FORMATS[ext] == ",", dialect.decoding
     head = b""
-    with _open_text(p) as raw:
+    with open_text(p) as raw:
         for _ in range(64):  # the header and the first record (which may span lines)
             line = raw.readline(1 << 20)
             head += line
@@ -855,8 +844,6 @@ def _has_short_records(p, layout: TextLayout) -> bool:
     """Whether any record has fewer fields than the header, by pyarrow's CSV parser (which
     counts every record's fields; pandas fills a short record with missing values silently).
     Run only when the last column has a missing value, the only trace such a record leaves."""
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
 
     short = []
 
@@ -866,7 +853,7 @@ def _has_short_records(p, layout: TextLayout) -> bool:
         return "skip"
 
     names = [*layout.names, TRAILING] if layout.trailing else list(layout.names)
-    source = pa.input_stream(str(p), compression="detect") if not is_url(p) and Path(str(p)).suffix.lower() != ".zst" else _open_text(p)
+    source = pa.input_stream(str(p), compression="detect") if not is_url(p) and Path(str(p)).suffix.lower() != ".zst" else open_text(p)
     try:
         with _unraisable() as failed:  # the handler's row could not be built: count by the csv module
             pacsv.read_csv(
@@ -894,8 +881,6 @@ def _unraisable():
     short row with a byte that is not UTF-8 fails there, before the handler, and pyarrow prints
     "Exception ignored ... Traceback" to stderr. The lock keeps two threads from swapping the
     hook at once."""
-    import sys
-    from contextlib import contextmanager
 
     @contextmanager
     def collecting():
@@ -934,7 +919,7 @@ def _no_field_size_limit() -> None:
         csv.field_size_limit(2**31 - 1)
 
 
-def _check_header(p: Path, ext: str, dialect: Dialect = UTF8) -> list[str]:
+def check_header(p: Path, ext: str, dialect: Dialect = UTF8) -> list[str]:
     """The header's column names (see :func:`text_layout`)."""
     return text_layout(p, ext, dialect).names
 
@@ -1009,7 +994,6 @@ def _nonblank_lines(text, piece: int = 1 << 20):
 
 
 def _json_frame(lines: list[str]) -> pd.DataFrame:
-    import json
 
     records = [json.loads(line) for line in lines]
     if not all(isinstance(r, dict) for r in records):
@@ -1027,8 +1011,7 @@ def _json_column(values: list):
     return pd.Series(values)
 
 
-def _first_bad_json_line(p: Path) -> str | None:
-    import json
+def first_bad_json_line(p: Path) -> str | None:
 
     with _decompressed(p) as f:
         for number, raw in enumerate(f, start=1):
@@ -1040,7 +1023,7 @@ def _first_bad_json_line(p: Path) -> str | None:
             try:
                 value = json.loads(text)
             except ValueError as exc:
-                return f"line {number}: not valid JSON ({getattr(exc, 'msg', None) or _one_line(exc)})"
+                return f"line {number}: not valid JSON ({getattr(exc, 'msg', None) or one_line(exc)})"
             if not isinstance(value, dict):
                 return f"line {number}: expected a JSON object per line, found {type(value).__name__}"
     return None
@@ -1082,7 +1065,6 @@ def read_dataset(paths, text_columns=(), category_columns=None, dialect: Dialect
 def _same_kind_across_shards(frames: list[pd.DataFrame], text_columns) -> None:
     """A categorical column typed differently by its shards (Parquet int in one, text in another)
     is compared as text in all of them, so that 1 and "1" are one category, as within a CSV."""
-    from .frame import category_key
 
     def is_text(s: pd.Series) -> bool:
         if s.dtype != object:
@@ -1098,5 +1080,5 @@ def _same_kind_across_shards(frames: list[pd.DataFrame], text_columns) -> None:
                     f[c] = f[c].map(lambda v: None if pd.isna(v) else category_key(v)).astype("str")
 
 
-def _one_line(exc: Exception) -> str:
+def one_line(exc: Exception) -> str:
     return " ".join(str(exc).split())[:300]

@@ -25,28 +25,44 @@ measured in memory (the engine says so).
 
 from __future__ import annotations
 
-from dataclasses import replace
-from pathlib import Path
-
 import collections
 import queue
 import threading
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
 import pyarrow.parquet as pq
 
 from ..errors import ColumnsDiffer
 from ..progress import Progress
 from . import arrow_batch
 from .frame import CategoryCounts, FeatureSample, FrameSummaries, MeasurementError
+from .io import (
+    DECOMPRESSION_ERRORS,
+    JSONL,
+    PARQUET,
+    TEXT_FORMATS,
+    TRAILING,
+    UTF8,
+    DataReadError,
+    Dialect,
+    check_header,
+    compressed_stream_error,
+    extension,
+    first_bad_json_line,
+    is_url,
+    json_lines_frames,
+    not_decodable,
+    one_line,
+    open_binary,
+    open_text,
+    records_match_header,
+    text_layout,
+)
 from .keys import UNKNOWN, NeedsPass, SummaryKey
 from .merge import compute, counts_as_text, merge
-from .io import (DECOMPRESSION_ERRORS, JSONL, PARQUET, TEXT_FORMATS, TRAILING, UTF8, DataReadError, Dialect, _check_header,
-                 _first_bad_json_line, _one_line, compressed_stream_error, extension, is_url, json_lines_frames, not_decodable,
-                 open_binary, records_match_header, text_layout)
 from .sample import hash_indices
 
 _END = object()  # the end of one shard's batches
@@ -81,9 +97,8 @@ def iter_frames(path: Path, text_columns=(), batch_rows: int = 1 << 18, columns=
                 for batch in pf.iter_batches(batch_size=batch_rows, columns=use):
                     yield batch if arrow else batch.to_pandas()
             return
-        from .io import _open_text
 
-        with _open_text(p) as raw:
+        with open_text(p) as raw:
             if ext in TEXT_FORMATS:
                 layout = text_layout(p, ext, dialect)
                 # no usecols: pandas then ignores extra fields on a line, and a malformed line
@@ -120,15 +135,15 @@ def iter_frames(path: Path, text_columns=(), batch_rows: int = 1 << 18, columns=
     except UnicodeDecodeError:
         raise DataReadError(p, not_decodable(p, dialect if ext in TEXT_FORMATS else UTF8)) from None
     except DECOMPRESSION_ERRORS as exc:  # as the in-memory reader words it
-        raise (compressed_stream_error(p) or DataReadError(p, f"cannot be read: {_one_line(exc)}")) from None
+        raise (compressed_stream_error(p) or DataReadError(p, f"cannot be read: {one_line(exc)}")) from None
     except pd.errors.EmptyDataError:
         raise DataReadError(p, "no columns to read (the file has no header row)") from None
     except ValueError as exc:  # as the in-memory reader words it (pyarrow's and pandas' parse errors)
         if ext in JSONL:  # the line in the file, not in the batch
-            raise DataReadError(p, f"malformed JSON Lines: {_first_bad_json_line(p) or _one_line(exc)}") from None
-        raise DataReadError(p, f"malformed {ext[1:].upper() or 'table'}: {_one_line(exc)}") from None
+            raise DataReadError(p, f"malformed JSON Lines: {first_bad_json_line(p) or one_line(exc)}") from None
+        raise DataReadError(p, f"malformed {ext[1:].upper() or 'table'}: {one_line(exc)}") from None
     except Exception as exc:  # pandas, pyarrow and the decompressors raise their own types
-        raise DataReadError(p, f"cannot be read as {ext[1:] or 'a table'}: {_one_line(exc)}") from None
+        raise DataReadError(p, f"cannot be read as {ext[1:] or 'a table'}: {one_line(exc)}") from None
     raise DataReadError(p, f"unknown file type {ext or '(no extension)'!r}")
 
 
@@ -161,7 +176,7 @@ def shard_header(path, dialect: Dialect = UTF8) -> tuple[list | None, int | None
                 names = list(_pandas_frame(pf.schema_arrow).columns)
                 rows = pf.metadata.num_rows
         elif ext in TEXT_FORMATS:
-            names = _check_header(path if is_url(path) else Path(path), ext, dialect)
+            names = check_header(path if is_url(path) else Path(path), ext, dialect)
         else:
             return None, None
     except DataReadError:
