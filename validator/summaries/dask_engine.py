@@ -18,9 +18,10 @@ from pathlib import Path
 import numpy as np
 
 from ..progress import Progress
+from .batches import columns_differ, iter_frames, shard_header
 from .io import UTF8, DataReadError, Dialect
 from .merge import merge
-from .stream import ShardPass, StreamedSummaries, columns_differ, iter_frames, merge_dtypes, shard_header
+from .stream import ShardPass, StreamedSummaries, merge_dtypes
 
 INSTALL_HINT = (
     "the dask engine needs the optional extra: pip install 'pretrain-validator[dask]'"
