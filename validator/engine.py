@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .checks import evaluate, failed_to_measure
+from .errors import SkippedRuleWarning  # noqa: F401 - also importable from here, as before the errors room
 from .pandera_schema import Evaluation, column_failures, column_results, to_pandera, validate_frame
 from .plan import prefetch, run_passes
 from .result import Report, Result
