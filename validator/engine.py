@@ -67,7 +67,7 @@ def _validate_streaming(
     engine: str = "stream", dialect: Dialect = UTF8,
 ) -> Report:
     """Measure files in record batches (or dask partitions), merging summaries
-    (validator/summaries/stream.py, dask_engine.py)."""
+    (validator/summaries/stream.py, dask_engine.py) in the passes of validator.plan.run_passes."""
 
     data_paths = expand_inputs(paths)  # local files and fsspec URLs, globs expanded, sorted
     refs = ReferenceStore(ruleset, data_paths, paths)

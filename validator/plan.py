@@ -8,7 +8,8 @@ level (:func:`run_passes`: one pass for most rule files, two for data-derived ed
 a Wasserstein/KS rule past its distinct-value cap), and the in-memory engine computes each
 level's summaries on both cores before the rules read them (:func:`prefetch`).
 
-Imports: checks (needs), summaries (keys, merge). Used by the engine.
+Imports: checks (needs), rules (RuleSet), summaries (keys, merge, frame, references). Used by
+the engine.
 """
 
 from __future__ import annotations

@@ -5,8 +5,8 @@ that property tests (permutation invariance, bounds, identities, scaling) run ov
 metric, and a metric added to the rule model without a kernel here fails a test.
 
 May import: numpy, scipy and other numeric third-party libraries (datasketch, faiss). Never
-pandas, pyarrow or another room of the package (today ``minhash.py`` still imports
-``validator.summaries.text.WORD``: the one exception, to be moved).
+pandas, pyarrow or another room of the package (``.importlinter``'s pure-metrics contract;
+``minhash.py`` keeps its own copy of the word pattern of :mod:`validator.summaries.text`).
 """
 
 from __future__ import annotations

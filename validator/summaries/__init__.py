@@ -6,7 +6,8 @@ statistics), each named by a ``SummaryKey`` (``keys.py``) and computed and merge
 per kind (``merge.py``): for a frame in memory (``frame.py``), merged over record batches in
 passes (``stream.py``) or dask partitions (``dask_engine.py``).
 
-May import: :mod:`validator.errors`, :mod:`validator.rules.model`, :mod:`validator.metrics`
+May import: :mod:`validator.errors`, :mod:`validator.rules` (the model, ``RuleSet``, the YAML
+reader), :mod:`validator.metrics`
 (numeric kernels), :mod:`validator.progress`, :mod:`validator.atomic_write`, :mod:`validator.embed` (frozen
 embedders of references). Never checks, plan, engine, report or cli.
 """

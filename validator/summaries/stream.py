@@ -2,10 +2,13 @@
 
 :class:`StreamedSummaries` answers the same questions as
 :class:`~validator.summaries.frame.FrameSummaries` (value counts, histograms on frozen edges,
-value ranges, seeded row samples, texts) without holding the data. Rules are evaluated against
-it; a summary it does not hold yet raises :class:`NeedsPass` and is recorded. The engine then
-reads every batch of every file once, computes every recorded summary on each batch (with the
-same :class:`FrameSummaries` code, rows numbered globally) and merges them, and evaluates again.
+value ranges, seeded row samples, texts) without holding the data. The plan
+(:func:`validator.plan.run_passes`) gathers the summaries the rules declare (their ``needs()``,
+no rule evaluated to find out) and hands them to :meth:`StreamedSummaries.compute_pass`, which
+reads every batch of every file once, computes each of them on each batch (with the same
+:class:`FrameSummaries` code, rows numbered globally) and merges them; the rules are then
+evaluated on the merged summaries. A summary a rule reads that no pass computed raises
+:class:`NeedsPass` (its declaration missed it: the engine reports the rule as not measured).
 Most rule files need one pass; a histogram whose edges come from the data's own range
 (``bins: {count: k}``) needs a second one (the range, then the
 counts): a first pass, not a quantile sketch, so the edges are exact.
