@@ -142,7 +142,8 @@ def duplicate_fraction(keys) -> float:
     ``1 - U`` where U is the uniqueness of Schelter et al. (2018, "Automating large-scale data
     quality verification", PVLDB 11(12)): the share of rows whose value occurs exactly once. It
     is the nearest-neighbour ``duplicate_fraction`` of :mod:`validator.metrics.distance` with
-    epsilon = 0. Rows that an exact deduplication would drop: see :func:`duplicate_clusters`.
+    epsilon = 0. Rows that an exact deduplication would drop:
+    see :func:`clusters_from_labels` (``removable_rows``).
 
     Parameters
     ----------
