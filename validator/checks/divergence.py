@@ -111,11 +111,8 @@ def _cells(rule: NumericReferenceRule, ranges, samples) -> tuple[np.ndarray, int
 
 def measure(rule: ReferenceRule, ruleset: RuleSet, data: FrameSummaries, refs: ReferenceStore, result: Result) -> None:
     """A categorical or binned divergence of a column from its reference (KL, JS, PSI, TVD, ...)."""
-    ref = effective_reference(rule, ruleset.reference_for(rule), refs)
     result.params["reference"] = describe_reference(rule)
-    ref_data = refs.for_reference(ref) if ref.kind in ("file", "git") else None
-    if ref_data is not None and rule.text_length is not None:
-        ref_data = ref_data.length_view(ref.column, rule.text_length)
+    ref, ref_data = _reference_side(rule, ruleset, refs)  # as needs() reads it
     edges = _kl_edges(rule, ref, ref_data)
     if edges is not None:
         labels, p, q, q_is_prob, rows, nulls = _binned_cells(rule, ref, data, ref_data, edges)
