@@ -52,7 +52,7 @@ def prefetch(summaries: FrameSummaries, ruleset: RuleSet, refs: ReferenceStore) 
     (one column group per task: numpy and pyarrow release the GIL), into the frame's cache
     where the rules find them. Text summaries are left to the rules (Python-bound work that
     the GIL would serialise); rules with ``where`` or ``group_by`` read subsets, left too.
-    A summary that fails here is kept as its error, raised again by its rule."""
+    A summary that fails here is not cached: its rule computes it again and reports the error."""
     rules = [r for r in ruleset.rules if not r.where and not r.group_by]
     failed: dict = {}
 
@@ -63,7 +63,10 @@ def prefetch(summaries: FrameSummaries, ruleset: RuleSet, refs: ReferenceStore) 
 
     def run(keys):
         for key in keys:
-            value = compute(summaries, key)
+            try:
+                value = compute(summaries, key)
+            except Exception as exc:  # noqa: BLE001 - computed again, and reported, by its rule
+                value = exc
             if isinstance(value, Exception):
                 failed[key] = value
 
