@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import collections
 import math
+import re
+import sys
 
 import numpy as np
 import pandas as pd
@@ -19,6 +21,8 @@ from scipy.stats import entropy as scipy_entropy
 from validator import load_rules, validate
 from validator.checks import text as text_checks
 from validator.metrics.entropy import sampled_type_entropy, shannon_entropy
+from validator.rules.model import NormalizeValues
+from validator.summaries.normalize import normalize_text
 from validator.summaries.text import WORD, NgramCounts, ngram_table
 
 FAST = settings(max_examples=80, deadline=None)
@@ -190,3 +194,20 @@ def test_ngram_entropy_past_the_budget_reports_its_error_and_never_passes_on_it(
         assert r.outcome == "error" and "undecided" in r.reason, name
     # a bound outside it: a verdict
     assert validate(df, ruleset(unit="word", n=2, max=lo - 0.01)).results[0].outcome == "failed"
+
+
+@FAST
+@given(t=st.text(st.one_of(CHARS, st.sampled_from(" \t\n\x0b\x0c\r\x1c\x85\xa0\u2003\u3000")), max_size=30))
+def test_normalize_text_fast_path_on_random_texts(t):
+    ws = re.compile(r"\s+")
+    assert normalize_text(t, NormalizeValues(unicode="none")) == ws.sub(" ", t).strip()
+
+
+def test_normalize_text_collapse_and_strip_by_str_split_equal_the_regex():
+    # the fast path " ".join(t.split()) against the two steps it replaces (re \s+ -> " ", then
+    # strip()), on every code point as a separator and on random texts
+    ws = re.compile(r"\s+")
+    spec = NormalizeValues(unicode="none")
+    for c in map(chr, range(sys.maxunicode + 1)):
+        t = f"{c}a{c}{c}b {c}"
+        assert normalize_text(t, spec) == ws.sub(" ", t).strip(), hex(ord(c))
