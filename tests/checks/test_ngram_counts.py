@@ -22,6 +22,7 @@ from validator import load_rules, validate
 from validator.checks import text as text_checks
 from validator.metrics.entropy import sampled_type_entropy, shannon_entropy
 from validator.rules.model import NormalizeValues
+from validator.summaries import text as text_summaries
 from validator.summaries.normalize import normalize_text
 from validator.summaries.text import WORD, NgramCounts, ngram_table
 
@@ -109,6 +110,19 @@ def test_ngram_counts_past_the_budget_sample_does_not_depend_on_batches(cap):
     for size in (1, 7, 33, 150):
         parts = merged([texts[i : i + size] for i in range(0, len(texts), size)], "word", 2, cap)
         assert parts.level == whole.level and np.array_equal(parts.ids, whole.ids) and np.array_equal(parts.counts, whole.counts)
+
+
+@pytest.mark.parametrize("unit,n,cap", [("char", 3, 1 << 22), ("char", 5, 1 << 22), ("word", 2, 1 << 22), ("char", 4, 40), ("word", 2, 40)])
+def test_ngram_counts_in_chunks_of_any_size_equal_one_chunk(monkeypatch, unit, n, cap):
+    # NgramCounts.of counts CHUNK_CHARS characters at a time: chunks of 1, 5 or 64 characters
+    # (a text longer than a chunk is one chunk) give the table of one chunk, sampled or not
+    texts = zipf_texts(120) + ["", "x", "\U0001F600" * 70]
+    whole = NgramCounts.of(texts, unit, n, cap)
+    for size in (1, 5, 64):
+        monkeypatch.setattr(text_summaries, "CHUNK_CHARS", size)
+        got = NgramCounts.of(texts, unit, n, cap)
+        assert (got.level, got.total) == (whole.level, whole.total)
+        assert np.array_equal(got.ids, whole.ids) and np.array_equal(got.counts, whole.counts)
 
 
 def test_sampled_type_entropy_at_rate_one_is_the_plugin_and_its_error_is_honest():

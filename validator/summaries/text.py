@@ -203,9 +203,10 @@ def ngram_counts(texts: list[str], unit: str, n: int) -> np.ndarray:
 
 
 def ngram_table(texts: list[str], unit: str, n: int) -> dict:
-    """Counts of each distinct n-gram, keyed by the n-gram itself: the mergeable form of
-    :func:`ngram_counts` (tables of different batches add key by key). Exact; n-grams never
-    span two texts.
+    """Counts of each distinct n-gram, keyed by the n-gram itself (tables of different batches
+    add key by key). Exact; n-grams never span two texts. The rules' form of before, kept as
+    the readable reference of :class:`NgramCounts` in tests and the benchmark: a Python dict
+    entry per distinct n-gram (~100+ bytes each), where NgramCounts keeps 16 bytes.
 
     Parameters
     ----------
@@ -323,6 +324,8 @@ _SAMPLE_SALT = np.uint64(0x5851F42D4C957F2D)
 PACKED = 3
 #: the default memory budget of an n-gram count: distinct n-grams kept (16 bytes each)
 MAX_NGRAMS = 1 << 22
+#: characters of text whose n-grams are counted at once (NgramCounts.of)
+CHUNK_CHARS = 1 << 20
 
 
 def _mix(z: np.ndarray) -> np.ndarray:
@@ -378,10 +381,19 @@ class NgramCounts:
 
     @classmethod
     def of(cls, texts: list[str], unit: str, n: int, cap: int = MAX_NGRAMS) -> "NgramCounts":
-        """The n-gram counts of ``texts`` (n-grams never span two texts)."""
-        ids = ngram_ids(texts, unit, n)
-        unique, counts = np.unique(ids, return_counts=True)
-        return cls(unique, counts.astype(np.int64), int(ids.size), 0, cap, unit == "char" and n <= PACKED)._fit()
+        """The n-gram counts of ``texts`` (n-grams never span two texts), counted in chunks of
+        about CHUNK_CHARS characters and merged: the working memory is a few arrays of one
+        chunk's n-grams (~50 MB), however many texts are passed at once."""
+        lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
+        ends = np.cumsum(lengths)
+        cuts = np.unique(np.searchsorted(ends, np.arange(CHUNK_CHARS, int(ends[-1]) if ends.size else 0, CHUNK_CHARS), side="right"))
+        out = None
+        for a, b in zip([0, *cuts.tolist()], [*cuts.tolist(), len(texts)]):
+            ids = ngram_ids(texts[a:b], unit, n)
+            unique, counts = np.unique(ids, return_counts=True)
+            part = cls(unique, counts.astype(np.int64), int(ids.size), 0, cap, unit == "char" and n <= PACKED)._fit()
+            out = part if out is None else out.merge(part)
+        return out
 
     def _fit(self) -> "NgramCounts":
         level, ids, counts = self.level, self.ids, self.counts
@@ -415,7 +427,7 @@ def ngram_ids(texts: list[str], unit: str, n: int) -> np.ndarray:
     hashes; an n-gram starts at every position whose text holds n more units.
     """
     if unit == "char":
-        seq = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.uint64)
+        seq = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
         lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
     else:
         words = word_tokens(texts)
@@ -428,16 +440,20 @@ def ngram_ids(texts: list[str], unit: str, n: int) -> np.ndarray:
             seq = np.empty(0, dtype=np.uint64)
     if seq.size < n:
         return np.empty(0, dtype=np.uint64)
-    text_of = np.repeat(np.arange(lengths.size), lengths)
-    starts = np.flatnonzero(text_of[: seq.size - n + 1] == text_of[n - 1 :])
+    # an n-gram starts anywhere but in the last n - 1 units of a text
+    ok = np.ones(seq.size, dtype=bool)
+    ends = np.cumsum(lengths)
+    for k in range(1, n):
+        ok[(ends - k)[lengths >= k]] = False
+    starts = np.flatnonzero(ok)
     if unit == "char" and n <= PACKED:
         ids = np.zeros(starts.size, dtype=np.uint64)
         for j in range(n):
-            ids |= seq[starts + j] << np.uint64(21 * (n - 1 - j))
+            ids |= seq[starts + j].astype(np.uint64) << np.uint64(21 * (n - 1 - j))
         return ids
     if unit == "word" and n == 1:
         return seq[starts]
     ids = np.zeros(starts.size, dtype=np.uint64)
     for j in range(n):
-        ids = _mix(ids * _GOLDEN + seq[starts + j] + np.uint64(1))
+        ids = _mix(ids * _GOLDEN + seq[starts + j].astype(np.uint64) + np.uint64(1))
     return ids
