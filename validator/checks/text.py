@@ -66,8 +66,9 @@ def _ngram_entropy(rule, table, result: Result) -> None:
     if table.total == 0:
         raise MeasurementError(f"column {rule.column!r} has no {rule.unit} {rule.n}-gram: every text is shorter than {rule.n} {rule.unit}s")
     counts = np.sort(table.counts)  # sorted: the same order however the table was merged (sums equal to the last bit)
+    distinct = counts.size * 2.0 ** table.level  # estimated past the budget
     ids = ("exact (code points packed 21 bits each)" if table.exact_ids
-           else f"64-bit hashes: two of the {counts.size} distinct n-grams share one with probability about {counts.size ** 2 / 2.0 ** 65:.1g}")
+           else f"64-bit hashes: two of the {distinct:.0f} distinct n-grams share one with probability about {distinct ** 2 / 2.0 ** 65:.1g}")
     result.units = unit(rule.base)
     result.details.update(ngrams=table.total, memory_budget_ngrams=table.cap)
     if table.level == 0:
