@@ -81,12 +81,12 @@ def straddled(rule, low: float, high: float) -> str | None:
     return " and ".join(b for b in (rule.min is not None and f">= {rule.min:g}", rule.max is not None and f"<= {rule.max:g}") if b)
 
 
-def decidable(rule, low: float, high: float) -> None:
+def decidable(rule, low: float, high: float, hint: str = "raise 'grid' for finer cells") -> None:
     """Raise MeasurementError when the bound straddles [low, high]: no verdict on an
     approximation whose own error could flip it (issue 11)."""
     bound = straddled(rule, low, high)
     if bound is not None:
         raise MeasurementError(
             f"undecided: the value lies between {low:.6g} and {high:.6g} (the approximation's own error bound), and the bound "
-            f"{bound} passes part of that interval and fails the rest; raise 'grid' for finer cells"
+            f"{bound} passes part of that interval and fails the rest; {hint}"
         )

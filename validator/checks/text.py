@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..metrics import unit
-from ..metrics.entropy import shannon_entropy
+from ..metrics.entropy import sampled_type_entropy, shannon_entropy
 from ..metrics.minhash import minhash_near_duplicates
 from ..metrics.text import clusters_from_labels, duplicate_fraction
 from ..progress import Progress
@@ -18,13 +18,17 @@ from ..rules.model import DuplicateFractionRule, NearDuplicateFractionRule, Ngra
 from ..summaries.frame import FrameSummaries, MeasurementError
 from ..summaries.keys import SummaryKey
 from ..summaries.references import ReferenceStore
-from ..summaries.text import describe_texts
+from ..summaries.text import MAX_NGRAMS, describe_texts
+from .bounds import decidable
+
+#: memory budget of an n-gram entropy: distinct n-grams counted exactly (16 bytes each, 64 MB)
+NGRAM_BUDGET = MAX_NGRAMS
 
 
 def counted(rule) -> tuple:
     """What an n-gram entropy or type-token rule counts over the texts (a text_counts key's ``what``)."""
     if isinstance(rule, NgramEntropyRule):
-        return ("ngrams", rule.unit, rule.n)
+        return ("ngrams", rule.unit, rule.n, NGRAM_BUDGET)
     return ("words",) if rule.window is None else ("windows", rule.window)
 
 
@@ -56,6 +60,36 @@ def _has_text(rule, n_texts: int, excluded: dict) -> None:
         )
 
 
+def _ngram_entropy(rule, table, result: Result) -> None:
+    """Entropy of an NgramCounts: exact within the rule's budget, else estimated from the hash
+    sample of n-gram types with its error bound (no verdict when that error could flip it)."""
+    if table.total == 0:
+        raise MeasurementError(f"column {rule.column!r} has no {rule.unit} {rule.n}-gram: every text is shorter than {rule.n} {rule.unit}s")
+    counts = np.sort(table.counts)  # sorted: the same order however the table was merged (sums equal to the last bit)
+    distinct = counts.size * 2.0 ** table.level  # estimated past the budget
+    ids = ("exact (code points packed 21 bits each)" if table.exact_ids
+           else f"64-bit hashes: two of the {distinct:.0f} distinct n-grams share one with probability about {distinct ** 2 / 2.0 ** 65:.1g}")
+    result.units = unit(rule.base)
+    result.details.update(ngrams=table.total, memory_budget_ngrams=table.cap)
+    if table.level == 0:
+        result.observed = shannon_entropy(counts, base=rule.base, estimator=rule.estimator)
+        result.details.update(distinct_ngrams=int(counts.size), method=f"exact counts of every distinct n-gram; n-gram ids {ids}")
+        return
+    rate = 2.0 ** -table.level
+    estimate, se, low, high = sampled_type_entropy(counts, table.total, rate, base=rule.base, estimator=rule.estimator)
+    result.details.update(
+        distinct_ngrams_estimated=round(counts.size / rate), sampled_ngram_types=int(counts.size), sampling_rate=rate,
+        standard_error=se, value_bounds=[low, high], approximation_error_bound=max(estimate - low, high - estimate),
+        method=(f"estimated: more than {table.cap} distinct n-grams, so the exact counts of the n-gram types in a hash sample"
+                f" at rate 2^-{table.level} (the total of n-grams is exact); value_bounds always hold (the sampled types'"
+                f" exact share of the entropy, the unsampled n-grams between one type and all distinct); the value is the"
+                f" Horvitz-Thompson estimate of sum c ln c clipped into them, standard_error its estimated sd (not a bound);"
+                f" the verdict is taken on the bounds. n-gram ids {ids}"),
+    )
+    result.observed = estimate
+    decidable(rule, low, high, hint="the n-grams past the memory budget are estimated")
+
+
 def measure(rule, data: FrameSummaries, refs: ReferenceStore, result: Result) -> None:
     """Exact and MinHash duplicates, n-gram entropy and type-token ratios of a text column."""
 
@@ -78,13 +112,7 @@ def measure(rule, data: FrameSummaries, refs: ReferenceStore, result: Result) ->
         _has_text(rule, n_texts, excluded)
         result.n = n_texts
         if isinstance(rule, NgramEntropyRule):
-            # sorted: the same order however the table was merged (sums equal to the last bit)
-            counts = np.sort(np.fromiter(table.values(), dtype=np.int64, count=len(table)))
-            if counts.size == 0:
-                raise MeasurementError(f"column {rule.column!r} has no {rule.unit} {rule.n}-gram: every text is shorter than {rule.n} {rule.unit}s")
-            result.observed = shannon_entropy(counts, base=rule.base, estimator=rule.estimator)
-            result.units = unit(rule.base)
-            result.details.update(ngrams=int(counts.sum()), distinct_ngrams=int(counts.size))
+            _ngram_entropy(rule, table, result)
         else:
             types, tokens = (table.types, table.n) if rule.window is not None else table
             if tokens == 0:

@@ -24,7 +24,7 @@ from .distinct import cell_extremes, distinct_counts
 from .histogram import cell_counts
 from .keys import UNKNOWN, SummaryKey
 from .sample import finite_rows_sample, smallest_hash_rows
-from .text import TextKeys, TextRows, TextSample, WindowTypes, ngram_table, text_keys, text_lengths, text_rows, word_types
+from .text import NgramCounts, TextKeys, TextRows, TextSample, WindowTypes, text_keys, text_lengths, text_rows, word_types
 
 
 #: Text that stands for a missing number in a column whose other values are all numbers.
@@ -491,15 +491,16 @@ class FrameSummaries:
         return self._cached(SummaryKey("text_keys", name, spec=None if spec is None else spec.model_dump_json()), compute)
 
     def text_counts(self, name: str, spec, what: str):
-        """Mergeable counts over the usable texts of a column: ``("ngrams", unit, n)`` gives
-        :func:`~validator.summaries.text.ngram_table`, ``("words",)``
+        """Mergeable counts over the usable texts of a column: ``("ngrams", unit, n, cap)`` gives
+        :class:`~validator.summaries.text.NgramCounts` within a budget of ``cap`` distinct
+        n-grams (``cap`` left out: the default), ``("words",)``
         :func:`~validator.summaries.text.word_types`, ``("windows", W)`` a
         :class:`~validator.summaries.text.WindowTypes`; returned as ``(counts, usable texts,
         exclusions, global row id of the first non-text row or None)``."""
         def compute():
             rows = self.text_rows(name, spec)
             if what[0] == "ngrams":
-                table = ngram_table(rows.texts, what[1], what[2])
+                table = NgramCounts.of(rows.texts, what[1], what[2], *what[3:])
             elif what[0] == "windows":
                 table = WindowTypes.of(rows.texts, what[1])
             else:

@@ -115,10 +115,8 @@ def _merge_text_keys(a, b, key):
 
 def _merge_text_counts(a, b, key):
     (ta, na, xa, fa), (tb, nb, xb, fb) = a, b
-    if key.what[0] == "ngrams":  # n-gram tables add key by key
-        table = dict(ta)
-        for k, c in tb.items():
-            table[k] = table.get(k, 0) + c
+    if key.what[0] == "ngrams":  # sorted merge of the n-gram ids, counts added (NgramCounts)
+        table = ta.merge(tb)
     elif key.what[0] == "windows":  # MATTR windows (batches come in row order)
         table = ta.merge(tb)
     else:  # (word types, words)

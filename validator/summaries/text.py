@@ -9,7 +9,7 @@ do not have this problem.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -203,9 +203,10 @@ def ngram_counts(texts: list[str], unit: str, n: int) -> np.ndarray:
 
 
 def ngram_table(texts: list[str], unit: str, n: int) -> dict:
-    """Counts of each distinct n-gram, keyed by the n-gram itself: the mergeable form of
-    :func:`ngram_counts` (tables of different batches add key by key). Exact; n-grams never
-    span two texts.
+    """Counts of each distinct n-gram, keyed by the n-gram itself (tables of different batches
+    add key by key). Exact; n-grams never span two texts. The rules' form of before, kept as
+    the readable reference of :class:`NgramCounts` in tests and the benchmark: a Python dict
+    entry per distinct n-gram (~100+ bytes each), where NgramCounts keeps 16 bytes.
 
     Parameters
     ----------
@@ -310,3 +311,149 @@ def text_lengths(series: pd.Series, unit: str) -> pd.Series:
     if unit == "chars":
         return series.map(lambda v: len(v) if isinstance(v, str) else v, na_action="ignore")
     return series.map(lambda v: len(WORD.findall(v)) if isinstance(v, str) else v, na_action="ignore")
+
+
+# -- n-gram counts in bounded memory -----------------------------------------------------------
+
+#: splitmix64 constants (Steele, Lea and Flood 2014), for the 64-bit n-gram hashes
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+_SAMPLE_SALT = np.uint64(0x5851F42D4C957F2D)
+#: a char n-gram of n <= PACKED code points is its code points packed 21 bits each (exact)
+PACKED = 3
+#: the default memory budget of an n-gram count: distinct n-grams kept (16 bytes each)
+MAX_NGRAMS = 1 << 22
+#: characters of text whose n-grams are counted at once (NgramCounts.of)
+CHUNK_CHARS = 1 << 20
+
+
+def _mix(z: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser of every element (uint64, wrapping arithmetic)."""
+    z = (z ^ (z >> np.uint64(30))) * _MIX1
+    z = (z ^ (z >> np.uint64(27))) * _MIX2
+    return z ^ (z >> np.uint64(31))
+
+
+def _sampled(ids: np.ndarray, level: int) -> np.ndarray:
+    """Which n-gram ids are in the hash sample of rate 2^-level (all when level is 0)."""
+    if level == 0:
+        return np.ones(ids.size, dtype=bool)
+    return (_mix(ids ^ _SAMPLE_SALT) >> np.uint64(64 - level)) == 0
+
+
+@dataclass(frozen=True)
+class NgramCounts:
+    """Counts of the distinct n-grams of some texts, as sorted 64-bit ids: mergeable in bounded
+    memory (at most ``cap`` distinct n-grams, 16 bytes each).
+
+    An id is exact for a char n-gram of n <= 3 (its code points packed 21 bits each); otherwise
+    it is a 64-bit hash (splitmix64 chained over the code points, or over pandas' 64-bit hashes
+    of the words), so two of K distinct n-grams share an id with probability about K^2 / 2^65
+    (5e-7 for K = 4 million).
+
+    While at most ``cap`` distinct n-grams are seen, the table holds every one of them
+    (``level`` 0). Past it, it keeps only the n-grams whose sampling hash falls in the lowest
+    2^-level of the hash range, with ``level`` the smallest making them fit: a sample of the
+    n-gram *types* at rate 2^-level whose counts are still exact (a type dropped once is never
+    sampled again, as the level only grows). The level and the sample depend only on the whole
+    data, not on how it was cut into batches, and ``total`` (all n-grams) stays exact.
+
+    Attributes
+    ----------
+    ids : ndarray of uint64, shape (K,), strictly increasing
+    counts : ndarray of int64, shape (K,)
+    total : int
+        Number of n-grams in the texts (sampled or not).
+    level : int
+        Sampling level: the types kept are those of sampling hash < 2^(64 - level).
+    cap : int
+    exact_ids : bool
+        Whether an id is the n-gram itself (packed code points) rather than a hash.
+    """
+
+    ids: np.ndarray
+    counts: np.ndarray
+    total: int
+    level: int
+    cap: int
+    exact_ids: bool
+
+    @classmethod
+    def of(cls, texts: list[str], unit: str, n: int, cap: int = MAX_NGRAMS) -> "NgramCounts":
+        """The n-gram counts of ``texts`` (n-grams never span two texts), counted in chunks of
+        about CHUNK_CHARS characters and merged: the working memory is a few arrays of one
+        chunk's n-grams (~50 MB), however many texts are passed at once."""
+        lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
+        ends = np.cumsum(lengths)
+        cuts = np.unique(np.searchsorted(ends, np.arange(CHUNK_CHARS, int(ends[-1]) if ends.size else 0, CHUNK_CHARS), side="right"))
+        out = None
+        for a, b in zip([0, *cuts.tolist()], [*cuts.tolist(), len(texts)]):
+            ids = ngram_ids(texts[a:b], unit, n)
+            unique, counts = np.unique(ids, return_counts=True)
+            part = cls(unique, counts.astype(np.int64), int(ids.size), 0, cap, unit == "char" and n <= PACKED)._fit()
+            out = part if out is None else out.merge(part)
+        return out
+
+    def _fit(self) -> "NgramCounts":
+        level, ids, counts = self.level, self.ids, self.counts
+        while ids.size > self.cap:
+            level += 1
+            keep = _sampled(ids, level)
+            ids, counts = ids[keep], counts[keep]
+        return replace(self, ids=ids, counts=counts, level=level)
+
+    def merge(self, other: "NgramCounts") -> "NgramCounts":
+        """The counts of both sets of texts: a sorted merge of the ids, counts of equal ids added."""
+        level = max(self.level, other.level)
+        parts = []
+        for part in (self, other):
+            keep = _sampled(part.ids, level) if part.level < level else slice(None)
+            parts.append((part.ids[keep], part.counts[keep]))
+        ids = np.concatenate([parts[0][0], parts[1][0]])
+        counts = np.concatenate([parts[0][1], parts[1][1]])
+        order = np.argsort(ids, kind="stable")  # two sorted runs: merged in linear time
+        ids, counts = ids[order], counts[order]
+        if ids.size:
+            starts = np.flatnonzero(np.concatenate([[True], ids[1:] != ids[:-1]]))
+            ids, counts = ids[starts], np.add.reduceat(counts, starts)
+        return replace(self, ids=ids, counts=counts, total=self.total + other.total, level=level)._fit()
+
+
+def ngram_ids(texts: list[str], unit: str, n: int) -> np.ndarray:
+    """The id (uint64) of every n-gram of the texts in reading order, none spanning two texts.
+
+    Vectorised: the texts become one array of code points (their UTF-32 encoding) or of word
+    hashes; an n-gram starts at every position whose text holds n more units.
+    """
+    if unit == "char":
+        seq = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
+    else:
+        words = word_tokens(texts)
+        lengths = np.fromiter((len(w) for w in words), dtype=np.int64, count=len(words))
+        flat = [w for ws in words for w in ws]
+        if flat:
+            codes, vocab = pd.factorize(pd.Series(flat, dtype=object))
+            seq = pd.util.hash_array(np.asarray(vocab, dtype=object), categorize=False)[codes]
+        else:
+            seq = np.empty(0, dtype=np.uint64)
+    if seq.size < n:
+        return np.empty(0, dtype=np.uint64)
+    # an n-gram starts anywhere but in the last n - 1 units of a text
+    ok = np.ones(seq.size, dtype=bool)
+    ends = np.cumsum(lengths)
+    for k in range(1, n):
+        ok[(ends - k)[lengths >= k]] = False
+    starts = np.flatnonzero(ok)
+    if unit == "char" and n <= PACKED:
+        ids = np.zeros(starts.size, dtype=np.uint64)
+        for j in range(n):
+            ids |= seq[starts + j].astype(np.uint64) << np.uint64(21 * (n - 1 - j))
+        return ids
+    if unit == "word" and n == 1:
+        return seq[starts]
+    ids = np.zeros(starts.size, dtype=np.uint64)
+    for j in range(n):
+        ids = _mix(ids * _GOLDEN + seq[starts + j].astype(np.uint64) + np.uint64(1))
+    return ids
