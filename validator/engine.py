@@ -203,6 +203,8 @@ def validate(
     """
     if isinstance(batch_rows, bool) or not isinstance(batch_rows, (int, np.integer)) or batch_rows < 1:
         raise ValueError(f"batch_rows must be an int >= 1, got {batch_rows!r}")
+    if not isinstance(cache, (bool, np.bool_)):
+        raise TypeError(f"cache must be True or False, got {cache!r}")
     ruleset = rules if isinstance(rules, RuleSet) else load_rules(rules)
     dialect = Dialect(csv_sep, "utf-8" if encoding is None else encoding)  # ValueError naming the option
     data_paths = None

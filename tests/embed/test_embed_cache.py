@@ -140,6 +140,8 @@ def test_embedding_cache_least_recently_used_eviction_under_a_tiny_limit(tmp_pat
     for i, t in ((0, "a"), (2, "c"), (3, "d")):
         assert np.array_equal(got[i], v[t])
     assert DEFAULT_MAX_BYTES == 2 * 1000**3
+    with sqlite3.connect(tmp_path / FILE_NAME) as db:  # reference: the sizes summed by SQLite itself
+        assert cache.size() == db.execute("SELECT SUM(size) FROM entries").fetchone()[0] == 3 * entry
 
 
 def test_embedding_cache_corrupt_or_truncated_entries_are_recomputed_with_one_warning(tmp_path):

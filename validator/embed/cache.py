@@ -29,6 +29,7 @@ import hashlib
 import importlib.metadata
 import os
 import sqlite3
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -132,6 +133,7 @@ class EmbeddingCache:
         self.disabled = False
         self._warned_corrupt = False
         self._clock = 0
+        self._lock = threading.Lock()  # one connection, used by one thread at a time
         self.directory.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(str(self.path), timeout=60, isolation_level=None, check_same_thread=False)
         try:
@@ -142,6 +144,15 @@ class EmbeddingCache:
                 " value BLOB NOT NULL, digest BLOB NOT NULL, size INTEGER NOT NULL, used INTEGER NOT NULL) WITHOUT ROWID"
             )
             self._db.execute("CREATE INDEX IF NOT EXISTS entries_used ON entries(used)")
+            # the entries' total size, kept by triggers in the writing transaction itself (so
+            # eviction never scans the table, and concurrent writers keep it exact)
+            self._db.execute("CREATE TABLE IF NOT EXISTS total (id INTEGER PRIMARY KEY CHECK (id = 0), bytes INTEGER NOT NULL)")
+            if self._db.execute("SELECT bytes FROM total WHERE id = 0").fetchone() is None:
+                self._db.execute("INSERT OR IGNORE INTO total SELECT 0, COALESCE(SUM(size), 0) FROM entries")
+            self._db.execute("CREATE TRIGGER IF NOT EXISTS entries_in AFTER INSERT ON entries"
+                             " BEGIN UPDATE total SET bytes = bytes + NEW.size WHERE id = 0; END")
+            self._db.execute("CREATE TRIGGER IF NOT EXISTS entries_out AFTER DELETE ON entries"
+                             " BEGIN UPDATE total SET bytes = bytes - OLD.size WHERE id = 0; END")
             self._db.execute("BEGIN IMMEDIATE")  # proves the folder and file are writable
             self._db.execute("COMMIT")
         except BaseException:
@@ -161,7 +172,8 @@ class EmbeddingCache:
             return None
 
     def close(self) -> None:
-        self._db.close()
+        with self._lock:
+            self._db.close()
 
     def _now(self) -> int:
         """A last-use stamp: wall-clock nanoseconds, strictly increasing within this object."""
@@ -179,6 +191,10 @@ class EmbeddingCache:
         warning per cache object; a hit refreshes the entry's last use."""
         if self.disabled or not texts:
             return {}
+        with self._lock:
+            return self._get_many(embedder_hash, texts)
+
+    def _get_many(self, embedder_hash: str, texts: list[str]) -> dict[int, np.ndarray]:
         keys = [text_key(embedder_hash, t) for t in texts]
         where: dict[bytes, list[int]] = {}
         for i, k in enumerate(keys):
@@ -224,6 +240,10 @@ class EmbeddingCache:
         used entries past ``max_bytes``. An entry already present is kept as it is."""
         if self.disabled or not len(texts):
             return
+        with self._lock:
+            self._put_many(embedder_hash, texts, vectors)
+
+    def _put_many(self, embedder_hash: str, texts: list[str], vectors) -> None:
         now = self._now()
         rows = []
         for t, v in zip(texts, vectors):
@@ -241,7 +261,7 @@ class EmbeddingCache:
             self._fail(exc)
 
     def _evict(self) -> None:
-        total = self._db.execute("SELECT COALESCE(SUM(size), 0) FROM entries").fetchone()[0]
+        total = self._db.execute("SELECT bytes FROM total WHERE id = 0").fetchone()[0]
         if total <= self.max_bytes:
             return
         excess = total - self.max_bytes
@@ -267,7 +287,7 @@ class EmbeddingCache:
 
     def size(self) -> int:
         """Entries' total counted size in bytes."""
-        return self._db.execute("SELECT COALESCE(SUM(size), 0) FROM entries").fetchone()[0]
+        return self._db.execute("SELECT bytes FROM total WHERE id = 0").fetchone()[0]
 
 
 def _decode(dtype: str, dim: int, value: bytes, digest: bytes) -> np.ndarray | None:
