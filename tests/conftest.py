@@ -6,10 +6,21 @@ import hashlib
 import math
 from pathlib import Path
 
+import pytest
+
 #: the repository root (the folder holding README.md, rules/, examples/)
 ROOT = Path(__file__).resolve().parents[1]
 #: the shipped example data (examples/data/*.csv and the embedder reference)
 DATA = ROOT / "examples" / "data"
+
+
+@pytest.fixture(autouse=True)
+def _private_cache_home(tmp_path_factory, monkeypatch):
+    """Every test gets its own ``XDG_CACHE_HOME`` (inherited by the CLI subprocesses it starts):
+    the embedding cache never writes into the real ~/.cache, and tests never share entries."""
+    home = tmp_path_factory.mktemp("xdg-cache")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home))
+    return home
 
 
 def digest(path: Path) -> str:

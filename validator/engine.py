@@ -64,13 +64,20 @@ def _text_files_only(paths, csv_sep, encoding) -> None:
 
 def _validate_streaming(
     paths, ruleset: RuleSet, name: str, batch_rows: int, skip_bad_shards: bool = False, scheduler: str | None = None,
-    engine: str = "stream", dialect: Dialect = UTF8,
+    engine: str = "stream", dialect: Dialect = UTF8, cache: bool = False, cache_dir=None,
 ) -> Report:
     """Measure files in record batches (or dask partitions), merging summaries
     (validator/summaries/stream.py, dask_engine.py) in the passes of validator.plan.run_passes."""
 
     data_paths = expand_inputs(paths)  # local files and fsspec URLs, globs expanded, sorted
-    refs = ReferenceStore(ruleset, data_paths, paths)
+    refs = ReferenceStore(ruleset, data_paths, paths, cache=cache, cache_dir=cache_dir)
+    try:
+        return _measure_streaming(data_paths, paths, ruleset, name, batch_rows, skip_bad_shards, scheduler, engine, dialect, refs)
+    finally:
+        refs.close()
+
+
+def _measure_streaming(data_paths, paths, ruleset, name, batch_rows, skip_bad_shards, scheduler, engine, dialect, refs) -> Report:
     refs.preload()
     client = None
     if engine == "dask":
@@ -145,6 +152,7 @@ def _validate_streaming(
 def validate(
     data, rules, *, name: str | None = None, engine: str = "memory", batch_rows: int = 1 << 18, skip_bad_shards: bool = False,
     scheduler: str | None = None, csv_sep: str | None = None, encoding: str | None = None,
+    cache: bool = True, cache_dir: str | Path | None = None,
 ) -> Report:
     """Validate a dataset against a rule set.
 
@@ -172,6 +180,14 @@ def validate(
         The field separator (one character) and the encoding (a Python codec name) of CSV/TSV
         data files, when not ``,`` / a tab by extension and UTF-8. Reference files are read
         by their own extension, as UTF-8.
+    cache : bool, default True
+        Read and store text embeddings in the persistent embedding cache
+        (:mod:`validator.embed.cache`), so a text embedded by an earlier run with the same
+        embedder is not embedded again; False bypasses it. It never changes a value.
+    cache_dir : path, optional
+        The cache's folder (default ``$XDG_CACHE_HOME/pretrain-validator``, else
+        ``~/.cache/pretrain-validator``). An unusable folder gives a warning and the run goes
+        on without the cache.
 
     Returns
     -------
@@ -187,6 +203,8 @@ def validate(
     """
     if isinstance(batch_rows, bool) or not isinstance(batch_rows, (int, np.integer)) or batch_rows < 1:
         raise ValueError(f"batch_rows must be an int >= 1, got {batch_rows!r}")
+    if not isinstance(cache, (bool, np.bool_)):
+        raise TypeError(f"cache must be True or False, got {cache!r}")
     ruleset = rules if isinstance(rules, RuleSet) else load_rules(rules)
     dialect = Dialect(csv_sep, "utf-8" if encoding is None else encoding)  # ValueError naming the option
     data_paths = None
@@ -209,7 +227,8 @@ def validate(
         if engine in ("stream", "dask"):
             why = _unstreamable(ruleset)
             if not why:
-                return _validate_streaming(paths, ruleset, name, batch_rows, skip_bad_shards, scheduler, engine, dialect)
+                return _validate_streaming(paths, ruleset, name, batch_rows, skip_bad_shards, scheduler, engine, dialect,
+                                           cache=cache, cache_dir=cache_dir)
             if skip_bad_shards:
                 raise ValueError(f"--skip-bad-shards needs the streaming engine, but: {'; '.join(why)}")
             warnings.warn(f"measured in memory: {'; '.join(why)}", stacklevel=2)
@@ -224,7 +243,16 @@ def validate(
         df = read_dataset(data_paths, text_columns=ruleset.text_columns(), category_columns=ruleset.category_columns(), dialect=dialect,
                           columns=ruleset.data_columns())  # other columns may stay unread
 
-    state = Evaluation(ruleset, ReferenceStore(ruleset, data_paths, None if data_paths is None else paths), name=name)
+    refs = ReferenceStore(ruleset, data_paths, None if data_paths is None else paths, cache=cache, cache_dir=cache_dir)
+    try:
+        return _validate_memory(data, df, ruleset, name, refs)
+    finally:
+        refs.close()
+
+
+def _validate_memory(data, df: pd.DataFrame, ruleset: RuleSet, name: str, refs: ReferenceStore) -> Report:
+    """The in-memory run of :func:`validate` on a frame (given, or read from ``data``'s files)."""
+    state = Evaluation(ruleset, refs, name=name)
     state.references.preload()  # unreadable reference files and profiles fail fast (exit 3)
 
     if isinstance(data, pd.DataFrame):

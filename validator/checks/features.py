@@ -53,7 +53,8 @@ def _features(rule, data: FrameSummaries, refs: ReferenceStore, result: Result, 
         embedder = refs.embedder(rule.embed)
         with Progress(f"embedding {rule.embed.column!r} ({rule.embed.embedder})") as progress:
             try:
-                sample = data.embedding_sample(rule.embed.column, embedder, rows, rule.sample.seed, progress=progress)
+                sample = data.embedding_sample(rule.embed.column, embedder, rows, rule.sample.seed, progress=progress,
+                                               cache=refs.embedding_cache())
             except ExtraMissing as exc:  # a pretrained model's extra, loaded lazily: the install hint
                 raise MeasurementError(str(exc)) from None
         identity = dict(embedder.identity)

@@ -53,6 +53,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--csv-sep", metavar="CHAR", help="field separator of the CSV/TSV data files (default: ',' for .csv,"
                    " a tab for .tsv/.tab); e.g. ';' for spreadsheet exports")
     p.add_argument("--encoding", metavar="CODEC", help="text encoding of the CSV/TSV data files (default utf-8; e.g. cp1252, latin-1)")
+    p.add_argument("--cache-dir", metavar="DIR", help="folder of the embedding cache (default $XDG_CACHE_HOME/pretrain-validator,"
+                   " else ~/.cache/pretrain-validator): texts embedded by an earlier run are read back, not embedded again")
+    p.add_argument("--no-cache", action="store_true", help="embed every text, neither reading nor writing the embedding cache")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bars on stderr (they show only on a terminal, after 2 s)")
     add_version(p)
     return p
@@ -102,6 +105,12 @@ def run(argv: list[str] | None = None) -> int:
     if args.batch_rows < 1:
         print(f"validate: --batch-rows must be >= 1, got {args.batch_rows}", file=sys.stderr)
         return ExitCode.USAGE
+    if args.no_cache and args.cache_dir is not None:
+        print("validate: --no-cache and --cache-dir exclude each other", file=sys.stderr)
+        return ExitCode.USAGE
+    if args.cache_dir is not None and not args.cache_dir.strip():
+        print("validate: --cache-dir needs a folder path, got an empty string", file=sys.stderr)
+        return ExitCode.USAGE
     if not args.rules.strip():
         print("validate: --rules needs a rule file path, got an empty string", file=sys.stderr)
         return ExitCode.USAGE
@@ -133,14 +142,14 @@ def run(argv: list[str] | None = None) -> int:
                     print(f"validate: cannot read {exc.kind} file {exc}", file=sys.stderr)
             for p in sorted(set(files), key=str):
                 try:
-                    reports.append(validate([p], ruleset, name=str(p), engine=args.engine, batch_rows=args.batch_rows, skip_bad_shards=args.skip_bad_shards, scheduler=args.scheduler, csv_sep=args.csv_sep, encoding=args.encoding))
+                    reports.append(validate([p], ruleset, name=str(p), engine=args.engine, batch_rows=args.batch_rows, skip_bad_shards=args.skip_bad_shards, scheduler=args.scheduler, csv_sep=args.csv_sep, encoding=args.encoding, cache=not args.no_cache, cache_dir=args.cache_dir))
                 except DataReadError as exc:
                     if exc.kind in ("reference", "embedder"):
                         raise  # the same for every file: stop
                     unreadable.append(exc)  # the other files are still validated and reported
                     print(f"validate: cannot read {exc.kind} file {exc}", file=sys.stderr)
         else:
-            reports = [validate(args.data, ruleset, name=", ".join(args.data), engine=args.engine, batch_rows=args.batch_rows, skip_bad_shards=args.skip_bad_shards, scheduler=args.scheduler, csv_sep=args.csv_sep, encoding=args.encoding)]
+            reports = [validate(args.data, ruleset, name=", ".join(args.data), engine=args.engine, batch_rows=args.batch_rows, skip_bad_shards=args.skip_bad_shards, scheduler=args.scheduler, csv_sep=args.csv_sep, encoding=args.encoding, cache=not args.no_cache, cache_dir=args.cache_dir)]
     except DataReadError as exc:
         print(f"validate: cannot read {exc.kind} file {exc}", file=sys.stderr)
         return ExitCode.DATA

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..embed.cache import embedder_key
 from ..errors import MeasurementError
 from ..rules.model import NULL_CATEGORY
 from .distinct import cell_extremes, distinct_counts
@@ -541,13 +542,17 @@ class FrameSummaries:
 
         return self._cached(("length_view", name, unit), compute)
 
-    def embedding_sample(self, name: str, embedder, rows: int, seed: int, progress=None) -> FeatureSample:
+    def embedding_sample(self, name: str, embedder, rows: int, seed: int, progress=None, cache=None) -> FeatureSample:
         """The seeded sample of at most ``rows`` texts of column ``name``, embedded.
 
         Rows are chosen among those holding text (nulls, empty texts and non-text values are
         excluded and counted) exactly as :meth:`row_sample` chooses them, and only the chosen
         texts are embedded. Embeddings are cached per (column, embedder) for the whole run, so
-        rules sharing a column and an embedder embed each row once.
+        rules sharing a column and an embedder embed each row once; with ``cache`` (an
+        :class:`~validator.embed.cache.EmbeddingCache`) a text embedded by an earlier run with
+        the same embedder is read back (bit for bit what was computed) instead of re-embedded.
+        ``computed["embedded_texts"]`` counts the texts given to the embedder,
+        ``computed["cached_embeddings"]`` those read from ``cache``.
         """
         sample = self.text_sample(name, rows, seed)
         if not sample.n_texts:
@@ -558,10 +563,21 @@ class FrameSummaries:
         done = self._cache.setdefault(key, {})  # global row id -> its embedding
         missing = [j for j, i in enumerate(sample.row_ids.tolist()) if i not in done]
         if missing:
-            vectors = embedder.encode([sample.texts[j] for j in missing], progress=progress)
-            for j, v in zip(missing, vectors):
-                done[int(sample.row_ids[j])] = v
-            self.computed["embedded_texts"] += len(missing)
+            texts = [sample.texts[j] for j in missing]
+            content = embedder_key(embedder) if cache is not None else None
+            stored = cache.get_many(content, texts) if content else {}
+            stored = {k: v for k, v in stored.items() if v.shape == (embedder.dimension,)}
+            todo = [k for k in range(len(texts)) if k not in stored]
+            if todo:
+                vectors = embedder.encode([texts[k] for k in todo], progress=progress)
+                if content:
+                    cache.put_many(content, [texts[k] for k in todo], vectors)
+                for k, v in zip(todo, vectors):
+                    done[int(sample.row_ids[missing[k]])] = v
+            for k, v in stored.items():
+                done[int(sample.row_ids[missing[k]])] = v
+            self.computed["embedded_texts"] += len(todo)
+            self.computed["cached_embeddings"] += len(stored)
         d = embedder.dimension
         ids = sample.row_ids
         X = np.vstack([done[int(i)] for i in ids]).astype(np.float64) if ids.size else np.empty((0, d))

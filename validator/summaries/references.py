@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..embed.cache import EmbeddingCache
 from ..embed.hashing import EmbedderError, HashingEmbedder
 from ..embed.models import ExtraMissing, load_pretrained
 from ..errors import ReferenceMissing
@@ -113,8 +114,14 @@ class ReferenceStore:
         The data files being validated (sorted shards); needed by ``git`` references.
     """
 
-    def __init__(self, ruleset: RuleSet, data_paths: list[Path] | None = None, data_args: list | None = None):
+    def __init__(self, ruleset: RuleSet, data_paths: list[Path] | None = None, data_args: list | None = None,
+                 cache: bool = False, cache_dir: str | Path | None = None):
         self.ruleset = ruleset
+        # the persistent embedding cache (validator.embed.cache): off unless asked for, opened on
+        # first use (a run without embedding rules never touches it)
+        self.cache = cache
+        self.cache_dir = cache_dir
+        self._embedding_cache: list = []
         self.data_paths = data_paths
         self.data_args = data_args  # the DATA arguments as given: a directory means its files at the revision
         self._frames: dict[Path, FrameSummaries] = {}
@@ -146,6 +153,22 @@ class ReferenceStore:
                 except ExtraMissing as exc:
                     raise MeasurementError(str(exc)) from None
         return self._embedders[key]
+
+    def embedding_cache(self) -> EmbeddingCache | None:
+        """The run's persistent embedding cache, opened once; None when off or unusable (then
+        with one warning, and the run embeds without it)."""
+        if not self.cache:
+            return None
+        if not self._embedding_cache:
+            self._embedding_cache.append(EmbeddingCache.open(self.cache_dir))
+        return self._embedding_cache[0]
+
+    def close(self) -> None:
+        """Close the embedding cache, if one was opened."""
+        for c in self._embedding_cache:
+            if c is not None:
+                c.close()
+        self._embedding_cache.clear()
 
     def preload(self) -> None:
         """Read every reference file, profile and embedder artefact now, so an unreadable one
