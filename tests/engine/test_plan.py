@@ -53,7 +53,8 @@ KINDS = [
     ({"metric": "distance_spread", "columns": ["e0", "e1"], "statistic": "mean"}, 1, 1),
     ({"metric": "vendi_score", "columns": ["e0", "e1"], "min": 1}, 1, 1),
     ({"metric": "duplicate_fraction", "column": "text"}, 1, 1),
-    ({"metric": "near_duplicate_fraction", "column": "text"}, 1, 1),
+    # band keys, then the texts of the candidate rows only (the frame has near duplicates)
+    ({"metric": "near_duplicate_fraction", "column": "text"}, 2, 2),
     ({"metric": "ngram_entropy", "column": "text", "unit": "char", "n": 3}, 1, 1),
     ({"metric": "type_token_ratio", "column": "text", "window": 5}, 1, 1),
 ]

@@ -1,7 +1,8 @@
 """Text rules: exact and MinHash near duplicates, n-gram entropy, type-token ratios.
 
 Each reads one mergeable summary of the text column (64-bit keys, n-gram / word tables, or the
-texts for MinHash). Imports: metrics, result, rules.model, summaries, progress.
+MinHash band keys and then the texts of the candidate rows). Imports: metrics, result,
+rules.model, summaries, progress.
 """
 
 from __future__ import annotations
@@ -10,13 +11,13 @@ import numpy as np
 
 from ..metrics import unit
 from ..metrics.entropy import sampled_type_entropy, shannon_entropy
-from ..metrics.minhash import minhash_near_duplicates
+from ..metrics.minhash import MAX_BUCKET, candidate_pairs, lsh_bands, lsh_threshold, near_duplicates, shingle_sets
 from ..metrics.text import clusters_from_labels, duplicate_fraction
 from ..progress import Progress
 from ..result import Result
 from ..rules.model import DuplicateFractionRule, NearDuplicateFractionRule, NgramEntropyRule, TypeTokenRatioRule
 from ..summaries.frame import FrameSummaries, MeasurementError
-from ..summaries.keys import SummaryKey
+from ..summaries.keys import UNKNOWN, RowIds, SummaryKey
 from ..summaries.references import ReferenceStore
 from ..summaries.text import MAX_NGRAMS, describe_texts
 from .bounds import decidable
@@ -32,25 +33,77 @@ def counted(rule) -> tuple:
     return ("words",) if rule.window is None else ("windows", rule.window)
 
 
+def banding(rule) -> tuple:
+    """What a near-duplicate rule's band keys are: (unit, size, num_perm, seed, bands, rows)."""
+    bands, rows = lsh_bands(lsh_threshold(rule.threshold), rule.num_perm)
+    return (rule.shingles.unit, rule.shingles.size, rule.num_perm, rule.seed, bands, rows)
+
+
+def candidates(table) -> tuple[np.ndarray, np.ndarray]:
+    """The union-find forest of equal texts and the candidate pairs of a BandKeys, computed once."""
+    if "pairs" not in table.memo:
+        table.memo["pairs"] = candidate_pairs(table.column, table.bands, table.text_keys())
+    return table.memo["pairs"]
+
+
 def needs(rule, known) -> list[SummaryKey]:
-    """The one summary a text rule reads: 64-bit text keys (exact duplicates), the texts
-    (MinHash), or the n-gram / word counts."""
+    """The summaries a text rule reads: 64-bit text keys (exact duplicates), the n-gram / word
+    counts, or the MinHash band keys and, once they are known, the texts of the candidate rows
+    (a second pass when streaming)."""
     spec = None if rule.normalize_values is None else rule.normalize_values.model_dump_json()
     if isinstance(rule, DuplicateFractionRule):
         return [SummaryKey("text_keys", rule.column, spec=spec)]
     if isinstance(rule, NearDuplicateFractionRule):
-        return [SummaryKey("text_rows", rule.column, spec=spec)]
+        bands = SummaryKey("minhash_bands", rule.column, spec=spec, what=banding(rule))
+        table = known(bands)
+        if table is UNKNOWN or isinstance(table, Exception):
+            return [bands]
+        _, pairs = candidates(table)
+        if not pairs.size:
+            return [bands]
+        return [bands, SummaryKey("texts_at", rule.column, spec=spec, ids=RowIds(table.row_ids()[np.unique(pairs)]))]
     return [SummaryKey("text_counts", rule.column, spec=spec, what=counted(rule))]
 
 
 # -- text statistics ---------------------------------------------------------------------------
 
 
-def _minhash(texts, **kw):
-    try:
-        return minhash_near_duplicates(texts, **kw)
-    except ValueError as exc:  # LSH bands datasketch cannot build for these parameters
-        raise MeasurementError(f"MinHash LSH cannot be built with threshold {kw['threshold']:g} and num_perm {kw['num_perm']}: {exc}") from None
+def _near_duplicates(rule, data: FrameSummaries, result: Result) -> None:
+    """Band keys of every row, candidate pairs by sorting each band, and the exact Jaccard
+    similarity of each candidate pair from the texts of the candidate rows only."""
+    what = banding(rule)
+    table = data.minhash_bands(rule.column, rule.normalize_values, what)
+    result.details.update(table.describe())
+    _has_text(rule, table.n, table.excluded)
+    parent, pairs = candidates(table)
+    row_ids = table.row_ids()
+    texts: dict = {}
+    if pairs.size:
+        found = data.texts_at(rule.column, rule.normalize_values, RowIds(row_ids[np.unique(pairs)]))
+        texts = dict(zip(found.row_ids.tolist(), found.texts))
+    unit, size = rule.shingles.unit, rule.shingles.size
+
+    def sets(rows):
+        return dict(zip(rows.tolist(), shingle_sets([texts[i] for i in row_ids[rows].tolist()], unit, size)))
+
+    with Progress(f"MinHash {rule.column!r}: verifying {pairs.shape[0]} candidate pairs", unit="pairs"):
+        found = near_duplicates(parent, pairs, rule.threshold, sets)
+    result.n = table.n
+    result.observed = found.fraction
+    result.units = "fraction of rows"
+    result.details["duplicates"] = clusters_from_labels(found.labels, row_ids)
+    result.details["method"] = (
+        f"MinHash LSH, {rule.num_perm} permutations (rensa), {rule.shingles.unit} {rule.shingles.size}-gram shingles,"
+        f" {what[4]} bands of {what[5]} values tuned for Jaccard {lsh_threshold(rule.threshold):g}; equal texts joined"
+        f" first; rows sharing a band key are candidate pairs (a bucket of more than {MAX_BUCKET} rows: each with its"
+        " first row), each kept when the exact Jaccard similarity of the two shingle sets reaches the threshold."
+        " Pairs no band proposes are missed: a lower bound of the all-pairs value"
+    )
+    result.details.update(
+        texts_without_shingles=table.short, candidate_pairs=found.candidates, verified_pairs=found.verified,
+        near_duplicate_pairs=found.pairs, exact_duplicate_rows=found.exact_duplicates,
+        kept_per_row_bytes=8 * what[4] + 16,
+    )
 
 
 def _has_text(rule, n_texts: int, excluded: dict) -> None:
@@ -130,25 +183,4 @@ def measure(rule, data: FrameSummaries, refs: ReferenceStore, result: Result) ->
                 result.details["estimator"] = f"MATTR, window {rule.window} words over the column's words in row order"
             result.units = "types per token"
         return
-    # near duplicates (MinHash): the texts themselves
-    rows = data.text_rows(rule.column, rule.normalize_values)
-    result.details.update(rows.describe())
-    _has_text(rule, len(rows.texts), rows.excluded)
-    row_ids = data.row_ids[rows.positions]
-    result.n = len(rows.texts)
-    if isinstance(rule, NearDuplicateFractionRule):
-        with Progress(f"MinHash {rule.column!r} (signing, then querying: 2 steps per text)", unit="steps") as progress:
-            found = _minhash(
-                rows.texts, threshold=rule.threshold, unit=rule.shingles.unit, size=rule.shingles.size,
-                num_perm=rule.num_perm, seed=rule.seed, progress=progress,
-            )
-        result.observed = found.fraction
-        result.units = "fraction of rows"
-        result.details["duplicates"] = clusters_from_labels(found.labels, row_ids)
-        result.details["method"] = (
-            f"MinHash LSH (datasketch), {rule.num_perm} permutations, {rule.shingles.unit} {rule.shingles.size}-gram shingles;"
-            " candidate pairs kept when the exact Jaccard similarity of their shingle sets reaches the threshold."
-            " Pairs the LSH index does not propose are missed: a lower bound of the all-pairs value"
-        )
-        result.details["texts_without_shingles"] = found.no_shingles
-
+    _near_duplicates(rule, data, result)

@@ -4,7 +4,7 @@
 that property tests (permutation invariance, bounds, identities, scaling) run over every
 metric, and a metric added to the rule model without a kernel here fails a test.
 
-May import: numpy, scipy and other numeric third-party libraries (datasketch, faiss). Never
+May import: numpy, scipy and other numeric third-party libraries (rensa, faiss). Never
 pandas, pyarrow or another room of the package (``.importlinter``'s pure-metrics contract;
 ``minhash.py`` keeps its own copy of the word pattern of :mod:`validator.summaries.text`).
 """

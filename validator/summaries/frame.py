@@ -25,7 +25,8 @@ from .distinct import cell_extremes, distinct_counts
 from .histogram import cell_counts
 from .keys import UNKNOWN, SummaryKey
 from .sample import finite_rows_sample, smallest_hash_rows
-from .text import NgramCounts, TextKeys, TextRows, TextSample, WindowTypes, text_keys, text_lengths, text_rows, word_types
+from .text import (BandKeys, NgramCounts, TextKeys, TextRows, TextSample, TextsAt, WindowTypes, text_keys, text_lengths, text_rows,
+                   word_types)
 
 
 #: Text that stands for a missing number in a column whose other values are all numbers.
@@ -490,6 +491,27 @@ class FrameSummaries:
             return TextKeys(keys, self.row_ids[rows.positions], rows.excluded, first)
 
         return self._cached(SummaryKey("text_keys", name, spec=None if spec is None else spec.model_dump_json()), compute)
+
+    def minhash_bands(self, name: str, spec, what: tuple) -> BandKeys:
+        """MinHash LSH band keys of the usable texts of a column (:class:`~validator.summaries.text.BandKeys`),
+        ``what`` = (unit, size, num_perm, seed, bands, rows)."""
+        def compute():
+            rows = self.text_rows(name, spec)
+            first = None if rows.first_not_text is None else int(self.row_ids[rows.first_not_text])
+            return BandKeys.of(rows.texts, self.row_ids[rows.positions], what, rows.excluded, first)
+
+        return self._cached(SummaryKey("minhash_bands", name, spec=None if spec is None else spec.model_dump_json(), what=tuple(what)),
+                            compute)
+
+    def texts_at(self, name: str, spec, ids) -> TextsAt:
+        """The usable texts (normalised under ``spec``) of the rows of global ids ``ids`` (a RowIds)."""
+        def compute():
+            rows = self.text_rows(name, spec)
+            found = self.row_ids[rows.positions]
+            keep = np.flatnonzero(np.isin(found, ids.ids))
+            return TextsAt(found[keep], [rows.texts[i] for i in keep.tolist()])
+
+        return self._cached(SummaryKey("texts_at", name, spec=None if spec is None else spec.model_dump_json(), ids=ids), compute)
 
     def text_counts(self, name: str, spec, what: str):
         """Mergeable counts over the usable texts of a column: ``("ngrams", unit, n, cap)`` gives

@@ -6,12 +6,15 @@ text counts wanted, the distinct-value cap, and the text-length view it is taken
 frozen (hashable): the cache of every engine is keyed by them, the plan is a set of them, and
 a dask task receives them pickled.
 
-This module imports only validator.errors: every other room may use it.
+This module imports only validator.errors (and numpy): every other room may use it.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, replace
+
+import numpy as np
 
 from ..errors import NeedsPass  # noqa: F401 - raised for a key, named here with it
 
@@ -26,7 +29,9 @@ KINDS = (
     "cell_extremes",  # column, edges
     "weights",  # column
     "row_sample",  # columns, rows, seed
-    "text_rows",  # column, spec
+    "text_rows",  # column, spec (a frame's texts, cached in memory; never a pass's summary)
+    "minhash_bands",  # column, spec, what
+    "texts_at",  # column, spec, ids
     "text_keys",  # column, spec
     "text_sample",  # column, rows, seed
     "text_counts",  # column, spec, what
@@ -62,6 +67,8 @@ class SummaryKey:
     view : tuple of (str, str), optional
         ``(column, unit)``: the summary is of that column's text lengths (``chars`` or
         ``words``), not of its texts.
+    ids : RowIds, optional
+        ``texts_at``: the global row ids whose texts are wanted.
     """
 
     kind: str
@@ -75,6 +82,7 @@ class SummaryKey:
     what: tuple | None = None
     cap: int | None = None
     view: tuple | None = None
+    ids: "RowIds | None" = None
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -95,7 +103,8 @@ class SummaryKey:
     @property
     def on_texts(self) -> bool:
         """A summary of texts (Python-bound work: not worth a second thread)."""
-        return self.kind in ("text_rows", "text_keys", "text_sample", "text_counts", "excluded_texts") or self.view is not None
+        return self.kind in ("text_rows", "text_keys", "text_sample", "text_counts", "excluded_texts", "minhash_bands",
+                             "texts_at") or self.view is not None
 
     def inner(self) -> "SummaryKey":
         """The same summary off its text-length view (what is computed on the view's frame)."""
@@ -104,6 +113,29 @@ class SummaryKey:
     def on_view(self, column: str, unit: str) -> "SummaryKey":
         """The same summary of ``column``'s text lengths in ``unit``."""
         return replace(self, view=(column, unit))
+
+
+class RowIds:
+    """A set of global row ids as a key's parameter: hashed and compared by the digest of its
+    sorted ids (a key of 200,000 ids hashes in microseconds).
+
+    Parameters
+    ----------
+    ids : array_like of int
+    """
+
+    def __init__(self, ids):
+        self.ids = np.unique(np.asarray(ids, dtype=np.int64))
+        self.digest = hashlib.blake2b(self.ids.tobytes(), digest_size=16).hexdigest()
+
+    def __hash__(self) -> int:
+        return hash(self.digest)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, RowIds) and self.digest == other.digest
+
+    def __repr__(self) -> str:
+        return f"RowIds({self.ids.size} rows, {self.digest[:8]})"
 
 
 class _Unknown:

@@ -22,18 +22,12 @@ from .distinct import merge_distinct
 from .frame import CategoryCounts, FeatureSample, FrameSummaries, MeasurementError, category_key
 from .keys import SummaryKey
 from .sample import smallest_hash_rows
-from .text import TextRows, merge_exclusions
+from .text import merge_exclusions
 
 
 def _spec(spec_json):
     """A key's normalize_values (its JSON, or None) as the rule model's object."""
     return None if spec_json is None else NormalizeValues.model_validate_json(spec_json)
-
-
-def _text_rows(fs: FrameSummaries, key: SummaryKey):
-    rows = fs.text_rows(key.column, _spec(key.spec))
-    return replace(rows, positions=fs.row_ids[rows.positions],
-                   first_not_text=None if rows.first_not_text is None else int(fs.row_ids[rows.first_not_text]))
 
 
 #: kind -> the summary of one FrameSummaries (what each rule reads of a frame in memory)
@@ -47,7 +41,8 @@ COMPUTE = {
     "cell_extremes": lambda fs, k: fs.cell_extremes(k.column, k.edges),
     "weights": lambda fs, k: fs.weights(k.column),
     "row_sample": lambda fs, k: fs.row_sample(list(k.columns), k.rows, k.seed),
-    "text_rows": _text_rows,
+    "minhash_bands": lambda fs, k: fs.minhash_bands(k.column, _spec(k.spec), k.what),
+    "texts_at": lambda fs, k: fs.texts_at(k.column, _spec(k.spec), k.ids),
     "text_keys": lambda fs, k: fs.text_keys(k.column, _spec(k.spec)),
     "text_sample": lambda fs, k: fs.text_sample(k.column, k.rows, k.seed),
     "text_counts": lambda fs, k: fs.text_counts(k.column, _spec(k.spec), k.what),
@@ -101,12 +96,6 @@ def _merge_sample(a: FeatureSample, b: FeatureSample, key: SummaryKey) -> Featur
     return replace(a, X=X, indices=idx, n_valid=n_valid, n_dropped=a.n_dropped + b.n_dropped, exact=n_valid <= key.rows)
 
 
-def _merge_text_rows(a: TextRows, b: TextRows, key) -> TextRows:
-    excluded, first = merge_exclusions(a.excluded, a.first_not_text, b.excluded, b.first_not_text)
-    return TextRows(texts=a.texts + b.texts, positions=np.concatenate([a.positions, b.positions]), excluded=excluded,
-                    first_not_text=first)
-
-
 def _merge_text_keys(a, b, key):
     excluded, first = merge_exclusions(a.excluded, a.first_not_text, b.excluded, b.first_not_text)
     return replace(a, keys=np.concatenate([a.keys, b.keys]), row_ids=np.concatenate([a.row_ids, b.row_ids]),
@@ -149,7 +138,8 @@ MERGE = {
     "cell_extremes": lambda a, b, k: (np.minimum(a[0], b[0]), np.maximum(a[1], b[1])),
     "weights": lambda a, b, k: np.concatenate([a, b]),
     "row_sample": _merge_sample,
-    "text_rows": _merge_text_rows,
+    "minhash_bands": lambda a, b, k: a.merge(b),
+    "texts_at": lambda a, b, k: a.merge(b),
     "text_keys": _merge_text_keys,
     "text_sample": lambda a, b, k: a.merge(b),
     "text_counts": _merge_text_counts,

@@ -8,12 +8,16 @@ do not have this problem.
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
+import uuid
 from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
+from ..metrics.minhash import band_keys, chunks, shingle_ids, signatures
 from ..metrics.text import window_type_total
 from .normalize import normalize_text
 from .sample import smallest_hash_rows
@@ -457,3 +461,120 @@ def ngram_ids(texts: list[str], unit: str, n: int) -> np.ndarray:
     for j in range(n):
         ids = _mix(ids * _GOLDEN + seq[starts + j].astype(np.uint64) + np.uint64(1))
     return ids
+
+
+# -- MinHash band keys: what near duplicates keep per row ---------------------------------------
+
+#: band keys kept in memory at most (bytes); past it, merged band keys are spilled to temporary
+#: files and read back one band at a time
+BAND_MEMORY = 256 << 20
+
+
+class BandKeys:
+    """The MinHash LSH band keys of the usable texts of a column, and a 64-bit key of each text:
+    what the near-duplicate rule keeps per row (8 bytes per band + 16), never the texts.
+    Mergeable: batches are concatenated in row order; past BAND_MEMORY bytes the band keys are
+    spilled to ``.npy`` files in a temporary directory (removed with the object) and pickled
+    with their values (a dask worker's files are not the driver's).
+
+    Parameters
+    ----------
+    parts : list of (bands, keys, row_ids)
+        ``bands``: ndarray of uint64, shape (m, b), or the path of the ``.npy`` file holding it;
+        ``keys``: ndarray of uint64, shape (m,) (:func:`text_keys`); ``row_ids``: int64 (m,).
+    bands, rows : int
+        The LSH banding (b bands of r signature values).
+    short : int
+        Texts shorter than one shingle (each its own single shingle).
+    excluded : dict
+        As :class:`TextRows`.
+    first_not_text : int or None
+        Global row id of the first non-text row.
+    """
+
+    def __init__(self, parts, bands: int, rows: int, short: int, excluded: dict, first_not_text, spill=None):
+        self.parts = list(parts)
+        self.bands, self.rows, self.short = bands, rows, short
+        self.excluded, self.first_not_text = excluded, first_not_text
+        self.spill = spill  # the TemporaryDirectory holding spilled parts (shared by merges)
+        self.memo: dict = {}  # the rule's candidate pairs, computed once from these keys
+
+    @classmethod
+    def of(cls, texts: list[str], row_ids: np.ndarray, what: tuple, excluded: dict, first_not_text) -> "BandKeys":
+        """Band keys of ``texts`` (global row ids ``row_ids``) for ``what`` = (unit, size,
+        num_perm, seed, bands, rows), signed in chunks of about 2^20 characters."""
+        unit, size, num_perm, seed, bands, rows = what
+        out, short = [], 0
+        for chunk in chunks(texts):
+            ids, offsets, n_short = shingle_ids(chunk, unit, size)
+            short += n_short
+            out.append(band_keys(signatures(ids, offsets, num_perm, seed), bands, rows))
+        table = np.concatenate(out) if out else np.empty((0, bands), dtype=np.uint64)
+        keys = text_keys(texts) if texts else np.empty(0, dtype=np.uint64)
+        return cls([(table, keys, np.asarray(row_ids, dtype=np.int64))], bands, rows, short, excluded, first_not_text)
+
+    @property
+    def n(self) -> int:
+        """Usable texts."""
+        return int(sum(p[1].size for p in self.parts))
+
+    def row_ids(self) -> np.ndarray:
+        return np.concatenate([p[2] for p in self.parts]) if self.parts else np.empty(0, dtype=np.int64)
+
+    def text_keys(self) -> np.ndarray:
+        return np.concatenate([p[1] for p in self.parts]) if self.parts else np.empty(0, dtype=np.uint64)
+
+    def column(self, j: int) -> np.ndarray:
+        """Every text's key of band ``j``, shape (n,) uint64 (spilled parts memory-mapped)."""
+        cols = [(np.load(b, mmap_mode="r") if isinstance(b, str) else b)[:, j] for b, _, _ in self.parts]
+        return np.concatenate(cols) if cols else np.empty(0, dtype=np.uint64)
+
+    def memory(self) -> int:
+        """Bytes of band keys held in memory."""
+        return int(sum(b.nbytes for b, _, _ in self.parts if not isinstance(b, str)))
+
+    def merge(self, other: "BandKeys") -> "BandKeys":
+        """These texts followed by ``other``'s; spilled when the band keys in memory pass BAND_MEMORY."""
+        excluded, first = merge_exclusions(self.excluded, self.first_not_text, other.excluded, other.first_not_text)
+        spill = self.spill or other.spill
+        out = BandKeys(self.parts + other.parts, self.bands, self.rows, self.short + other.short, excluded, first, spill)
+        if out.memory() > BAND_MEMORY:
+            out._spill()
+        return out
+
+    def _spill(self) -> None:
+        if self.spill is None:
+            self.spill = tempfile.TemporaryDirectory(prefix="pretrain-validator-bands-")
+        for i, (b, k, r) in enumerate(self.parts):
+            if not isinstance(b, str):
+                path = os.path.join(self.spill.name, f"{uuid.uuid4().hex}.npy")
+                np.save(path, b)
+                self.parts[i] = (path, k, r)
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["parts"] = [(np.load(b) if isinstance(b, str) else b, k, r) for b, k, r in self.parts]
+        state["spill"], state["memo"] = None, {}
+        return state
+
+    def describe(self) -> dict:
+        return describe_texts(self.n, self.excluded, self.first_not_text)
+
+
+@dataclass(frozen=True)
+class TextsAt:
+    """The usable texts of some rows (the candidate rows of a near-duplicate rule): mergeable
+    by concatenation.
+
+    Attributes
+    ----------
+    row_ids : ndarray of int64, shape (m,)
+        Global row ids.
+    texts : list of str, length m
+    """
+
+    row_ids: np.ndarray
+    texts: list
+
+    def merge(self, other: "TextsAt") -> "TextsAt":
+        return TextsAt(np.concatenate([self.row_ids, other.row_ids]), self.texts + other.texts)
